@@ -1,0 +1,68 @@
+import type { EngineConfig } from './config.js';
+import { Engine } from './engine/engine.js';
+import { ParameterStore } from './engine/parameter-store.js';
+import { HttpHub } from './http/server.js';
+import { openSink, openSource } from './io/registry.js';
+import type { FrameSink } from './io/transport.js';
+import type { Logger } from './log.js';
+import { pipelineByName } from './pipelines/registry.js';
+import type { PipelineDefinition } from './pipelines/pipeline.js';
+
+/** Everything a plugin may use: the validated config, the parameter store, the engine and the HTTP hub. */
+export interface App {
+  readonly config: EngineConfig;
+  readonly log: Logger;
+  readonly definition: PipelineDefinition;
+  readonly store: ParameterStore<PipelineDefinition['schema']>;
+  readonly engine: Engine;
+  readonly http: HttpHub;
+}
+
+export interface PluginHandle {
+  close(): Promise<void>;
+}
+
+/** A concern that attaches to the running engine (OSC, OSCQuery, MIDI, the web page, metrics). */
+export interface AppPlugin {
+  readonly name: string;
+  register(app: App): Promise<PluginHandle | void>;
+}
+
+export const PLUGINS: readonly AppPlugin[] = Object.freeze([]);
+
+export interface RunningApp extends App {
+  stop(): Promise<void>;
+}
+
+/** Builds and starts the engine with every plugin; on a start-up failure, what was opened is closed again. */
+export async function startApp(config: EngineConfig, log: Logger, plugins: readonly AppPlugin[] = PLUGINS): Promise<RunningApp> {
+  const definition = pipelineByName(config.pipeline);
+  const store = new ParameterStore(definition.schema, config.params);
+  const { width, height } = store.snapshot as { width: number; height: number };
+  const ctx = { log, width, height, fps: 30 };
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch((e: unknown) => log.warn({ err: e }, 'error while closing'));
+  };
+  try {
+    const source = await openSource(config.input, ctx);
+    const sinks: FrameSink[] = [];
+    for (const spec of config.outputs) sinks.push(await openSink(spec, ctx));
+    const engine = new Engine({ definition, store, source, sinks, log, maxFrames: config.frames });
+    closers.push(() => engine.stop());
+    const http = new HttpHub(config.http, log);
+    const app: App = { config, log, definition, store, engine, http };
+    for (const plugin of plugins) {
+      const handle = await plugin.register(app);
+      if (handle) closers.push(() => handle.close());
+    }
+    await http.listen();
+    closers.push(() => http.close());
+    await engine.start();
+    log.info({ input: config.input, outputs: config.outputs, http: http.url }, 'sdlive running');
+    return { ...app, stop: closeAll };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}

@@ -1,0 +1,93 @@
+import { EventEmitter } from 'node:events';
+import type { z } from 'zod';
+import { SdliveError } from '../errors.js';
+import { paramSpecs, type ParamSpec } from '../schema/param-spec.js';
+import { didYouMean } from '../util/did-you-mean.js';
+
+/** Who moved a parameter: shown in logs and used to avoid echoing feedback to its own sender. */
+export type ChangeSource = 'config' | 'osc' | 'midi' | 'http' | 'web' | 'preset' | 'cli' | 'engine' | (string & {});
+
+export interface ParamChange<P> {
+  keys: (keyof P & string)[];
+  previous: Readonly<P>;
+  current: Readonly<P>;
+  source: ChangeSource;
+  /** True when a load-time parameter moved: the pipeline must be reloaded. */
+  reload: boolean;
+}
+
+export type SetResult<P> = { ok: true; current: Readonly<P> } | { ok: false; error: SdliveError };
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    Object.values(o).forEach(deepFreeze);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The one place runtime parameter changes go through. Every change is validated against the whole schema
+ * (so cross-field rules hold), then published as a new frozen snapshot: a frame reads one snapshot, so a prompt
+ * and its weight never tear. A rejected change leaves the last good state untouched.
+ */
+export class ParameterStore<S extends z.ZodType> extends EventEmitter<{ change: [ParamChange<z.output<S>>] }> {
+  readonly specs: readonly ParamSpec[];
+  private readonly byKey: ReadonlyMap<string, ParamSpec>;
+  private current: Readonly<z.output<S>>;
+
+  constructor(readonly schema: S, initial: unknown = {}) {
+    super();
+    this.specs = paramSpecs(schema);
+    this.byKey = new Map(this.specs.map((s) => [s.key, s]));
+    const parsed = schema.safeParse(initial);
+    if (!parsed.success) throw this.toError(parsed.error);
+    this.current = deepFreeze(parsed.data);
+  }
+
+  get snapshot(): Readonly<z.output<S>> {
+    return this.current;
+  }
+
+  spec(key: string): ParamSpec | undefined {
+    return this.byKey.get(key);
+  }
+
+  get<K extends keyof z.output<S>>(key: K): z.output<S>[K] {
+    return this.current[key];
+  }
+
+  set(key: string, value: unknown, source: ChangeSource): SetResult<z.output<S>> {
+    return this.update({ [key]: value }, source);
+  }
+
+  /** Applies several fields at once: all or nothing. */
+  update(patch: Record<string, unknown>, source: ChangeSource): SetResult<z.output<S>> {
+    for (const key of Object.keys(patch)) {
+      if (!this.byKey.has(key)) {
+        const hint = didYouMean(key, [...this.byKey.keys()]);
+        return { ok: false, error: new SdliveError('SDL_ERR_UNKNOWN_PARAM', `unknown parameter "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`, key) };
+      }
+    }
+    const parsed = this.schema.safeParse({ ...(this.current as object), ...patch });
+    if (!parsed.success) return { ok: false, error: this.toError(parsed.error) };
+    const previous = this.current;
+    const next = parsed.data as z.output<S>;
+    const keys = Object.keys(patch).filter((k) => !sameValue(previous[k as keyof typeof previous], next[k as keyof typeof next])) as (keyof z.output<S> & string)[];
+    if (keys.length === 0) return { ok: true, current: previous };
+    this.current = deepFreeze(next);
+    const reload = keys.some((k) => this.byKey.get(k)?.phase === 'load');
+    this.emit('change', { keys, previous, current: this.current, source, reload });
+    return { ok: true, current: this.current };
+  }
+
+  private toError(error: z.ZodError): SdliveError {
+    const issue = error.issues[0]!;
+    const field = issue.path.join('.');
+    return new SdliveError('SDL_ERR_PARAM', `${field || '(root)'}: ${issue.message}`, field);
+  }
+}

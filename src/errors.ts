@@ -1,0 +1,42 @@
+/**
+ * Every error sdlive reports on purpose, with a stable code. Codes are never reused; a retired code stays
+ * here commented out. `exitCode` is what the CLI exits with when the error stops start-up.
+ */
+export const ERROR_CODES = {
+  SDL_ERR_CONFIG: 'A configuration file or command-line flag is invalid.',
+  SDL_ERR_CONFIG_READ: 'The configuration file cannot be read or is not JSON.',
+  SDL_ERR_PARAM: 'A parameter value was rejected by the schema.',
+  SDL_ERR_UNKNOWN_PARAM: 'No parameter of that name exists.',
+  SDL_ERR_TRANSPORT_SPEC: 'An --input/--output spec names no known transport or is malformed.',
+  SDL_ERR_TRANSPORT_UNAVAILABLE: 'A transport cannot run on this machine (library, OS or program missing).',
+  SDL_ERR_MODEL_LOAD: 'A model folder cannot be loaded.',
+  SDL_ERR_MODEL_DIALECT: 'A model file uses an input/output layout the engine cannot serve.',
+  SDL_ERR_PROVIDER: 'No requested execution provider could create a session.',
+  SDL_ERR_PIPELINE: 'The pipeline failed while processing a frame.',
+  SDL_ERR_MAPPING: 'A mapping file is invalid.',
+  SDL_ERR_MIDI_UNAVAILABLE: 'No MIDI subsystem is available on this machine.',
+  SDL_ERR_PORT_IN_USE: 'A network port the engine needs is already in use.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class SdliveError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'SdliveError';
+  }
+}
+
+export function isSdliveError(e: unknown, code?: ErrorCode): e is SdliveError {
+  return e instanceof SdliveError && (code === undefined || e.code === code);
+}
+
+/** One line for a log or a terminal: never a stack trace. */
+export function errorLine(e: unknown): string {
+  if (e instanceof SdliveError) return `${e.code}: ${e.message}`;
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { param } from '../../schema/param.js';
+
+export const EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
+
+export const PromptEntry = z.strictObject({
+  text: z.string().max(2000),
+  weight: z.number().min(0).max(10).default(1),
+});
+export const SeedEntry = z.strictObject({
+  seed: z.int().min(0).max(2 ** 31 - 1),
+  weight: z.number().min(0).max(10).default(1),
+});
+
+const interpolation = z.enum(['linear', 'slerp']);
+
+export const streamDiffusionFields = {
+  model: param(z.string().min(1).default('builtin:tiny'), {
+    label: 'Model', group: 'Model', order: 0, phase: 'load',
+    description: 'Model folder (optimum layout) or builtin:tiny for the generated test model.',
+  }),
+  execution_providers: param(z.array(z.enum(EXECUTION_PROVIDERS)).min(1).max(6).default(['cuda', 'dml', 'coreml', 'webgpu', 'cpu']), {
+    label: 'Execution providers', group: 'Model', order: 1, phase: 'load',
+    description: 'onnxruntime execution providers to try, in order of preference; the first that loads is used.',
+  }),
+  width: param(z.int().min(256).max(1024).multipleOf(64).default(512), {
+    label: 'Width', group: 'Model', order: 2, phase: 'load', unit: 'px', description: 'Generation width (multiple of 64).',
+  }),
+  height: param(z.int().min(256).max(1024).multipleOf(64).default(512), {
+    label: 'Height', group: 'Model', order: 3, phase: 'load', unit: 'px', description: 'Generation height (multiple of 64).',
+  }),
+  vae_range: param(z.enum(['auto', 'zero_one', 'minus_one_one']).default('auto'), {
+    label: 'VAE image range', group: 'Model', order: 4, phase: 'load',
+    description: 'Pixel range the VAE expects: raw TAESD nets use [0,1], diffusers AutoencoderTiny and full VAEs [-1,1].',
+  }),
+  mode: param(z.enum(['img2img', 'txt2img']).default('img2img'), {
+    label: 'Mode', group: 'Generation', order: 10, phase: 'runtime',
+    description: 'img2img transforms the input frames; txt2img ignores them.',
+  }),
+  prompt: param(z.union([z.string().max(2000), z.array(PromptEntry).min(1).max(8)]).default('a watercolor painting of a city at night, vivid colors'), {
+    label: 'Prompt', group: 'Prompt', order: 20, phase: 'runtime',
+    description: 'A prompt, or a weighted list of prompts blended together. Emphasis: (word:1.3), word++, word--.',
+  }),
+  prompt_interpolation: param(interpolation.default('linear'), {
+    label: 'Prompt blend', group: 'Prompt', order: 21, phase: 'runtime',
+    description: 'How a prompt list is blended: weighted linear sum, or slerp between two prompts.',
+  }),
+  negative_prompt: param(z.string().max(2000).default(''), {
+    label: 'Negative prompt', group: 'Prompt', order: 22, phase: 'runtime',
+    description: 'What to steer away from (used by cfg_type full and initialize).',
+  }),
+  guidance_scale: param(z.number().min(0).max(20).default(1.2), {
+    label: 'Guidance', group: 'Guidance', order: 30, phase: 'runtime',
+    description: 'Classifier-free guidance scale; applied only above 1.',
+  }),
+  delta: param(z.number().min(0).max(5).default(1), {
+    label: 'Delta', group: 'Guidance', order: 31, phase: 'runtime',
+    description: 'Residual CFG strength of the virtual negative (cfg_type self).',
+  }),
+  cfg_type: param(z.enum(['none', 'full', 'self', 'initialize']).default('self'), {
+    label: 'CFG type', group: 'Guidance', order: 32, phase: 'runtime',
+    description: 'none: no guidance; full: real negative pass (2n); self: residual CFG (n); initialize: one negative slot (n+1).',
+  }),
+  num_inference_steps: param(z.int().min(1).max(100).default(50), {
+    label: 'Schedule steps', group: 'Schedule', order: 40, phase: 'runtime',
+    description: 'Length of the LCM schedule the t_index_list indexes into.',
+  }),
+  t_index_list: param(z.array(z.int().min(0).max(99)).min(1).max(4).default([32, 45]), {
+    label: 'Denoising steps (t_index)', group: 'Schedule', order: 41, phase: 'runtime',
+    description: 'Schedule indices, one per denoising step; near 0 = strong change, near the end = faithful to the input.',
+  }),
+  seed: param(z.union([z.int().min(0).max(2 ** 31 - 1), z.array(SeedEntry).min(1).max(8)]).default(2), {
+    label: 'Seed', group: 'Noise', order: 50, phase: 'runtime',
+    description: 'Noise seed, or a weighted list of seeds blended together.',
+  }),
+  seed_interpolation: param(interpolation.default('linear'), {
+    label: 'Seed blend', group: 'Noise', order: 51, phase: 'runtime',
+    description: 'How a seed list is blended: norm-preserving linear sum, or slerp between two seeds.',
+  }),
+  do_add_noise: param(z.boolean().default(true), {
+    label: 'Add noise', group: 'Noise', order: 52, phase: 'runtime',
+    description: 'Re-noise the latent buffer between denoising steps.',
+  }),
+  use_denoising_batch: param(z.boolean().default(true), {
+    label: 'Stream batch', group: 'Schedule', order: 42, phase: 'runtime',
+    description: 'One UNet call per frame over all steps (Stream Batch, n-1 frames latency) instead of sequential steps.',
+  }),
+  similarity_filter: param(z.boolean().default(false), {
+    label: 'Similarity filter', group: 'Similarity filter', order: 60, phase: 'runtime',
+    description: 'Skip frames that barely differ from the last processed input (saves GPU on static scenes).',
+  }),
+  similarity_threshold: param(z.number().min(0).max(1).default(0.98), {
+    label: 'Similarity threshold', group: 'Similarity filter', order: 61, phase: 'runtime',
+    description: 'Cosine similarity above which frames start being skipped.',
+  }),
+  similarity_max_skip_frames: param(z.int().min(0).max(1000).default(10), {
+    label: 'Max skipped frames', group: 'Similarity filter', order: 62, phase: 'runtime', unit: 'frames',
+    description: 'After this many skips a frame is processed anyway.',
+  }),
+  fps_cap: param(z.number().min(0).max(240).default(0), {
+    label: 'FPS cap', group: 'Engine', order: 70, phase: 'runtime', unit: 'fps',
+    description: 'Upper bound on output frame rate; 0 runs as fast as the model allows.',
+  }),
+  paused: param(z.boolean().default(false), {
+    label: 'Paused', group: 'Engine', order: 71, phase: 'runtime',
+    description: 'Hold the last output frame and stop running the model.',
+  }),
+};
+
+export const StreamDiffusionParams = z.strictObject(streamDiffusionFields).superRefine((p, ctx) => {
+  p.t_index_list.forEach((t, i) => {
+    if (t > p.num_inference_steps - 1) {
+      ctx.addIssue({
+        code: 'custom', path: ['t_index_list', i],
+        message: `t_index ${t} must be within [0, num_inference_steps-1 = ${p.num_inference_steps - 1}]`,
+      });
+    }
+  });
+});
+
+export type StreamDiffusionParams = z.output<typeof StreamDiffusionParams>;
+export type PromptEntry = z.output<typeof PromptEntry>;
+export type SeedEntry = z.output<typeof SeedEntry>;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+/** The prompt field as a weighted list, whichever form it was given in. */
+export function promptList(prompt: StreamDiffusionParams['prompt']): PromptEntry[] {
+  return typeof prompt === 'string' ? [{ text: prompt, weight: 1 }] : prompt;
+}
+
+/** The seed field as a weighted list, whichever form it was given in. */
+export function seedList(seed: StreamDiffusionParams['seed']): SeedEntry[] {
+  return typeof seed === 'number' ? [{ seed, weight: 1 }] : seed;
+}
