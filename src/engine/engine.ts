@@ -20,6 +20,15 @@ export interface EngineOptions {
 
 type BaseParams = { fps_cap?: number; paused?: boolean };
 
+/** What the engine reports about itself: OSC feedback, /metrics, /health and the web page all read this. */
+export interface EngineMetrics {
+  frameCount: number;
+  fps: number;
+  /** Capture-to-output delay of the last output frame, ms. */
+  latencyMs: number;
+  failures: number;
+}
+
 /**
  * The frame loop: newest input frame -> pipeline -> every sink. The output always carries the last good
  * frame; a failed step is logged and the loop goes on.
@@ -31,6 +40,9 @@ export class Engine extends EventEmitter<{ frame: [Frame]; done: [] }> {
   private loop: Promise<void> | undefined;
   private lastGood: Frame | undefined;
   private failures = 0;
+  private fps = 0;
+  private lastOutputAt = 0;
+  private latencyMs = 0;
   frameCount = 0;
 
   constructor(private readonly opts: EngineOptions) {
@@ -79,8 +91,16 @@ export class Engine extends EventEmitter<{ frame: [Frame]; done: [] }> {
     }
     if (!this.lastGood) return;
     for (const sink of this.opts.sinks) sink.write(this.lastGood);
+    const now = performance.now();
+    if (this.lastOutputAt) this.fps = 0.9 * this.fps + 0.1 * (1000 / Math.max(1e-3, now - this.lastOutputAt));
+    this.lastOutputAt = now;
+    this.latencyMs = now - input.timestamp;
     this.frameCount++;
     this.emit('frame', this.lastGood);
+  }
+
+  metrics(): EngineMetrics {
+    return { frameCount: this.frameCount, fps: this.fps, latencyMs: this.latencyMs, failures: this.failures };
   }
 
   /** Stops the loop, closes the source, flushes the sinks, releases the pipeline. */

@@ -1,0 +1,51 @@
+import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
+
+/** A float32 tensor on the CPU side of the engine, NCHW / [B, T, C] as named where used. */
+export interface TensorF32 {
+  data: Float32Array;
+  dims: number[];
+}
+
+/** What the loader read from the model files (input/output names, dtypes, ranks), as `sdlive models inspect` prints it. */
+export interface ModelDialect {
+  /** Text embedding width: 768 (SD1.x) or 1024 (SD2.x / SD-Turbo). */
+  textWidth: number;
+  /** Token ids: BOS, EOS, and the pad id (0 for SD2.x/OpenCLIP, 49407 for SD1.x). */
+  bosId: number;
+  eosId: number;
+  padId: number;
+  maxTokens: number;
+  textInputType: 'int32' | 'int64';
+  unetTimestep: { type: 'int64' | 'float32' | 'float16'; rank: 0 | 1 };
+  /** Whether one UNet call can carry per-slot timesteps (false for rank-0 timestep exports). */
+  batchedTimestep: boolean;
+  /** fp16 I/O on the UNet/VAE (converted at the boundary; the engine computes in float32). */
+  fp16: boolean;
+  vaeEncoderOutput: 'latent_sample' | 'latent_parameters' | 'latent';
+  vaeRange: 'zero_one' | 'minus_one_one';
+  /** 1 for TAESD, 0.18215 for the full SD VAE. */
+  vaeScaling: number;
+  latentChannels: number;
+}
+
+/**
+ * The StreamDiffusion pipeline's view of a loaded model folder. Every dialect difference (dtypes, ranks,
+ * ranges, latent_parameters, fp16) is absorbed here: the pipeline speaks float32 and [-1,1] images only.
+ */
+export interface SdModels {
+  readonly dialect: ModelDialect;
+  readonly provider: ExecutionProvider;
+  /** Sessions created since load: a runtime parameter change must never raise it. */
+  readonly sessionsCreated: number;
+  /** BPE ids of a text, without BOS/EOS/padding, exactly as CLIP tokenizes it. */
+  tokenize(text: string): number[];
+  /** ids: [B * maxTokens] (BOS...EOS pad...) -> last hidden state [B, maxTokens, textWidth]. */
+  encodeText(ids: Int32Array, batch: number): Promise<TensorF32>;
+  /** latents [B,4,h,w], one timestep per batch element, embeddings [B,77,W] -> predicted noise [B,4,h,w]. */
+  unet(latents: TensorF32, timesteps: readonly number[], embeddings: TensorF32): Promise<TensorF32>;
+  /** images [B,3,H,W] in [-1,1] -> latents [B,4,H/8,W/8] (mean, times vaeScaling). */
+  vaeEncode(images: TensorF32): Promise<TensorF32>;
+  /** latents [B,4,h,w] -> images [B,3,H,W] in [-1,1]. */
+  vaeDecode(latents: TensorF32): Promise<TensorF32>;
+  dispose(): Promise<void>;
+}
