@@ -13,7 +13,7 @@ export function pipelineByName(name: string): PipelineDefinition {
   const def = PIPELINES[name];
   if (!def) {
     const hint = didYouMean(name, Object.keys(PIPELINES));
-    throw new SdliveError('SDL_ERR_CONFIG', `unknown pipeline "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}; one of: ${Object.keys(PIPELINES).join(', ')}`, 'pipeline');
+    throw new SdliveError('SDL_ERR_CONFIG', `config field "pipeline" = "${name}": unknown pipeline${hint ? ` (did you mean "${hint}"?)` : ''}; one of: ${Object.keys(PIPELINES).join(', ')}`, 'pipeline');
   }
   return def;
 }

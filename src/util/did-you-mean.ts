@@ -17,5 +17,5 @@ export function didYouMean(name: string, candidates: readonly string[]): string 
     const d = editDistance(name.toLowerCase(), c.toLowerCase());
     if (!best || d < best.d) best = { c, d };
   }
-  return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.c : undefined;
+  return best && best.d <= Math.max(2, Math.ceil(name.length * 0.4)) ? best.c : undefined;
 }
