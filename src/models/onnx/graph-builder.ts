@@ -1,0 +1,90 @@
+import { encodeModel, type AttrValue, type Dim, type NodeDef, type OnnxDtype, type TensorData, type ValueInfo } from './model-proto.js';
+import { gaussian, mulberry32 } from './prng.js';
+
+type InitData = Float32Array | Int32Array | BigInt64Array;
+
+const dtypeOf = (d: InitData): OnnxDtype => (d instanceof Float32Array ? 'float32' : d instanceof Int32Array ? 'int32' : 'int64');
+
+/**
+ * Builds an ONNX graph node by node. Values are referred to by name; `op` returns its output's name so graphs read
+ * as nested calls. Random weights come from a seeded PRNG: the same calls give the same bytes.
+ */
+export class GraphBuilder {
+  private readonly nodes: NodeDef[] = [];
+  private readonly inputs: ValueInfo[] = [];
+  private readonly outputs: ValueInfo[] = [];
+  private readonly initializers: TensorData[] = [];
+  private readonly normal: () => number;
+  private counter = 0;
+
+  constructor(
+    private readonly name: string,
+    seed: number,
+  ) {
+    this.normal = gaussian(mulberry32(seed));
+  }
+
+  input(name: string, dtype: OnnxDtype, shape: readonly Dim[]): string {
+    this.inputs.push({ name, dtype, shape });
+    return name;
+  }
+
+  /** Declares a graph output; `value` is renamed to `name` with an Identity when it has another name. */
+  output(value: string, name: string, dtype: OnnxDtype, shape: readonly Dim[]): void {
+    if (value !== name) this.op('Identity', [value], {}, name);
+    this.outputs.push({ name, dtype, shape });
+  }
+
+  constant(dims: readonly number[], data: InitData): string {
+    const name = this.fresh('const');
+    const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+    this.initializers.push({ name, dtype: dtypeOf(data), dims, raw });
+    return name;
+  }
+
+  /** Gaussian weights with standard deviation `std`. */
+  random(dims: readonly number[], std: number): string {
+    const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < data.length; i++) data[i] = this.normal() * std;
+    return this.constant(dims, data);
+  }
+
+  op(opType: string, inputs: readonly string[], attrs: Readonly<Record<string, AttrValue>> = {}, outName?: string): string {
+    const out = outName ?? this.fresh(opType.toLowerCase());
+    this.nodes.push({ opType, inputs, outputs: [out], name: this.fresh(`n_${opType}`), attrs });
+    return out;
+  }
+
+  /** Conv with He-initialised random weights and bias, "same" padding for odd kernels. */
+  conv(x: string, cin: number, cout: number, kernel = 3, stride = 1): string {
+    const w = this.random([cout, cin, kernel, kernel], Math.sqrt(2 / (cin * kernel * kernel)));
+    const b = this.random([cout], 0.1);
+    const p = (kernel - 1) >> 1;
+    return this.op('Conv', [x, w, b], { kernel_shape: [kernel, kernel], strides: [stride, stride], pads: [p, p, p, p] });
+  }
+
+  /** x [.., cin] times a random [cin, cout] matrix. */
+  linear(x: string, cin: number, cout: number): string {
+    return this.op('MatMul', [x, this.random([cin, cout], Math.sqrt(1 / cin))]);
+  }
+
+  scalar(value: number): string {
+    return this.constant([], Float32Array.of(value));
+  }
+
+  toBytes(opset: number, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
+    return encodeModel({
+      graphName: this.name,
+      nodes: this.nodes,
+      inputs: this.inputs,
+      outputs: this.outputs,
+      initializers: this.initializers,
+      opset,
+      metadata,
+    });
+  }
+
+  private fresh(prefix: string): string {
+    return `${prefix}_${this.counter++}`;
+  }
+}
