@@ -1,0 +1,97 @@
+import type { TensorF32 } from '../../models/sd-models.js';
+import { schedulerStep, type SlotSchedule } from './schedule.js';
+import { concatSlots, repeatSlots, scaleSlots, slotCount, slots, zipSlots } from './tensor.js';
+
+/**
+ * Residual classifier-free guidance (StreamDiffusion's RCFG), exactly as pipeline.py's unet_step does it.
+ *   none        no guidance (n UNet slots)
+ *   full        real negative pass: batch [x, x] with embeddings [uncond..., cond...] (2n slots)
+ *   initialize  one negative slot prepended: [x0, x] with [uncond, cond...]; its prediction seeds the stock noise (n+1)
+ *   self        virtual negative delta * stock_noise, no extra slot (n)
+ * The batch changes and the guidance formula applies only when guidance_scale > 1.
+ */
+export type CfgType = 'none' | 'full' | 'self' | 'initialize';
+
+export interface Guidance {
+  cfgType: CfgType;
+  scale: number;
+  delta: number;
+}
+
+/** What one UNet call receives. */
+export interface UnetBatch {
+  latents: TensorF32;
+  timesteps: number[];
+}
+
+/** The cfg type in effect: guidance applies only above 1, otherwise it is 'none'. */
+export function guidedType(g: Guidance): CfgType {
+  return g.scale > 1 ? g.cfgType : 'none';
+}
+
+/** Whether the stock noise is kept up to date (the reference does so for self/initialize even at scale <= 1). */
+export function usesStockNoise(g: Guidance): boolean {
+  return g.cfgType === 'self' || g.cfgType === 'initialize';
+}
+
+/** UNet call size for n denoising slots. */
+export function unetBatchSize(g: Guidance, n: number): number {
+  return { none: n, self: n, full: 2 * n, initialize: n + 1 }[guidedType(g)];
+}
+
+export function guidanceBatch(g: Guidance, x: TensorF32, timesteps: readonly number[]): UnetBatch {
+  switch (guidedType(g)) {
+    case 'full':
+      return { latents: concatSlots([x, x]), timesteps: [...timesteps, ...timesteps] };
+    case 'initialize':
+      return { latents: concatSlots([slots(x, 0), x]), timesteps: [timesteps[0]!, ...timesteps] };
+    default:
+      return { latents: x, timesteps: [...timesteps] };
+  }
+}
+
+/** The embeddings matching guidanceBatch: cond and uncond are [1, T, W]. */
+export function guidanceEmbeddings(g: Guidance, n: number, cond: TensorF32, uncond: TensorF32): TensorF32 {
+  switch (guidedType(g)) {
+    case 'full':
+      return concatSlots([repeatSlots(uncond, n), repeatSlots(cond, n)]);
+    case 'initialize':
+      return concatSlots([uncond, repeatSlots(cond, n)]);
+    default:
+      return repeatSlots(cond, n);
+  }
+}
+
+/** The UNet's output -> the guided noise prediction for the n slots, and the stock noise (initialize refreshes slot 0). */
+export function applyGuidance(g: Guidance, pred: TensorF32, stock: TensorF32): { eps: TensorF32; stock: TensorF32 } {
+  const type = guidedType(g);
+  const n = slotCount(stock);
+  if (type === 'none') return { eps: pred, stock };
+  const epsCond = type === 'initialize' ? slots(pred, 1, n + 1) : type === 'full' ? slots(pred, n, 2 * n) : pred;
+  const nextStock = type === 'initialize' ? concatSlots([slots(pred, 0), slots(stock, 1, n)]) : stock;
+  const epsUncond = type === 'full' ? slots(pred, 0, n) : scaleSlots(Array(n).fill(g.delta), nextStock);
+  const eps = zipSlots(epsUncond, epsCond, (_, u, c) => u + g.scale * (c - u));
+  return { eps, stock: nextStock };
+}
+
+/** Before a Stream Batch call (n > 1): stock = concat(init_noise[0:1], stock[:-1]). */
+export function shiftStockNoise(stock: TensorF32, initNoise: TensorF32): TensorF32 {
+  return concatSlots([slots(initNoise, 0), slots(stock, 0, slotCount(stock) - 1)]);
+}
+
+/** Where each slot's latent goes next: its alpha/beta and noise (the last slot wraps to 1, 1, init_noise[0]). */
+export interface NextSlots {
+  alpha: readonly number[];
+  beta: readonly number[];
+  noise: TensorF32;
+}
+
+/**
+ * After the step: D = step(eps, beta*stock) * alpha_next / beta_next; stock = noise_next + D.
+ * This is the residual that makes the next slot's virtual negative track what this slot removed.
+ */
+export function residualStockNoise(eps: TensorF32, stock: TensorF32, s: SlotSchedule, next: NextSlots): TensorF32 {
+  const scaledStock = scaleSlots(s.beta, stock);
+  const d = schedulerStep(eps, scaledStock, s);
+  return zipSlots(d, next.noise, (i, dv, nv) => nv + (dv * next.alpha[i]!) / next.beta[i]!);
+}

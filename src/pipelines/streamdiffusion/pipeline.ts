@@ -1,0 +1,134 @@
+import { SdliveError } from '../../errors.js';
+import type { Frame } from '../../io/frame.js';
+import type { SdModels, TensorF32 } from '../../models/sd-models.js';
+import type { Pipeline, PipelineRequirements } from '../pipeline.js';
+import { type Guidance, guidanceEmbeddings, guidedType } from './cfg.js';
+import { frameToImage, imageToFrame } from './image.js';
+import { Derived } from './memo.js';
+import { seedNoise } from './noise.js';
+import { PromptEmbeddings } from './prompt-embeddings.js';
+import { slotSchedule, type SlotSchedule } from './schedule.js';
+import { promptList, seedList, type StreamDiffusionParams } from './schema.js';
+import { SimilarityFilter } from './similarity-filter.js';
+import { type DenoiseStep, sequentialDenoise, stateFor, streamBatch, type StreamState } from './stream-batch.js';
+import { axpbySlots, slots } from './tensor.js';
+
+export interface StreamDiffusionOptions {
+  width: number;
+  height: number;
+  /** u ~ U(0,1) for the similarity filter; fixed in tests. */
+  random?: () => number;
+}
+
+/** What the latest frame left behind for the next one. */
+interface FrameState {
+  stream: StreamState | undefined;
+  /** The last frame returned: what a skipped frame shows again. */
+  lastOutput: Frame | undefined;
+}
+
+/**
+ * StreamDiffusion on a loaded SdModels. Runtime parameters are read on every process() call; what they
+ * determine (schedule, noise, embeddings) is derived again only when the parameters feeding it change, and
+ * no change touches the model sessions or resets the latent buffer (except a seed change, which zeroes the
+ * stock noise, and a t_index_list length change, which resizes the buffers).
+ */
+export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
+  private readonly prompts: PromptEmbeddings;
+  private readonly filter: SimilarityFilter;
+  private readonly frameState: FrameState = { stream: undefined, lastOutput: undefined };
+  private readonly schedule = new Derived<SlotSchedule>();
+  private readonly noise = new Derived<StreamState>();
+  private readonly cond = new Derived<Promise<TensorF32>>();
+  private readonly embeddings = new Derived<Promise<TensorF32>>();
+
+  constructor(
+    readonly models: SdModels,
+    private readonly options: StreamDiffusionOptions,
+  ) {
+    this.prompts = new PromptEmbeddings(models);
+    this.filter = new SimilarityFilter(options.random);
+  }
+
+  prepare(): PipelineRequirements {
+    return { width: this.options.width, height: this.options.height, batch: 1 };
+  }
+
+  /** preprocess -> similarity filter -> encode -> add noise -> UNet + scheduler step -> decode -> postprocess. */
+  async process(frames: readonly Frame[], params: Readonly<StreamDiffusionParams>): Promise<Frame[]> {
+    const frame = this.checkedFrame(frames);
+    const img2img = params.mode === 'img2img';
+    const image = img2img ? frameToImage(frame) : undefined;
+    if (image && this.skipBySimilarity(image, params)) return [this.frameState.lastOutput!];
+    const step = await this.denoiseStep(params);
+    const state = this.streamState(params, step.schedule);
+    const xT = image ? this.addNoise(await this.models.vaeEncode(image), state, step.schedule) : slots(state.initNoise, 0);
+    const x0 = await (params.use_denoising_batch ? streamBatch : sequentialDenoise)(xT, state, step);
+    const output = imageToFrame(await this.models.vaeDecode(x0), frame.timestamp);
+    this.frameState.lastOutput = output;
+    return [output];
+  }
+
+  async dispose(): Promise<void> {
+    await this.models.dispose();
+  }
+
+  private checkedFrame(frames: readonly Frame[]): Frame {
+    const frame = frames[0];
+    const { width, height } = this.options;
+    if (!frame || frame.width !== width || frame.height !== height) {
+      throw new SdliveError('SDL_ERR_PIPELINE', `expected one ${width}x${height} frame, got ${frames.map((f) => `${f.width}x${f.height}`).join(', ') || 'none'}`);
+    }
+    return frame;
+  }
+
+  private skipBySimilarity(image: TensorF32, params: Readonly<StreamDiffusionParams>): boolean {
+    if (!params.similarity_filter) {
+      this.filter.reset();
+      return false;
+    }
+    const settings = { threshold: params.similarity_threshold, maxSkipFrames: params.similarity_max_skip_frames };
+    return this.filter.shouldSkip(image.data, settings) && this.frameState.lastOutput !== undefined;
+  }
+
+  /** x_t = alpha[0] * z + beta[0] * init_noise[0]. */
+  private addNoise(latent: TensorF32, state: StreamState, schedule: SlotSchedule): TensorF32 {
+    return axpbySlots([schedule.alpha[0]!], latent, [schedule.beta[0]!], slots(state.initNoise, 0));
+  }
+
+  private async denoiseStep(params: Readonly<StreamDiffusionParams>): Promise<DenoiseStep> {
+    const schedule = this.schedule.get([params.t_index_list, params.num_inference_steps], () => slotSchedule(params.t_index_list, params.num_inference_steps));
+    const guidance: Guidance = { cfgType: params.cfg_type, scale: params.guidance_scale, delta: params.delta };
+    const slotsPerCall = params.use_denoising_batch ? schedule.timesteps.length : 1;
+    return {
+      unet: (latents, timesteps, embeddings) => this.models.unet(latents, timesteps, embeddings),
+      schedule,
+      guidance,
+      embeddings: await this.batchEmbeddings(params, guidance, slotsPerCall),
+      doAddNoise: params.do_add_noise,
+    };
+  }
+
+  /** Cond (and, for full/initialize, uncond) embeddings laid out for the UNet batch; per-text encodings are cached. */
+  private batchEmbeddings(params: Readonly<StreamDiffusionParams>, guidance: Guidance, slotsPerCall: number): Promise<TensorF32> {
+    const prompts = promptList(params.prompt);
+    const cond = this.cond.get([prompts, params.prompt_interpolation], () => this.prompts.blended(prompts, params.prompt_interpolation));
+    const type = guidedType(guidance);
+    const negative = type === 'full' || type === 'initialize' ? params.negative_prompt : undefined;
+    return this.embeddings.get([prompts, params.prompt_interpolation, negative, type, slotsPerCall], async () => {
+      const uncond = negative === undefined ? undefined : await this.prompts.encode(negative);
+      const c = await cond;
+      return guidanceEmbeddings(guidance, slotsPerCall, c, uncond ?? c);
+    });
+  }
+
+  /** The cross-frame state, rebuilt only when the seeds or the slot count change. */
+  private streamState(params: Readonly<StreamDiffusionParams>, schedule: SlotSchedule): StreamState {
+    const { latentChannels } = this.models.dialect;
+    const dims = [schedule.timesteps.length, latentChannels, this.options.height / 8, this.options.width / 8];
+    const seeds = seedList(params.seed);
+    this.frameState.stream = this.noise.get([seeds, params.seed_interpolation, dims], () =>
+      stateFor(seedNoise(seeds, params.seed_interpolation, dims), this.frameState.stream));
+    return this.frameState.stream;
+  }
+}

@@ -1,0 +1,99 @@
+import type { SdModels, TensorF32 } from '../../models/sd-models.js';
+import { applyGuidance, type Guidance, guidanceBatch, type NextSlots, residualStockNoise, shiftStockNoise, usesStockNoise } from './cfg.js';
+import { schedulerStep, sliceSchedule, type SlotSchedule } from './schedule.js';
+import { axpbySlots, concatSlots, slots, zeros } from './tensor.js';
+
+/** The state that lives across frames (pipeline.py's init_noise, stock_noise, x_t_latent_buffer). */
+export interface StreamState {
+  /** [n, C, h, w], drawn from the seed(s); not redrawn per frame. */
+  initNoise: TensorF32;
+  /** [n, C, h, w], the residual-CFG virtual negative; zeros at start and after a seed change. */
+  stockNoise: TensorF32;
+  /** [n-1, C, h, w], latents partially denoised by earlier frames; zeros at start. */
+  latentBuffer: TensorF32;
+}
+
+/** Everything one denoising pass needs besides the state. */
+export interface DenoiseStep {
+  unet: SdModels['unet'];
+  schedule: SlotSchedule;
+  guidance: Guidance;
+  /** Embeddings for guidanceBatch over n slots (Stream Batch) or one slot (sequential). */
+  embeddings: TensorF32;
+  doAddNoise: boolean;
+}
+
+/** x_t at the next slot's timestep from x0: alpha*x0 + beta*noise, or alpha*x0 when noise is off. */
+function renoise(x0: TensorF32, alpha: readonly number[], beta: readonly number[], noise: TensorF32, doAddNoise: boolean): TensorF32 {
+  return axpbySlots(alpha, x0, doAddNoise ? beta : beta.map(() => 0), noise);
+}
+
+/** Each slot's successor: slot i feeds slot i+1 next frame; the last wraps to (1, 1, init_noise[0]). */
+function nextSlots(s: SlotSchedule, initNoise: TensorF32): NextSlots {
+  const n = s.timesteps.length;
+  return {
+    alpha: [...s.alpha.slice(1), 1],
+    beta: [...s.beta.slice(1), 1],
+    noise: concatSlots([slots(initNoise, 1, n), slots(initNoise, 0)].filter((t) => t.dims[0]! > 0)),
+  };
+}
+
+/**
+ * Stream Batch: the new x_t and the n-1 buffered latents go through ONE UNet call, each slot at its own
+ * timestep. Returns x0 of the last slot, i.e. the frame that entered n-1 calls earlier. Updates `state`.
+ */
+export async function streamBatch(xT: TensorF32, state: StreamState, step: DenoiseStep): Promise<TensorF32> {
+  const { schedule, guidance } = step;
+  const n = schedule.timesteps.length;
+  const x = n > 1 ? concatSlots([xT, state.latentBuffer]) : xT;
+  if (n > 1) state.stockNoise = shiftStockNoise(state.stockNoise, state.initNoise);
+  const batch = guidanceBatch(guidance, x, schedule.timesteps);
+  const pred = await step.unet(batch.latents, batch.timesteps, step.embeddings);
+  const { eps, stock } = applyGuidance(guidance, pred, state.stockNoise);
+  const x0 = schedulerStep(eps, x, schedule);
+  state.stockNoise = usesStockNoise(guidance) ? residualStockNoise(eps, stock, schedule, nextSlots(schedule, state.initNoise)) : stock;
+  if (n > 1) {
+    const rest = sliceSchedule(schedule, 1, n);
+    state.latentBuffer = renoise(slots(x0, 0, n - 1), rest.alpha, rest.beta, slots(state.initNoise, 1, n), step.doAddNoise);
+  }
+  return slots(x0, n - 1);
+}
+
+/**
+ * The sequential variant (use_denoising_batch off): all n steps in this frame, one UNet call each, no latency.
+ * Re-noising uses init_noise[i+1] (the reference draws fresh noise; this keeps a fixed seed deterministic), and
+ * residual CFG chains the stock noise from step to step exactly as Stream Batch chains it from frame to frame.
+ * Does not touch `state`.
+ */
+export async function sequentialDenoise(xT: TensorF32, state: StreamState, step: DenoiseStep): Promise<TensorF32> {
+  const { schedule, guidance } = step;
+  const n = schedule.timesteps.length;
+  let x = xT;
+  let stock = slots(state.initNoise, 0);
+  let x0 = x;
+  for (let i = 0; i < n; i++) {
+    const s = sliceSchedule(schedule, i, i + 1);
+    const batch = guidanceBatch(guidance, x, s.timesteps);
+    const pred = await step.unet(batch.latents, batch.timesteps, step.embeddings);
+    const guided = applyGuidance(guidance, pred, stock);
+    x0 = schedulerStep(guided.eps, x, s);
+    if (i === n - 1) break;
+    const next = sliceSchedule(schedule, i + 1, i + 2);
+    const noise = slots(state.initNoise, i + 1);
+    if (usesStockNoise(guidance)) stock = residualStockNoise(guided.eps, guided.stock, s, { alpha: next.alpha, beta: next.beta, noise });
+    x = renoise(x0, next.alpha, next.beta, noise, step.doAddNoise);
+  }
+  return x0;
+}
+
+/**
+ * The state for a new init_noise (seed or slot count changed): stock noise zeroed, the latent buffer kept
+ * where the slot counts overlap (a longer t_index_list warms up its new slots from zeros).
+ */
+export function stateFor(initNoise: TensorF32, previous?: StreamState): StreamState {
+  const [n, ...shape] = initNoise.dims as [number, ...number[]];
+  const latentBuffer = zeros([n - 1, ...shape]);
+  const kept = previous?.latentBuffer;
+  if (kept && kept.dims.slice(1).join() === shape.join()) latentBuffer.data.set(kept.data.subarray(0, latentBuffer.data.length));
+  return { initNoise, stockNoise: zeros(initNoise.dims), latentBuffer };
+}
