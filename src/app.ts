@@ -1,4 +1,5 @@
 import type { EngineConfig } from './config.js';
+import { controlPlugin } from './control/surface.js';
 import { Engine } from './engine/engine.js';
 import { ParameterStore } from './engine/parameter-store.js';
 import { HttpHub } from './http/server.js';
@@ -28,7 +29,7 @@ export interface AppPlugin {
   register(app: App): Promise<PluginHandle | void>;
 }
 
-export const PLUGINS: readonly AppPlugin[] = Object.freeze([]);
+export const PLUGINS: readonly AppPlugin[] = Object.freeze([controlPlugin]);
 
 export interface RunningApp extends App {
   stop(): Promise<void>;

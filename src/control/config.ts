@@ -5,12 +5,24 @@ export const OscTarget = z.strictObject({
   port: z.int().min(1).max(65535),
 });
 
+export const StreamDiffusionTdConfig = z.strictObject({
+  port: z.int().min(0).max(65535).default(8247).describe('UDP port the StreamDiffusionTD component sends to.'),
+  reply_host: z.string().default('127.0.0.1'),
+  reply_port: z.int().min(1).max(65535).default(8248).describe('UDP port the component listens on for /server_active, /framecount, /stream-info/*.'),
+  heartbeat_ms: z.int().min(50).max(60000).default(750),
+  output_name: z.string().default('sdlive').describe('Reported as /stream-info/output-name.'),
+});
+
 export const OscConfig = z.strictObject({
   port: z.int().min(0).max(65535).default(9000).describe('UDP port the OSC server listens on (0 picks a free port).'),
   host: z.string().default('0.0.0.0').describe('Address the OSC server binds.'),
   feedback: z.array(OscTarget).default([]).describe('Where parameter changes, fps, latency and the heartbeat are sent.'),
   reply_to_sender: z.boolean().default(false).describe('Also send feedback to the address of the last sender.'),
   zeroconf: z.boolean().default(true).describe('Advertise OSC and OSCQuery with Zeroconf (_osc._udp, _oscjson._tcp).'),
+  heartbeat_ms: z.int().min(0).max(60000).default(1000).describe('Interval of /sdlive/heartbeat, fps, frame count and latency feedback (0 = off).'),
+  max_packet_bytes: z.int().min(64).max(65507).default(65507).describe('Larger OSC datagrams are dropped and counted as oversize.'),
+  streamdiffusiontd: z.union([z.boolean(), StreamDiffusionTdConfig]).default(false)
+    .describe('Speak the StreamDiffusionTD wire contract (listen 8247, reply 8248) so its TouchDesigner component drives sdlive.'),
 });
 export type OscConfig = z.output<typeof OscConfig>;
 
@@ -18,5 +30,6 @@ export const MidiConfig = z.strictObject({
   enabled: z.boolean().default(true),
   inputs: z.array(z.union([z.string(), z.int().min(0)])).default(['all']).describe('MIDI inputs by name (substring), index, or "all".'),
   outputs: z.array(z.union([z.string(), z.int().min(0)])).default([]).describe('MIDI outputs for LED/motor-fader feedback.'),
+  learn_file: z.string().optional().describe('Mapping file MIDI learn writes to (default: the first of `mappings`, else mappings/learned.json).'),
 });
 export type MidiConfig = z.output<typeof MidiConfig>;

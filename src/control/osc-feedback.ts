@@ -1,0 +1,97 @@
+import type { EngineMetrics } from '../engine/engine.js';
+import type { ParamChange } from '../engine/parameter-store.js';
+import { encodeMessage } from './osc-codec.js';
+import type { ControlStore, OscFailure, OscPeer, OscServer } from './osc-server.js';
+
+export interface OscFeedbackOptions {
+  server: OscServer;
+  store: ControlStore;
+  targets: readonly OscPeer[];
+  replyToSender: boolean;
+  heartbeatMs: number;
+  metrics?: () => EngineMetrics;
+}
+
+const peerKey = (p: OscPeer) => `${p.address}:${p.port}`;
+
+/**
+ * Sends live state to TouchDesigner & co: every changed parameter (coalesced per event-loop turn, so a flood
+ * of 10k messages costs one reply per address), `/sdlive/error <address> <reason>` for rejected messages, and
+ * every heartbeat `/sdlive/heartbeat 1`, `/sdlive/fps`, `/sdlive/frame_count`, `/sdlive/latency_ms`.
+ */
+export class OscFeedback {
+  private readonly pending = new Set<string>();
+  private flushScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onChange = (c: ParamChange<Record<string, unknown>>) => this.queue(c.keys);
+  private readonly onFailure = (f: OscFailure) => this.sendError(f);
+
+  constructor(private readonly opts: OscFeedbackOptions) {}
+
+  start(): this {
+    this.opts.store.on('change', this.onChange);
+    this.opts.server.on('failure', this.onFailure);
+    if (this.opts.heartbeatMs > 0) {
+      this.timer = setInterval(() => this.heartbeat(), this.opts.heartbeatMs);
+      this.timer.unref();
+    }
+    return this;
+  }
+
+  stop(): void {
+    this.opts.store.off('change', this.onChange);
+    this.opts.server.off('failure', this.onFailure);
+    clearInterval(this.timer);
+  }
+
+  /** Configured targets plus the last sender when asked for, each once. */
+  destinations(): OscPeer[] {
+    const all = [...this.opts.targets];
+    const last = this.opts.server.lastSender;
+    if (this.opts.replyToSender && last) all.push(last);
+    return [...new Map(all.map((p) => [peerKey(p), p])).values()];
+  }
+
+  private queue(keys: readonly string[]): void {
+    for (const k of keys) this.pending.add(k);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const to = this.destinations();
+    const keys = new Set(this.pending);
+    this.pending.clear();
+    if (to.length === 0) return;
+    const snapshot = this.opts.store.snapshot as Record<string, unknown>;
+    for (const a of this.opts.server.space.addresses) {
+      if (!keys.has(a.spec.key) || !a.readable) continue;
+      const values = a.read(snapshot);
+      if (values.length) this.broadcast(to, encodeMessage(a.path, values, a.type));
+    }
+  }
+
+  private sendError(f: OscFailure): void {
+    const to = this.destinations();
+    if (f.from && !to.some((p) => peerKey(p) === peerKey(f.from!))) to.push(f.from);
+    this.broadcast(to, encodeMessage(`${this.opts.server.space.root}/error`, [f.address, `${f.reason}: ${f.message}`]));
+  }
+
+  private heartbeat(): void {
+    const to = this.destinations();
+    if (to.length === 0) return;
+    const root = this.opts.server.space.root;
+    this.broadcast(to, encodeMessage(`${root}/heartbeat`, [1], 'i'));
+    const m = this.opts.metrics?.();
+    if (!m) return;
+    this.broadcast(to, encodeMessage(`${root}/fps`, [m.fps], 'f'));
+    this.broadcast(to, encodeMessage(`${root}/frame_count`, [m.frameCount], 'i'));
+    this.broadcast(to, encodeMessage(`${root}/latency_ms`, [m.latencyMs], 'f'));
+  }
+
+  private broadcast(to: readonly OscPeer[], data: Uint8Array): void {
+    for (const peer of to) this.opts.server.send(peer, data);
+  }
+}

@@ -1,0 +1,173 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { z } from 'zod';
+import type { ChangeSource, ParameterStore } from '../engine/parameter-store.js';
+import { SdliveError } from '../errors.js';
+import { rateLimited, type Logger } from '../log.js';
+import type { ControlAddress } from './address.js';
+import { isQuery, patchFor, type AddressSpace } from './address-space.js';
+import { decodePacket, encodeMessage, type DecodedMessage } from './osc-codec.js';
+import { ControlError, type ControlFailure, type OscArg } from './values.js';
+
+export type ControlStore = ParameterStore<z.ZodType>;
+
+export interface OscPeer {
+  address: string;
+  port: number;
+  /** Set for peers that are not UDP endpoints (an OSCQuery WebSocket): replies go through it. */
+  reply?: (data: Uint8Array) => void;
+}
+
+/** An exact OSC address handled outside the parameter space (learn, mapped host addresses, adapters). */
+export type OscCommand = (args: OscArg[], from: OscPeer | undefined) => void;
+
+export interface OscFailure {
+  address: string;
+  reason: ControlFailure;
+  message: string;
+  from?: OscPeer;
+}
+
+export interface OscStats {
+  packets: number;
+  messages: number;
+  applied: number;
+  queries: number;
+  failures: Record<ControlFailure, number>;
+}
+
+export interface OscServerOptions {
+  store: ControlStore;
+  space: AddressSpace;
+  log: Logger;
+  port: number;
+  host?: string;
+  /** Larger datagrams are dropped and counted as oversize. */
+  maxPacketBytes?: number;
+  /** Who the store records as the source of changes. */
+  source?: ChangeSource;
+  /** Name for log lines (a second listener, e.g. the StreamDiffusionTD adapter). */
+  name?: string;
+}
+
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
+const emptyFailures = (): Record<ControlFailure, number> => ({ unknown_address: 0, bad_type: 0, out_of_range: 0, rejected: 0, malformed: 0, oversize: 0 });
+
+/**
+ * The OSC UDP server: messages and bundles in, each message resolved against the address space (or an
+ * exact command) and applied to the store. Nothing a sender does can throw out of here: a bad message is
+ * counted, logged at a rate limit and reported as a 'failure' event (OscFeedback turns it into /sdlive/error).
+ */
+export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [OscPeer]; message: [DecodedMessage] }> {
+  readonly stats: OscStats = { packets: 0, messages: 0, applied: 0, queries: 0, failures: emptyFailures() };
+  lastSender: OscPeer | undefined;
+  private readonly commands = new Map<string, OscCommand>();
+  private readonly warn: ReturnType<typeof rateLimited>;
+  private socket: Socket | undefined;
+
+  constructor(private readonly opts: OscServerOptions) {
+    super();
+    this.warn = rateLimited(opts.log);
+  }
+
+  get port(): number {
+    return (this.socket?.address() as AddressInfo | undefined)?.port ?? this.opts.port;
+  }
+
+  get space(): AddressSpace {
+    return this.opts.space;
+  }
+
+  /** Handles one exact address before the parameter space is consulted; returns an unregister function. */
+  command(address: string, handler: OscCommand): () => void {
+    this.commands.set(address, handler);
+    return () => this.commands.delete(address);
+  }
+
+  async listen(): Promise<void> {
+    const socket = createSocket({ type: 'udp4', reuseAddr: false, recvBufferSize: RECEIVE_BUFFER_BYTES });
+    socket.on('message', (data, rinfo) => this.handlePacket(data, { address: rinfo.address, port: rinfo.port }));
+    socket.on('error', (e) => this.warn('socket', `${this.name}: socket error`, { err: e.message }));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', (e: NodeJS.ErrnoException) =>
+        reject(e.code === 'EADDRINUSE' ? new SdliveError('SDL_ERR_PORT_IN_USE', `OSC port ${this.opts.port} is already in use (set --osc-port)`, 'osc.port') : e));
+      socket.bind(this.opts.port, this.opts.host ?? '0.0.0.0', () => resolve());
+    });
+    this.socket = socket;
+  }
+
+  private get name(): string {
+    return this.opts.name ?? 'osc';
+  }
+
+  handlePacket(data: Uint8Array, from?: OscPeer): void {
+    this.stats.packets++;
+    if (from && !from.reply) {
+      this.lastSender = from;
+      this.emit('sender', from);
+    }
+    if (data.byteLength > (this.opts.maxPacketBytes ?? 65507)) {
+      return this.fail('(packet)', new ControlError('oversize', `packet of ${data.byteLength} bytes is over the limit`), from);
+    }
+    let messages: DecodedMessage[];
+    try {
+      messages = decodePacket(data);
+    } catch (e) {
+      return this.fail('(packet)', e as ControlError, from);
+    }
+    for (const m of messages) this.handleMessage(m, from);
+  }
+
+  handleMessage(message: DecodedMessage, from?: OscPeer): void {
+    this.stats.messages++;
+    this.emit('message', message);
+    try {
+      const command = this.commands.get(message.address);
+      if (command) return command(message.args, from);
+      const targets = this.opts.space.match(message.address);
+      if (targets.length === 0) throw new ControlError('unknown_address', `no such address (see ${this.opts.space.root}?HOST_INFO or \`sdlive schema\`)`);
+      for (const target of targets) this.apply(target, message.args, from, message.address);
+    } catch (e) {
+      this.fail(message.address, e instanceof ControlError ? e : new ControlError('rejected', (e as Error).message), from);
+    }
+  }
+
+  /** Applies (or answers a "?" query for) one address; failures are reported, never thrown. */
+  apply(target: ControlAddress, args: readonly OscArg[], from?: OscPeer, address = target.path): boolean {
+    if (isQuery(args)) {
+      this.stats.queries++;
+      if (from) this.send(from, encodeMessage(target.path, target.read(this.opts.store.snapshot), target.type));
+      return true;
+    }
+    try {
+      const result = this.opts.store.update(patchFor(target, this.opts.store.snapshot, args), this.opts.source ?? 'osc');
+      if (!result.ok) throw new ControlError('rejected', result.error.message);
+      this.stats.applied++;
+      return true;
+    } catch (e) {
+      this.fail(address, e instanceof ControlError ? e : new ControlError('rejected', (e as Error).message), from);
+      return false;
+    }
+  }
+
+  fail(address: string, error: ControlError, from?: OscPeer): void {
+    this.stats.failures[error.reason]++;
+    this.warn(error.reason, `${this.name}: ${error.reason.replace('_', ' ')}: ${address}: ${error.message}`, { from: from ? `${from.address}:${from.port}` : undefined });
+    this.emit('failure', { address, reason: error.reason, message: error.message, from });
+  }
+
+  send(to: OscPeer, data: Uint8Array): void {
+    if (to.reply) return to.reply(data);
+    this.socket?.send(data, to.port, to.address, (e) => {
+      if (e) this.warn(`send ${to.address}:${to.port}`, `${this.name}: cannot send to ${to.address}:${to.port}`, { err: e.message });
+    });
+  }
+
+  async close(): Promise<void> {
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+}
