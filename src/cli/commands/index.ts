@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerRun } from './run.js';
+import { registerSchedule } from './schedule.js';
 import { registerSchema } from './schema.js';
 
 /** Every subcommand; a new one is a file beside this and one line here. */
-export const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerSchema];
+export const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerSchema, registerSchedule];

@@ -37,10 +37,10 @@ export function lcmOriginTimesteps(): number[] {
 /** set_timesteps(steps): the origin schedule reversed, every (50 // steps)-th value, the first `steps`. */
 export function lcmTimesteps(numInferenceSteps: number): number[] {
   const origin = lcmOriginTimesteps();
-  const skipping = Math.floor(origin.length / numInferenceSteps);
-  if (!Number.isInteger(numInferenceSteps) || skipping < 1) {
+  if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1 || numInferenceSteps > origin.length) {
     throw new RangeError(`num_inference_steps must be an integer in [1, ${origin.length}], got ${numInferenceSteps}`);
   }
+  const skipping = Math.floor(origin.length / numInferenceSteps);
   return origin.reverse().filter((_, i) => i % skipping === 0).slice(0, numInferenceSteps);
 }
 

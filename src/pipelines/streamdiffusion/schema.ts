@@ -61,11 +61,11 @@ export const streamDiffusionFields = {
     label: 'CFG type', group: 'Guidance', order: 32, phase: 'runtime',
     description: 'none: no guidance; full: real negative pass (2n); self: residual CFG (n); initialize: one negative slot (n+1).',
   }),
-  num_inference_steps: param(z.int().min(1).max(100).default(50), {
+  num_inference_steps: param(z.int().min(1).max(50).default(50), {
     label: 'Schedule steps', group: 'Schedule', order: 40, phase: 'runtime',
-    description: 'Length of the LCM schedule the t_index_list indexes into.',
+    description: 'Length of the LCM schedule the t_index_list indexes into (LCM is distilled on 50 steps: at most 50).',
   }),
-  t_index_list: param(z.array(z.int().min(0).max(99)).min(1).max(4).default([32, 45]), {
+  t_index_list: param(z.array(z.int().min(0).max(49)).min(1).max(4).default([32, 45]), {
     label: 'Denoising steps (t_index)', group: 'Schedule', order: 41, phase: 'runtime',
     description: 'Schedule indices, one per denoising step; near 0 = strong change, near the end = faithful to the input.',
   }),
