@@ -1,0 +1,84 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { SdliveError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
+import { detectDialect, MODEL_FILES, type ModelRole } from './dialect.js';
+import { readManifest, vaeConfigScaling } from './manifest.js';
+import { OnnxSdModels } from './onnx-sd-models.js';
+import { openSessions } from './providers.js';
+import type { ModelDialect, SdModels } from './sd-models.js';
+import { BOS_TOKEN, EOS_TOKEN, loadClipTokenizer, type ClipTokenizer } from './tokenizer/clip-tokenizer.js';
+
+export interface LoadOptions {
+  /** Providers to try in order; the first that loads every file is used. */
+  providers?: readonly ExecutionProvider[];
+  width?: number;
+  height?: number;
+  /** 'auto' reads sdlive.json's vae_range, else [-1,1]. */
+  vaeRange?: 'auto' | ModelDialect['vaeRange'];
+  log?: Logger;
+}
+
+function loadError(what: string): SdliveError {
+  return new SdliveError('SDL_ERR_MODEL_LOAD', what, 'model');
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+function modelFiles(dir: string): Record<ModelRole, string> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw loadError(`model folder ${dir} does not exist (give a folder in optimum layout, or builtin:tiny)`);
+  const files = Object.fromEntries(Object.entries(MODEL_FILES).map(([role, file]) => [role, join(dir, file)])) as Record<ModelRole, string>;
+  const missing = Object.values(files).filter((f) => !existsSync(f));
+  if (missing.length) throw loadError(`missing ${missing.join(', ')}: a model folder needs ${Object.values(MODEL_FILES).join(', ')} and tokenizer/ (see docs/models.md)`);
+  return files;
+}
+
+function tokenizerOf(dir: string): ClipTokenizer {
+  try {
+    return loadClipTokenizer(join(dir, 'tokenizer'));
+  } catch (e) {
+    throw loadError(`cannot read the tokenizer: ${message(e)} (copy tokenizer/ from the model's original repository)`);
+  }
+}
+
+function specialId(tokenizer: ClipTokenizer, token: string, fallback: number): number {
+  return tokenizer.tokenId(token) ?? fallback;
+}
+
+/**
+ * Loads a model folder (optimum layout) into sessions on the first working provider and reads its dialect from
+ * the sessions' metadata. Every failure is an SdliveError naming the file and what to do, never a crash.
+ */
+export async function loadSdModels(dir: string, options: LoadOptions = {}): Promise<SdModels> {
+  const log = options.log ?? silentLogger;
+  const files = modelFiles(dir);
+  const tokenizer = tokenizerOf(dir);
+  let manifest;
+  try {
+    manifest = readManifest(dir);
+  } catch (e) {
+    throw loadError(message(e));
+  }
+  const { provider, sessions } = await openSessions(files, options.providers ?? ['cpu'], log);
+  try {
+    const eosId = specialId(tokenizer, EOS_TOKEN, 49407);
+    const { dialect, io } = detectDialect(sessions, {
+      width: options.width ?? 512,
+      height: options.height ?? 512,
+      vaeRange: options.vaeRange && options.vaeRange !== 'auto' ? options.vaeRange : (manifest.vae_range ?? 'minus_one_one'),
+      vaeScaling: manifest.vae_scaling ?? vaeConfigScaling(dir) ?? 1,
+      padId: tokenizer.padToken === undefined ? undefined : tokenizer.tokenId(tokenizer.padToken),
+      bosId: specialId(tokenizer, BOS_TOKEN, 49406),
+      eosId,
+    });
+    if (!dialect.batchedTimestep) {
+      log.info({ timestep: dialect.unetTimestep }, `${MODEL_FILES.unet} takes one timestep per call: stream batch runs its slots one by one on this export`);
+    }
+    log.info({ dir, provider, dialect }, 'model loaded');
+    return new OnnxSdModels(dialect, provider, io, sessions, tokenizer, Object.keys(sessions).length, log);
+  } catch (e) {
+    for (const s of Object.values(sessions)) await s.release().catch(() => undefined);
+    throw e;
+  }
+}

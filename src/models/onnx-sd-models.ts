@@ -1,0 +1,87 @@
+import * as ort from 'onnxruntime-node';
+import { SdliveError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
+import type { ModelIo, ModelRole } from './dialect.js';
+import type { ModelDialect, SdModels, TensorF32 } from './sd-models.js';
+import { affine, concatBatch, floatInput, leadingChannels, readFloat, sliceBatch, timestepInput } from './tensors.js';
+import type { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
+
+function usageError(what: string): SdliveError {
+  return new SdliveError('SDL_ERR_PIPELINE', what);
+}
+
+/** SdModels on onnxruntime-node sessions: every dialect difference is converted here, at the boundary. */
+export class OnnxSdModels implements SdModels {
+  private disposed = false;
+
+  constructor(
+    readonly dialect: ModelDialect,
+    readonly provider: ExecutionProvider,
+    private readonly io: ModelIo,
+    private readonly sessions: Record<ModelRole, ort.InferenceSession>,
+    private readonly tokenizer: ClipTokenizer,
+    readonly sessionsCreated: number,
+    private readonly log: Logger,
+  ) {}
+
+  tokenize(text: string): number[] {
+    return this.tokenizer.encode(text);
+  }
+
+  async encodeText(ids: Int32Array, batch: number): Promise<TensorF32> {
+    const { maxTokens, textInputType } = this.dialect;
+    if (ids.length !== batch * maxTokens) throw usageError(`encodeText: ${ids.length} ids for batch ${batch} x ${maxTokens} tokens`);
+    const data = textInputType === 'int64' ? BigInt64Array.from(ids, (v) => BigInt(v)) : ids;
+    const out = await this.run('text', { [this.io.textIds]: new ort.Tensor(textInputType, data, [batch, maxTokens]) });
+    return readFloat(out[this.io.textOut]!);
+  }
+
+  async unet(latents: TensorF32, timesteps: readonly number[], embeddings: TensorF32): Promise<TensorF32> {
+    const batch = latents.dims[0]!;
+    if (timesteps.length !== batch || embeddings.dims[0] !== batch) {
+      throw usageError(`unet: batch ${batch} with ${timesteps.length} timesteps and ${embeddings.dims[0]} embeddings`);
+    }
+    if (this.dialect.batchedTimestep) return this.unetCall(latents, timesteps, embeddings);
+    if (this.io.unetBatchable && timesteps.every((t) => t === timesteps[0])) return this.unetCall(latents, [timesteps[0]!], embeddings);
+    const parts: TensorF32[] = [];
+    for (let i = 0; i < batch; i++) parts.push(await this.unetCall(sliceBatch(latents, i, i + 1), [timesteps[i]!], sliceBatch(embeddings, i, i + 1)));
+    return concatBatch(parts);
+  }
+
+  async vaeEncode(images: TensorF32): Promise<TensorF32> {
+    const input = this.dialect.vaeRange === 'zero_one' ? affine(images, 0.5, 0.5) : images;
+    const out = await this.run('vaeEncoder', { [this.io.vaeImage.name]: floatInput(this.io.vaeImage.type, input) });
+    const mean = leadingChannels(readFloat(out[this.io.vaeLatent]!), this.dialect.latentChannels);
+    return affine(mean, this.dialect.vaeScaling, 0);
+  }
+
+  async vaeDecode(latents: TensorF32): Promise<TensorF32> {
+    const input = affine(latents, 1 / this.dialect.vaeScaling, 0);
+    const out = await this.run('vaeDecoder', { [this.io.decoderLatent.name]: floatInput(this.io.decoderLatent.type, input) });
+    const image = readFloat(out[this.io.decoderImage]!);
+    return this.dialect.vaeRange === 'zero_one' ? affine(image, 2, -1) : image;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of Object.values(this.sessions)) await s.release().catch((e: unknown) => this.log.warn({ err: String(e) }, 'session release failed'));
+  }
+
+  private async unetCall(latents: TensorF32, timesteps: readonly number[], embeddings: TensorF32): Promise<TensorF32> {
+    const { unetSample, unetEmbeddings, unetTimestep, unetOut } = this.io;
+    const { type, rank } = this.dialect.unetTimestep;
+    const out = await this.run('unet', {
+      [unetSample.name]: floatInput(unetSample.type, latents),
+      [unetTimestep]: timestepInput(type, rank, timesteps),
+      [unetEmbeddings.name]: floatInput(unetEmbeddings.type, embeddings),
+    });
+    return readFloat(out[unetOut]!);
+  }
+
+  private async run(role: ModelRole, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+    if (this.disposed) throw usageError('the models were disposed');
+    return this.sessions[role].run(feeds);
+  }
+}

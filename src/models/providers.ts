@@ -1,0 +1,100 @@
+import * as ort from 'onnxruntime-node';
+import { SdliveError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
+import { GraphBuilder } from './onnx/graph-builder.js';
+
+export interface ProviderFailure {
+  provider: ExecutionProvider;
+  reason: string;
+  /** The model file that failed to load, when the provider itself worked. */
+  file?: string;
+}
+
+export interface OpenedSessions<K extends string> {
+  provider: ExecutionProvider;
+  sessions: Record<K, ort.InferenceSession>;
+  failures: ProviderFailure[];
+}
+
+/** First line of an ORT error, bounded: its messages carry whole source paths and driver chatter. */
+export function shortReason(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const line = text.split('\n')[0] ?? text;
+  return line.length > 300 ? `${line.slice(0, 300)}...` : line;
+}
+
+let probeModel: Uint8Array | undefined;
+
+/** A one-node model: creating a session from it tells in milliseconds whether a provider can start at all. */
+function probeBytes(): Uint8Array {
+  if (!probeModel) {
+    const g = new GraphBuilder('probe', 1);
+    g.output(g.op('Relu', [g.input('x', 'float32', [1])]), 'y', 'float32', [1]);
+    probeModel = g.toBytes(17);
+  }
+  return probeModel;
+}
+
+function sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
+  return { executionProviders: [provider], graphOptimizationLevel: 'all', logSeverityLevel: 3 };
+}
+
+async function releaseAll(sessions: Iterable<ort.InferenceSession>): Promise<void> {
+  for (const s of sessions) await s.release().catch(() => undefined);
+}
+
+type Attempt<K extends string> = { sessions: Record<K, ort.InferenceSession> } | { failure: ProviderFailure };
+
+async function tryProvider<K extends string>(provider: ExecutionProvider, files: Record<K, string>): Promise<Attempt<K>> {
+  try {
+    await (await ort.InferenceSession.create(probeBytes(), sessionOptions(provider))).release();
+  } catch (e) {
+    return { failure: { provider, reason: shortReason(e) } };
+  }
+  const opened = new Map<K, ort.InferenceSession>();
+  for (const [key, file] of Object.entries(files) as [K, string][]) {
+    try {
+      opened.set(key, await ort.InferenceSession.create(file, sessionOptions(provider)));
+    } catch (e) {
+      await releaseAll(opened.values());
+      return { failure: { provider, file, reason: shortReason(e) } };
+    }
+  }
+  return { sessions: Object.fromEntries(opened) as Record<K, ort.InferenceSession> };
+}
+
+function describe(f: ProviderFailure): string {
+  return `${f.provider}: ${f.file ? `${f.file}: ` : ''}${f.reason}`;
+}
+
+/**
+ * Opens every file with the first provider in `preference` that works. onnxruntime-node never falls back by
+ * itself, so each provider is probed and tried in turn; every failure is logged with its reason.
+ * A provider that starts but cannot load a file makes it a model problem (SDL_ERR_MODEL_LOAD naming the file);
+ * no provider starting at all is SDL_ERR_PROVIDER.
+ */
+export async function openSessions<K extends string>(
+  files: Record<K, string>,
+  preference: readonly ExecutionProvider[],
+  log: Logger,
+): Promise<OpenedSessions<K>> {
+  const available = new Set(ort.listSupportedBackends().map((b) => b.name));
+  const failures: ProviderFailure[] = [];
+  for (const provider of new Set(preference)) {
+    const attempt: Attempt<K> = available.has(provider)
+      ? await tryProvider(provider, files)
+      : { failure: { provider, reason: `not in this onnxruntime-node build for ${process.platform}-${process.arch} (has: ${[...available].join(', ')})` } };
+    if ('sessions' in attempt) {
+      log.info({ provider, skipped: failures.map(describe) }, `execution provider: ${provider}`);
+      return { provider, sessions: attempt.sessions, failures };
+    }
+    failures.push(attempt.failure);
+    log.warn({ provider, file: attempt.failure.file, reason: attempt.failure.reason }, `execution provider ${provider} failed`);
+  }
+  const fileFailure = failures.find((f) => f.file);
+  if (fileFailure) {
+    throw new SdliveError('SDL_ERR_MODEL_LOAD', `cannot load ${fileFailure.file}: ${fileFailure.reason} (re-export or re-download the file; tried ${failures.map(describe).join('; ')})`, 'model');
+  }
+  throw new SdliveError('SDL_ERR_PROVIDER', `no execution provider could start: ${failures.map(describe).join('; ')}`, 'execution_providers');
+}
