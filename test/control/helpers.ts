@@ -1,0 +1,57 @@
+import { createSocket, type Socket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { decodePacket, encodeMessage, type DecodedMessage } from '../../src/control/osc-codec.js';
+import type { OscArg } from '../../src/control/values.js';
+
+/** Polls until cond() is true, failing after timeoutMs with the label. */
+export async function waitFor(cond: () => boolean, label: string, timeoutMs = 3000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
+    await sleep(5);
+  }
+}
+
+/** A real UDP peer on 127.0.0.1 that sends OSC and collects what comes back. */
+export class UdpPeer {
+  readonly received: DecodedMessage[] = [];
+  private constructor(private readonly socket: Socket) {
+    socket.on('message', (data) => {
+      try {
+        this.received.push(...decodePacket(data));
+      } catch {
+        this.received.push({ address: '(undecodable)', args: [] });
+      }
+    });
+  }
+
+  static async open(): Promise<UdpPeer> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    return new UdpPeer(socket);
+  }
+
+  get port(): number {
+    return (this.socket.address() as AddressInfo).port;
+  }
+
+  sendRaw(data: Uint8Array, port: number): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.send(data, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+  }
+
+  send(port: number, address: string, ...args: OscArg[]): Promise<void> {
+    return this.sendRaw(encodeMessage(address, args), port);
+  }
+
+  async next(address: string, timeoutMs = 3000): Promise<DecodedMessage> {
+    let found: DecodedMessage | undefined;
+    await waitFor(() => (found = this.received.find((m) => m.address === address)) !== undefined, `OSC ${address}`, timeoutMs);
+    this.received.splice(this.received.indexOf(found!), 1);
+    return found!;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}
