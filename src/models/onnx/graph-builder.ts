@@ -73,15 +73,24 @@ export class GraphBuilder {
   }
 
   toBytes(opset: number, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
-    return encodeModel({
-      graphName: this.name,
-      nodes: this.nodes,
-      inputs: this.inputs,
-      outputs: this.outputs,
-      initializers: this.initializers,
-      opset,
-      metadata,
+    return encodeModel({ ...this.parts(), initializers: this.initializers, opset, metadata });
+  }
+
+  /** The model with every initializer stored in `dataFile` beside it, as exports over 2 GB ship (model.onnx_data). */
+  toExternalData(opset: number, dataFile: string): { model: Uint8Array; data: Uint8Array } {
+    let offset = 0;
+    const initializers = this.initializers.map((t) => {
+      const placed = { ...t, external: { location: dataFile, offset } };
+      offset += t.raw.length;
+      return placed;
     });
+    const data = new Uint8Array(offset);
+    initializers.forEach((t) => data.set(t.raw, t.external.offset));
+    return { model: encodeModel({ ...this.parts(), initializers, opset, metadata: {} }), data };
+  }
+
+  private parts() {
+    return { graphName: this.name, nodes: this.nodes, inputs: this.inputs, outputs: this.outputs };
   }
 
   private fresh(prefix: string): string {

@@ -19,6 +19,8 @@ export interface TensorData {
   dims: readonly number[];
   /** Little-endian element bytes (raw_data). */
   raw: Uint8Array;
+  /** Where the bytes live instead, in a file beside the model (the >2 GB layout: model.onnx_data). */
+  external?: { location: string; offset: number };
 }
 
 export type AttrValue = number | readonly number[] | string | { float: number };
@@ -86,7 +88,16 @@ function writeAttr(a: ProtoWriter, name: string, value: AttrValue): void {
 
 function writeTensor(w: ProtoWriter, t: TensorData): void {
   for (const d of t.dims) w.varint(1, d);
-  w.varint(2, ONNX_DTYPE[t.dtype]).string(8, t.name).bytes(9, t.raw);
+  w.varint(2, ONNX_DTYPE[t.dtype]).string(8, t.name);
+  if (!t.external) {
+    w.bytes(9, t.raw);
+    return;
+  }
+  const { location, offset } = t.external;
+  for (const [key, value] of [['location', location], ['offset', String(offset)], ['length', String(t.raw.length)]]) {
+    w.message(13, (e) => e.string(1, key!).string(2, value!));
+  }
+  w.varint(14, 1);
 }
 
 function writeValueInfo(w: ProtoWriter, v: ValueInfo): void {

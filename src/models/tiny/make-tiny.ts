@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { clipBpeFiles } from '../tokenizer/clip-vocab.js';
 import { EOS_TOKEN, BOS_TOKEN } from '../tokenizer/clip-tokenizer.js';
 import { MANIFEST_FILE, type ModelManifest } from '../manifest.js';
-import { textEncoderModel, unetModel, vaeDecoderModel, vaeEncoderModel } from './nets.js';
+import { OPSET, TINY_NETS } from './nets.js';
 import { DEFAULT_TINY_VARIANT, TINY_VARIANTS, type TinyVariant, type TinyVariantName } from './variants.js';
 
 /** Bump when the generated files change, so stale folders in models/generated are rebuilt. */
@@ -34,11 +34,8 @@ export function tinyModelFiles(v: TinyVariant): Map<string, Uint8Array | string>
     ...(v.vaeRange === 'zero_one' ? { vae_range: 'zero_one' as const } : {}),
   };
   return new Map<string, Uint8Array | string>([
-    ['text_encoder/model.onnx', textEncoderModel(v)],
-    ['unet/model.onnx', unetModel(v)],
-    ['vae_encoder/model.onnx', vaeEncoderModel(v)],
+    ...Object.entries(TINY_NETS).map(([file, graph]): [string, Uint8Array] => [file, graph(v).toBytes(OPSET)]),
     ['vae_encoder/config.json', vaeConfig()],
-    ['vae_decoder/model.onnx', vaeDecoderModel(v)],
     ['vae_decoder/config.json', vaeConfig()],
     ...Object.entries(tokenizerFiles(v)),
     [MANIFEST_FILE, `${JSON.stringify(manifest, null, 2)}\n`],

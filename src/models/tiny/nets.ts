@@ -6,7 +6,7 @@ import type { TinyVariant } from './variants.js';
  * Four tiny random-weight nets with the real exports' I/O. Small enough that encode + UNet(b=2) + decode at
  * 512x512 runs in tens of milliseconds on two CPU cores; every output depends on every input.
  */
-const OPSET = 17;
+export const OPSET = 17;
 const TOKEN_TABLE = 512;
 const TOKEN_DIM = 16;
 const MAX_TOKENS = 77;
@@ -27,7 +27,7 @@ function toBoundary(g: GraphBuilder, v: TinyVariant, x: string): string {
 
 const int64 = (...values: number[]) => BigInt64Array.from(values.map(BigInt));
 
-export function textEncoderModel(v: TinyVariant): Uint8Array {
+export function textEncoderGraph(v: TinyVariant): GraphBuilder {
   const g = new GraphBuilder('text_encoder', 101);
   const ids = g.input('input_ids', v.idsType, ['batch_size', 'sequence_length']);
   const tableSize = v.idsType === 'int32' ? Int32Array.of(TOKEN_TABLE) : int64(TOKEN_TABLE);
@@ -39,7 +39,7 @@ export function textEncoderModel(v: TinyVariant): Uint8Array {
   const type = floatType(v);
   g.output(toBoundary(g, v, hidden), 'last_hidden_state', type, ['batch_size', 'sequence_length', v.textWidth]);
   g.output(toBoundary(g, v, pooled), 'pooler_output', type, ['batch_size', v.textWidth]);
-  return g.toBytes(OPSET);
+  return g;
 }
 
 /** Sinusoidal features of the timestep, projected to the UNet width: [B or 1, C]. */
@@ -53,7 +53,7 @@ function timeEmbedding(g: GraphBuilder, v: TinyVariant): string {
   return g.linear(g.op('Sin', [phase]), TIME_FREQS, UNET_CHANNELS);
 }
 
-export function unetModel(v: TinyVariant): Uint8Array {
+export function unetGraph(v: TinyVariant): GraphBuilder {
   const g = new GraphBuilder('unet', 202);
   const type = floatType(v);
   const sample = fromBoundary(g, v, g.input('sample', type, ['batch_size', 4, 'height', 'width']));
@@ -64,11 +64,11 @@ export function unetModel(v: TinyVariant): Uint8Array {
   let h = g.op('Relu', [g.op('Add', [g.conv(sample, 4, UNET_CHANNELS), cond])]);
   h = g.op('Relu', [g.conv(h, UNET_CHANNELS, UNET_CHANNELS)]);
   g.output(toBoundary(g, v, g.conv(h, UNET_CHANNELS, 4)), 'out_sample', type, ['batch_size', 4, 'height', 'width']);
-  return g.toBytes(OPSET);
+  return g;
 }
 
 /** Three stride-2 convs: [B,3,H,W] -> [B,4 or 8,H/8,W/8]. */
-export function vaeEncoderModel(v: TinyVariant): Uint8Array {
+export function vaeEncoderGraph(v: TinyVariant): GraphBuilder {
   const g = new GraphBuilder('vae_encoder', 303);
   const type = floatType(v);
   let h = fromBoundary(g, v, g.input('sample', type, ['batch_size', 3, 'height', 'width']));
@@ -77,11 +77,11 @@ export function vaeEncoderModel(v: TinyVariant): Uint8Array {
   const channels = v.vaeOutput === 'latent_parameters' ? 8 : 4;
   const latent = g.conv(h, VAE_CHANNELS, channels, 3, 2);
   g.output(toBoundary(g, v, latent), v.vaeOutput, type, ['batch_size', channels, 'latent_height', 'latent_width']);
-  return g.toBytes(OPSET);
+  return g;
 }
 
 /** Three nearest x2 upsamples with convs, Tanh at the end (then to [0,1] for the zero_one variant). */
-export function vaeDecoderModel(v: TinyVariant): Uint8Array {
+export function vaeDecoderGraph(v: TinyVariant): GraphBuilder {
   const g = new GraphBuilder('vae_decoder', 404);
   const type = floatType(v);
   let h = fromBoundary(g, v, g.input('latent_sample', type, ['batch_size', 4, 'latent_height', 'latent_width']));
@@ -94,5 +94,12 @@ export function vaeDecoderModel(v: TinyVariant): Uint8Array {
   let image = g.op('Tanh', [h]);
   if (v.vaeRange === 'zero_one') image = g.op('Add', [g.op('Mul', [image, g.scalar(0.5)]), g.scalar(0.5)]);
   g.output(toBoundary(g, v, image), 'sample', type, ['batch_size', 3, 'height', 'width']);
-  return g.toBytes(OPSET);
+  return g;
 }
+
+export const TINY_NETS = {
+  'text_encoder/model.onnx': textEncoderGraph,
+  'unet/model.onnx': unetGraph,
+  'vae_encoder/model.onnx': vaeEncoderGraph,
+  'vae_decoder/model.onnx': vaeDecoderGraph,
+} as const;
