@@ -14,7 +14,7 @@ export const FAKE_DIALECT: ModelDialect = {
 export interface UnetCall {
   dims: number[];
   timesteps: number[];
-  /** The first value of each batch element's embedding: identifies which prompt it carries. */
+  /** Each batch element's embedding at token position 1, channel 0: identifies which prompt it carries. */
   embeddingIds: number[];
 }
 
@@ -40,6 +40,9 @@ export class FakeSdModels implements SdModels {
   readonly provider = 'cpu' as const;
   readonly sessionsCreated = 4;
   readonly unetCalls: UnetCall[] = [];
+  /** What vaeDecode received: the x0 latents the pipeline produced. */
+  readonly decoded: TensorF32[] = [];
+  vaeEncodeCount = 0;
   encodeCount = 0;
   disposed = false;
 
@@ -61,7 +64,7 @@ export class FakeSdModels implements SdModels {
     const eLen = embeddings.data.length / embeddings.dims[0]!;
     assertEqual(timesteps.length, b, 'one timestep per batch element');
     assertEqual(embeddings.dims[0]!, b, 'one embedding per batch element');
-    this.unetCalls.push({ dims: [...latents.dims], timesteps: [...timesteps], embeddingIds: Array.from({ length: b }, (_, i) => embeddings.data[i * eLen]!) });
+    this.unetCalls.push({ dims: [...latents.dims], timesteps: [...timesteps], embeddingIds: Array.from({ length: b }, (_, i) => embeddings.data[i * eLen + embeddings.dims[2]!]!) });
     const out = new Float32Array(latents.data.length);
     for (let i = 0; i < b; i++) {
       out.set(predictNoise(latents.data.subarray(i * len, (i + 1) * len), timesteps[i]!, embeddings.data.subarray(i * eLen, (i + 1) * eLen)), i * len);
@@ -71,6 +74,7 @@ export class FakeSdModels implements SdModels {
 
   /** [1,3,H,W] -> [1,4,H/8,W/8]: 8x8 means of R, G, B, and their average. */
   async vaeEncode(images: TensorF32): Promise<TensorF32> {
+    this.vaeEncodeCount++;
     const [, , H, W] = images.dims as [number, number, number, number];
     const h = H / 8;
     const w = W / 8;
@@ -89,6 +93,7 @@ export class FakeSdModels implements SdModels {
 
   /** [B,4,h,w] -> [B,3,8h,8w]: nearest upsampling of the first three channels. */
   async vaeDecode(latents: TensorF32): Promise<TensorF32> {
+    this.decoded.push({ data: latents.data.slice(), dims: [...latents.dims] });
     const [b, , h, w] = latents.dims as [number, number, number, number];
     const H = h * 8;
     const W = w * 8;
@@ -110,4 +115,9 @@ export class FakeSdModels implements SdModels {
 
 function assertEqual(a: number, b: number, what: string): void {
   if (a !== b) throw new Error(`fake unet: ${what}: ${a} vs ${b}`);
+}
+
+/** The value UnetCall.embeddingIds shows for a plain (unweighted) prompt. */
+export function embeddingId(text: string): number {
+  return Math.fround(fakeTokenEmbedding(fakeTokenize(text)[0] ?? FAKE_DIALECT.eosId, 1, 0));
 }

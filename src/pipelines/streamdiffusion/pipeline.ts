@@ -50,6 +50,11 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     this.filter = new SimilarityFilter(options.random);
   }
 
+  /** The cross-frame state, for inspection; undefined before the first frame. */
+  get state(): Readonly<StreamState> | undefined {
+    return this.frameState.stream;
+  }
+
   prepare(): PipelineRequirements {
     return { width: this.options.width, height: this.options.height, batch: 1 };
   }

@@ -1,5 +1,5 @@
 import type { SdModels, TensorF32 } from '../../models/sd-models.js';
-import { applyGuidance, type Guidance, guidanceBatch, type NextSlots, residualStockNoise, shiftStockNoise, usesStockNoise } from './cfg.js';
+import { applyGuidance, type Guidance, guidanceBatch, guidedType, type NextSlots, residualStockNoise, shiftStockNoise, usesStockNoise } from './cfg.js';
 import { schedulerStep, sliceSchedule, type SlotSchedule } from './schedule.js';
 import { axpbySlots, concatSlots, slots, zeros } from './tensor.js';
 
@@ -59,22 +59,29 @@ export async function streamBatch(xT: TensorF32, state: StreamState, step: Denoi
   return slots(x0, n - 1);
 }
 
+/** Initialize's negative slot belongs to the first step; later steps follow the residual (self) chain. */
+function sequentialGuidance(step: DenoiseStep, i: number): { guidance: Guidance; embeddings: TensorF32 } {
+  if (i === 0 || guidedType(step.guidance) !== 'initialize') return step;
+  return { guidance: { ...step.guidance, cfgType: 'self' }, embeddings: slots(step.embeddings, 1) };
+}
+
 /**
- * The sequential variant (use_denoising_batch off): all n steps in this frame, one UNet call each, no latency.
- * Re-noising uses init_noise[i+1] (the reference draws fresh noise; this keeps a fixed seed deterministic), and
- * residual CFG chains the stock noise from step to step exactly as Stream Batch chains it from frame to frame.
- * Does not touch `state`.
+ * The sequential variant (use_denoising_batch off): all n steps in this frame, one UNet call each, and the
+ * same result Stream Batch gives n-1 frames later. Re-noising uses init_noise[i+1] (the reference draws fresh
+ * noise; this keeps a fixed seed deterministic), and residual CFG chains the stock noise from step to step
+ * exactly as Stream Batch chains it from frame to frame. Does not touch `state`.
  */
 export async function sequentialDenoise(xT: TensorF32, state: StreamState, step: DenoiseStep): Promise<TensorF32> {
-  const { schedule, guidance } = step;
+  const { schedule } = step;
   const n = schedule.timesteps.length;
   let x = xT;
   let stock = slots(state.initNoise, 0);
   let x0 = x;
   for (let i = 0; i < n; i++) {
     const s = sliceSchedule(schedule, i, i + 1);
+    const { guidance, embeddings } = sequentialGuidance(step, i);
     const batch = guidanceBatch(guidance, x, s.timesteps);
-    const pred = await step.unet(batch.latents, batch.timesteps, step.embeddings);
+    const pred = await step.unet(batch.latents, batch.timesteps, embeddings);
     const guided = applyGuidance(guidance, pred, stock);
     x0 = schedulerStep(guided.eps, x, s);
     if (i === n - 1) break;
