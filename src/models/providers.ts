@@ -94,7 +94,9 @@ export async function openSessions<K extends string>(
   }
   const fileFailure = failures.find((f) => f.file);
   if (fileFailure) {
-    throw new SdliveError('SDL_ERR_MODEL_LOAD', `cannot load ${fileFailure.file}: ${fileFailure.reason} (re-export or re-download the file; tried ${failures.map(describe).join('; ')})`, 'model');
+    const others = failures.filter((f) => f !== fileFailure).map(describe);
+    const tried = others.length ? `; other providers: ${others.join('; ')}` : '';
+    throw new SdliveError('SDL_ERR_MODEL_LOAD', `cannot load ${fileFailure.file} with ${fileFailure.provider}: ${fileFailure.reason} (re-export or re-download the file${tried})`, 'model');
   }
   throw new SdliveError('SDL_ERR_PROVIDER', `no execution provider could start: ${failures.map(describe).join('; ')}`, 'execution_providers');
 }

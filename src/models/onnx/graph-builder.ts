@@ -76,16 +76,20 @@ export class GraphBuilder {
     return encodeModel({ ...this.parts(), initializers: this.initializers, opset, metadata });
   }
 
-  /** The model with every initializer stored in `dataFile` beside it, as exports over 2 GB ship (model.onnx_data). */
-  toExternalData(opset: number, dataFile: string): { model: Uint8Array; data: Uint8Array } {
+  /**
+   * The model with its weights stored in `dataFile` beside it, as exports over 2 GB ship (model.onnx_data).
+   * Small tensors stay inline, as onnx's converter keeps them (shape inference needs them).
+   */
+  toExternalData(opset: number, dataFile: string, minBytes = 1024): { model: Uint8Array; data: Uint8Array } {
     let offset = 0;
     const initializers = this.initializers.map((t) => {
+      if (t.raw.length < minBytes) return t;
       const placed = { ...t, external: { location: dataFile, offset } };
       offset += t.raw.length;
       return placed;
     });
     const data = new Uint8Array(offset);
-    initializers.forEach((t) => data.set(t.raw, t.external.offset));
+    for (const t of initializers) if (t.external) data.set(t.raw, t.external.offset);
     return { model: encodeModel({ ...this.parts(), initializers, opset, metadata: {} }), data };
   }
 
