@@ -1,12 +1,29 @@
-import type { Pipeline, PipelineDefinition } from '../pipeline.js';
-import { SdliveError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { loadSdModels, resolveModelDir, type SdModels } from '../../models/index.js';
+import type { PipelineDefinition } from '../pipeline.js';
+import { StreamDiffusion } from './pipeline.js';
 import { StreamDiffusionParams } from './schema.js';
 
-export const streamDiffusion: PipelineDefinition<typeof StreamDiffusionParams> = {
-  name: 'streamdiffusion',
-  description: 'StreamDiffusion img2img/txt2img on onnxruntime-node (Stream Batch, residual CFG, similarity filter).',
-  schema: StreamDiffusionParams,
-  async load(): Promise<Pipeline<StreamDiffusionParams>> {
-    throw new SdliveError('SDL_ERR_MODEL_LOAD', 'the StreamDiffusion pipeline is being built (issue 3)');
-  },
-};
+/** The load-time parameters: changing one of these reloads the models; everything else applies per frame. */
+export type ModelParams = Pick<StreamDiffusionParams, 'model' | 'execution_providers' | 'width' | 'height' | 'vae_range'>;
+
+export type ModelLoader = (params: Readonly<ModelParams>, log: Logger) => Promise<SdModels>;
+
+/** The model layer: `model` is a folder or builtin:tiny[-variant]. */
+export const loadModelFolder: ModelLoader = (p, log) =>
+  loadSdModels(resolveModelDir(p.model), { providers: p.execution_providers, width: p.width, height: p.height, vaeRange: p.vae_range, log });
+
+/** The pipeline definition over any model loader (tests pass a fake one). */
+export function defineStreamDiffusion(loadModels: ModelLoader, random?: () => number): PipelineDefinition<typeof StreamDiffusionParams> {
+  return {
+    name: 'streamdiffusion',
+    description: 'StreamDiffusion img2img/txt2img on onnxruntime-node (Stream Batch, residual CFG, similarity filter).',
+    schema: StreamDiffusionParams,
+    async load(params, ctx) {
+      const models = await loadModels(params, ctx.log);
+      return new StreamDiffusion(models, { width: params.width, height: params.height, random });
+    },
+  };
+}
+
+export const streamDiffusion = defineStreamDiffusion(loadModelFolder);

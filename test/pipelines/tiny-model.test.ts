@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { isSdliveError } from '../../src/errors.js';
+import { createFrame, type Frame } from '../../src/io/frame.js';
+import { silentLogger } from '../../src/log.js';
+import { TINY_VARIANT_NAMES } from '../../src/models/index.js';
+import type { Pipeline } from '../../src/pipelines/pipeline.js';
+import { streamDiffusion } from '../../src/pipelines/streamdiffusion/index.js';
+import type { StreamDiffusion } from '../../src/pipelines/streamdiffusion/pipeline.js';
+import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
+
+/** End to end on the generated tiny models (real onnxruntime sessions on the CPU). */
+const SIZE = 256;
+
+function params(patch: Record<string, unknown> = {}): StreamDiffusionParams {
+  return StreamDiffusionParams.parse({ model: 'builtin:tiny', execution_providers: ['cpu'], width: SIZE, height: SIZE, ...patch });
+}
+
+function bars(k: number): Frame {
+  const f = createFrame(SIZE, SIZE, k);
+  for (let p = 0; p < SIZE * SIZE; p++) {
+    const x = (p % SIZE) + 8 * k;
+    f.data.set([(x * 3) % 256, (x >> 2) % 256, 255 - (p >> 10), 255], p * 4);
+  }
+  return f;
+}
+
+async function outputs(pipeline: Pipeline<StreamDiffusionParams>, p: StreamDiffusionParams, frames: number): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (let k = 0; k < frames; k++) {
+    const [frame] = await pipeline.process([bars(k)], p);
+    assert.ok(frame && frame.width === SIZE && frame.height === SIZE && frame.data.length === SIZE * SIZE * 4);
+    out.push(frame.data);
+  }
+  return out;
+}
+
+const loaded: Pipeline<StreamDiffusionParams>[] = [];
+async function load(p: StreamDiffusionParams): Promise<Pipeline<StreamDiffusionParams>> {
+  const pipeline = await streamDiffusion.load(p, { log: silentLogger });
+  loaded.push(pipeline);
+  return pipeline;
+}
+after(async () => {
+  for (const p of loaded) await p.dispose().catch(() => undefined);
+});
+
+test('builtin:tiny on CPU: frames in, frames out, identical bytes for a fixed seed', async () => {
+  const p = params({ cfg_type: 'self' });
+  const a = await outputs(await load(p), p, 3);
+  const b = await outputs(await load(p), p, 3);
+  assert.deepEqual(a, b);
+  assert.ok(a[2]!.some((v, j) => j % 4 !== 3 && v !== a[2]![0]), 'not a flat frame');
+  const other = await outputs(await load(params({ cfg_type: 'self', seed: 3 })), p, 1);
+  assert.equal(other.length, 1);
+});
+
+test('runtime parameter changes never create sessions and never reset the stream', async () => {
+  const pipeline = (await load(params())) as StreamDiffusion;
+  const created = pipeline.models.sessionsCreated;
+  const changes: Record<string, unknown>[] = [
+    {}, { prompt: 'a neon city, (rain:1.3)' }, { cfg_type: 'full', negative_prompt: 'blurry' }, { cfg_type: 'initialize', prompt: 'a quiet lake' },
+    { guidance_scale: 1.6, delta: 0.5 }, { t_index_list: [20, 40] }, { seed: [{ seed: 1, weight: 1 }, { seed: 2, weight: 1 }] },
+    { use_denoising_batch: false }, { mode: 'txt2img' }, { similarity_filter: true }, { do_add_noise: false },
+    { prompt: [{ text: 'a', weight: 1 }, { text: 'b', weight: 2 }], prompt_interpolation: 'slerp' },
+  ];
+  let patch: Record<string, unknown> = {};
+  for (const change of changes) {
+    patch = { ...patch, ...change };
+    const [frame] = await pipeline.process([bars(1)], params(patch));
+    assert.ok(frame, JSON.stringify(change));
+  }
+  assert.equal(pipeline.models.sessionsCreated, created);
+  assert.ok(pipeline.state!.latentBuffer.data.some((v) => v !== 0), 'the buffer was never reset');
+});
+
+for (const variant of TINY_VARIANT_NAMES) {
+  test(`dialect variant builtin:tiny-${variant} produces frames (Stream Batch with full CFG, and txt2img)`, async () => {
+    const p = params({ model: `builtin:tiny-${variant}`, cfg_type: 'full', t_index_list: [10, 30] });
+    const pipeline = await load(p);
+    const frames = await outputs(pipeline, p, 2);
+    assert.ok(frames[1]!.some((v, j) => j % 4 !== 3 && v !== frames[1]![0]));
+    assert.equal((await outputs(pipeline, params({ ...p, mode: 'txt2img' }), 1)).length, 1);
+  });
+}
+
+test('a broken model folder is a clear SDL_ERR_MODEL_LOAD naming what is missing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sdlive-broken-'));
+  try {
+    await assert.rejects(load(params({ model: dir })), (e) => isSdliveError(e, 'SDL_ERR_MODEL_LOAD') && /missing/.test(e.message));
+    await assert.rejects(load(params({ model: join(dir, 'nope') })), (e) => isSdliveError(e, 'SDL_ERR_MODEL_LOAD') && /does not exist/.test(e.message));
+    await assert.rejects(load(params({ model: 'builtin:tiny-nope' })), (e) => isSdliveError(e, 'SDL_ERR_MODEL_LOAD') && /builtin:tiny/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
