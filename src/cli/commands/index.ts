@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { registerModels } from './models.js';
 import { registerRun } from './run.js';
 import { registerSchedule } from './schedule.js';
 import { registerSchema } from './schema.js';
 
 /** Every subcommand; a new one is a file beside this and one line here. */
-export const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerSchema, registerSchedule];
+export const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerSchema, registerSchedule, registerModels];
