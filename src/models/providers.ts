@@ -18,10 +18,22 @@ export interface OpenedSessions<K extends string> {
 }
 
 /** First line of an ORT error, bounded: its messages carry whole source paths and driver chatter. */
-export function shortReason(e: unknown): string {
+function shortReason(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   const line = text.split('\n')[0] ?? text;
   return line.length > 300 ? `${line.slice(0, 300)}...` : line;
+}
+
+/** What an operator can do when a provider's libraries are missing (they are not bundled in the npm package). */
+const INSTALL_HINTS: Partial<Record<ExecutionProvider, string>> = {
+  cuda: 'reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 (needs CUDA 12 and cuDNN 9)',
+  tensorrt: 'reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 and install TensorRT',
+};
+
+function failureReason(provider: ExecutionProvider, e: unknown): string {
+  const reason = shortReason(e);
+  const hint = /load shared library|cannot open shared object/i.test(reason) ? INSTALL_HINTS[provider] : undefined;
+  return hint ? `${reason} (${hint})` : reason;
 }
 
 let probeModel: Uint8Array | undefined;
@@ -50,7 +62,7 @@ async function tryProvider<K extends string>(provider: ExecutionProvider, files:
   try {
     await (await ort.InferenceSession.create(probeBytes(), sessionOptions(provider))).release();
   } catch (e) {
-    return { failure: { provider, reason: shortReason(e) } };
+    return { failure: { provider, reason: failureReason(provider, e) } };
   }
   const opened = new Map<K, ort.InferenceSession>();
   for (const [key, file] of Object.entries(files) as [K, string][]) {
@@ -79,6 +91,8 @@ export async function openSessions<K extends string>(
   preference: readonly ExecutionProvider[],
   log: Logger,
 ): Promise<OpenedSessions<K>> {
+  // Each failure is logged here with its reason; ORT's own stderr lines would repeat them outside the logger.
+  ort.env.logLevel = 'fatal';
   const available = new Set(ort.listSupportedBackends().map((b) => b.name));
   const failures: ProviderFailure[] = [];
   for (const provider of new Set(preference)) {

@@ -48,6 +48,15 @@ describe('execution providers', () => {
     assert.match(String(coreml?.reason), new RegExp(`not in this onnxruntime-node build for ${process.platform}`));
   });
 
+  it('cuda without its provider libraries says how to install them', async () => {
+    const { log, records } = arrayLogger();
+    const m = await loadSdModels(resolveModelDir('builtin:tiny'), { providers: ['cuda', 'cpu'], log });
+    await m.dispose();
+    if (m.provider === 'cuda') return;
+    const cuda = records.find((r) => r.provider === 'cuda');
+    assert.match(String(cuda?.reason), process.platform === 'linux' && process.arch === 'x64' ? /ONNXRUNTIME_NODE_INSTALL=cuda12/ : /not in this onnxruntime-node build/);
+  });
+
   it('throws SDL_ERR_PROVIDER listing every failure when none starts', async () => {
     await assert.rejects(loadSdModels(resolveModelDir('builtin:tiny'), { providers: ['webgpu', 'coreml'] }), expectError('SDL_ERR_PROVIDER', /webgpu: .+; coreml: not in this/));
   });
