@@ -1,6 +1,6 @@
 import type { TensorF32 } from '../../models/sd-models.js';
 import { schedulerStep, type SlotSchedule } from './schedule.js';
-import { concatSlots, repeatSlots, scaleSlots, slotCount, slots, zipSlots } from './tensor.js';
+import { axpbySlots, concatSlots, repeatSlots, scaleSlots, slotCount, slots } from './tensor.js';
 
 /**
  * Residual classifier-free guidance (StreamDiffusion's RCFG), exactly as pipeline.py's unet_step does it.
@@ -70,7 +70,8 @@ export function applyGuidance(g: Guidance, pred: TensorF32, stock: TensorF32): {
   const epsCond = type === 'initialize' ? slots(pred, 1, n + 1) : type === 'full' ? slots(pred, n, 2 * n) : pred;
   const nextStock = type === 'initialize' ? concatSlots([slots(pred, 0), slots(stock, 1, n)]) : stock;
   const epsUncond = type === 'full' ? slots(pred, 0, n) : scaleSlots(Array(n).fill(g.delta), nextStock);
-  const eps = zipSlots(epsUncond, epsCond, (_, u, c) => u + g.scale * (c - u));
+  // eps_u + g*(eps_c - eps_u)
+  const eps = axpbySlots(Array(n).fill(1 - g.scale), epsUncond, Array(n).fill(g.scale), epsCond);
   return { eps, stock: nextStock };
 }
 
@@ -93,5 +94,5 @@ export interface NextSlots {
 export function residualStockNoise(eps: TensorF32, stock: TensorF32, s: SlotSchedule, next: NextSlots): TensorF32 {
   const scaledStock = scaleSlots(s.beta, stock);
   const d = schedulerStep(eps, scaledStock, s);
-  return zipSlots(d, next.noise, (i, dv, nv) => nv + (dv * next.alpha[i]!) / next.beta[i]!);
+  return axpbySlots(next.alpha.map(() => 1), next.noise, next.alpha.map((a, i) => a / next.beta[i]!), d);
 }

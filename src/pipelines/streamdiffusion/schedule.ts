@@ -1,5 +1,5 @@
 import type { TensorF32 } from '../../models/sd-models.js';
-import { zipSlots } from './tensor.js';
+import { axpbySlots } from './tensor.js';
 
 /**
  * The LCM schedule as diffusers 0.24's LCMScheduler computes it, in float64: scaled-linear betas, the 50-step
@@ -90,7 +90,13 @@ export function sliceSchedule(s: SlotSchedule, from: number, to: number): SlotSc
   };
 }
 
-/** scheduler_step_batch: x0 = c_out * (x_t - beta*eps)/alpha + c_skip * x_t, per slot. */
+/**
+ * scheduler_step_batch: x0 = c_out * (x_t - beta*eps)/alpha + c_skip * x_t per slot,
+ * computed as (c_out/alpha + c_skip) * x_t - (c_out*beta/alpha) * eps.
+ */
 export function schedulerStep(eps: TensorF32, xT: TensorF32, s: SlotSchedule): TensorF32 {
-  return zipSlots(xT, eps, (i, x, e) => s.cOut[i]! * ((x - s.beta[i]! * e) / s.alpha[i]!) + s.cSkip[i]! * x);
+  const n = s.timesteps.length;
+  const onX = Array.from({ length: n }, (_, i) => s.cOut[i]! / s.alpha[i]! + s.cSkip[i]!);
+  const onEps = Array.from({ length: n }, (_, i) => (-s.cOut[i]! * s.beta[i]!) / s.alpha[i]!);
+  return axpbySlots(onX, xT, onEps, eps);
 }

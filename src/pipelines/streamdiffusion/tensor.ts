@@ -39,20 +39,19 @@ export function repeatSlots(t: TensorF32, times: number): TensorF32 {
   return concatSlots(Array.from({ length: times }, () => t));
 }
 
-/** Element-wise map where each slot i may use its own scalars: out = f(i, a, b). */
-export function zipSlots(a: TensorF32, b: TensorF32, f: (slot: number, x: number, y: number) => number): TensorF32 {
-  if (a.data.length !== b.data.length) throw new RangeError(`tensor sizes differ: [${a.dims}] vs [${b.dims}]`);
-  const len = slotLength(a);
-  const out = zeros(a.dims);
-  for (let j = 0; j < out.data.length; j++) out.data[j] = f(Math.floor(j / len), a.data[j]!, b.data[j]!);
+/** out[i] = a[i]*x[i] + b[i]*y[i] with per-slot scalars: the one hot loop every slot update goes through. */
+export function axpbySlots(a: readonly number[], x: TensorF32, b: readonly number[], y: TensorF32): TensorF32 {
+  if (x.data.length !== y.data.length) throw new RangeError(`tensor sizes differ: [${x.dims}] vs [${y.dims}]`);
+  const len = slotLength(x);
+  const out = zeros(x.dims);
+  const [xd, yd, od] = [x.data, y.data, out.data];
+  for (let i = 0; i < slotCount(x); i++) {
+    const [ai, bi] = [a[i]!, b[i]!];
+    for (let j = i * len, end = j + len; j < end; j++) od[j] = ai * xd[j]! + bi * yd[j]!;
+  }
   return out;
 }
 
-/** out[i] = a[i]*x[i] + b[i]*y[i] with per-slot scalars. */
-export function axpbySlots(a: readonly number[], x: TensorF32, b: readonly number[], y: TensorF32): TensorF32 {
-  return zipSlots(x, y, (i, xv, yv) => a[i]! * xv + b[i]! * yv);
-}
-
 export function scaleSlots(a: readonly number[], x: TensorF32): TensorF32 {
-  return zipSlots(x, x, (i, xv) => a[i]! * xv);
+  return axpbySlots(a, x, a.map(() => 0), x);
 }
