@@ -80,17 +80,19 @@ export function vaeEncoderGraph(v: TinyVariant): GraphBuilder {
   return g;
 }
 
-/** Three nearest x2 upsamples with convs, Tanh at the end (then to [0,1] for the zero_one variant). */
+/**
+ * Nearest x2 upsamples with convs up to H/2, the RGB projection there, a last upsample to H (cheap on 3 channels),
+ * Tanh at the end (then to [0,1] for the zero_one variant).
+ */
 export function vaeDecoderGraph(v: TinyVariant): GraphBuilder {
   const g = new GraphBuilder('vae_decoder', 404);
   const type = floatType(v);
   let h = fromBoundary(g, v, g.input('latent_sample', type, ['batch_size', 4, 'latent_height', 'latent_width']));
   h = g.op('Relu', [g.conv(h, 4, VAE_CHANNELS)]);
   const scales = g.constant([4], Float32Array.of(1, 1, 2, 2));
-  for (let i = 0; i < 3; i++) {
-    h = g.op('Resize', [h, '', scales], { mode: 'nearest' });
-    h = i < 2 ? g.op('Relu', [g.conv(h, VAE_CHANNELS, VAE_CHANNELS)]) : g.conv(h, VAE_CHANNELS, 3);
-  }
+  const upsample = (x: string) => g.op('Resize', [x, '', scales], { mode: 'nearest' });
+  for (let i = 0; i < 2; i++) h = g.op('Relu', [g.conv(upsample(h), VAE_CHANNELS, VAE_CHANNELS)]);
+  h = upsample(g.conv(h, VAE_CHANNELS, 3));
   let image = g.op('Tanh', [h]);
   if (v.vaeRange === 'zero_one') image = g.op('Add', [g.op('Mul', [image, g.scalar(0.5)]), g.scalar(0.5)]);
   g.output(toBoundary(g, v, image), 'sample', type, ['batch_size', 3, 'height', 'width']);
