@@ -132,8 +132,8 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     const { latentChannels } = this.models.dialect;
     const dims = [schedule.timesteps.length, latentChannels, this.options.height / 8, this.options.width / 8];
     const seeds = seedList(params.seed);
-    this.frameState.stream = this.noise.get([seeds, params.seed_interpolation, dims], () =>
-      stateFor(seedNoise(seeds, params.seed_interpolation, dims), this.frameState.stream));
+    const how = params.seed_interpolation;
+    this.frameState.stream = this.noise.get([seeds, seeds.length > 1 && how, dims], () => stateFor(seedNoise(seeds, how, dims), this.frameState.stream));
     return this.frameState.stream;
   }
 }
