@@ -43,6 +43,8 @@ export class FakeSdModels implements SdModels {
   /** What vaeDecode received: the x0 latents the pipeline produced. */
   readonly decoded: TensorF32[] = [];
   vaeEncodeCount = 0;
+  /** Makes the next UNet call fail, as a lost GPU or a bad export would. */
+  failNextUnet = false;
   encodeCount = 0;
   disposed = false;
 
@@ -59,6 +61,10 @@ export class FakeSdModels implements SdModels {
   }
 
   async unet(latents: TensorF32, timesteps: readonly number[], embeddings: TensorF32): Promise<TensorF32> {
+    if (this.failNextUnet) {
+      this.failNextUnet = false;
+      throw new Error('fake unet failure');
+    }
     const b = latents.dims[0]!;
     const len = latents.data.length / b;
     const eLen = embeddings.data.length / embeddings.dims[0]!;

@@ -219,3 +219,16 @@ test('a frame of the wrong size is a coded pipeline error; dispose releases the 
   await sd.dispose();
   assert.equal(models.disposed, true);
 });
+
+test('a failed UNet call leaves the stream state as it was: the next frames continue as if it never happened', async () => {
+  const p = params({ cfg_type: 'self' });
+  const { models, sd } = setup();
+  const ref = reference(p);
+  const scratch = new FakeSdModels();
+  await run(sd, p, 2);
+  models.failNextUnet = true;
+  await assert.rejects(sd.process([inputFrame(2)], p), /fake unet failure/);
+  await run(sd, p, 2, 3);
+  const fed = [0, 1, 3, 4];
+  for (let k = 0; k < fed.length; k++) assertClose(models.decoded[k]!, ref.frame(ref.noisy(await referenceLatent(scratch, fed[k]!))), `output ${k}`);
+});

@@ -34,11 +34,6 @@ export function usesStockNoise(g: Guidance): boolean {
   return g.cfgType === 'self' || g.cfgType === 'initialize';
 }
 
-/** UNet call size for n denoising slots. */
-export function unetBatchSize(g: Guidance, n: number): number {
-  return { none: n, self: n, full: 2 * n, initialize: n + 1 }[guidedType(g)];
-}
-
 export function guidanceBatch(g: Guidance, x: TensorF32, timesteps: readonly number[]): UnetBatch {
   switch (guidedType(g)) {
     case 'full':

@@ -40,16 +40,17 @@ function nextSlots(s: SlotSchedule, initNoise: TensorF32): NextSlots {
 
 /**
  * Stream Batch: the new x_t and the n-1 buffered latents go through ONE UNet call, each slot at its own
- * timestep. Returns x0 of the last slot, i.e. the frame that entered n-1 calls earlier. Updates `state`.
+ * timestep. Returns x0 of the last slot, i.e. the frame that entered n-1 calls earlier. Updates `state` once
+ * the UNet call has succeeded (a failed call leaves it as it was).
  */
 export async function streamBatch(xT: TensorF32, state: StreamState, step: DenoiseStep): Promise<TensorF32> {
   const { schedule, guidance } = step;
   const n = schedule.timesteps.length;
   const x = n > 1 ? concatSlots([xT, state.latentBuffer]) : xT;
-  if (n > 1) state.stockNoise = shiftStockNoise(state.stockNoise, state.initNoise);
+  const shifted = n > 1 ? shiftStockNoise(state.stockNoise, state.initNoise) : state.stockNoise;
   const batch = guidanceBatch(guidance, x, schedule.timesteps);
   const pred = await step.unet(batch.latents, batch.timesteps, step.embeddings);
-  const { eps, stock } = applyGuidance(guidance, pred, state.stockNoise);
+  const { eps, stock } = applyGuidance(guidance, pred, shifted);
   const x0 = schedulerStep(eps, x, schedule);
   state.stockNoise = usesStockNoise(guidance) ? residualStockNoise(eps, stock, schedule, nextSlots(schedule, state.initNoise)) : stock;
   if (n > 1) {
