@@ -4,7 +4,7 @@ import { SdliveError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import { detectDialect, MODEL_FILES, type ModelRole } from './dialect.js';
-import { readManifest, vaeConfigScaling } from './manifest.js';
+import { readManifest, vaeConfigScaling, type ModelManifest } from './manifest.js';
 import { OnnxSdModels } from './onnx-sd-models.js';
 import { openSessions } from './providers.js';
 import type { ModelDialect, SdModels } from './sd-models.js';
@@ -42,6 +42,14 @@ function tokenizerOf(dir: string): ClipTokenizer {
   }
 }
 
+function manifestOf(dir: string): ModelManifest {
+  try {
+    return readManifest(dir);
+  } catch (e) {
+    throw loadError(message(e));
+  }
+}
+
 function specialId(tokenizer: ClipTokenizer, token: string, fallback: number): number {
   return tokenizer.tokenId(token) ?? fallback;
 }
@@ -54,12 +62,7 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
   const log = options.log ?? silentLogger;
   const files = modelFiles(dir);
   const tokenizer = tokenizerOf(dir);
-  let manifest;
-  try {
-    manifest = readManifest(dir);
-  } catch (e) {
-    throw loadError(message(e));
-  }
+  const manifest = manifestOf(dir);
   const { provider, sessions } = await openSessions(files, options.providers ?? ['cpu'], log);
   try {
     const eosId = specialId(tokenizer, EOS_TOKEN, 49407);
