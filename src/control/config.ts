@@ -12,6 +12,7 @@ export const StreamDiffusionTdConfig = z.strictObject({
   heartbeat_ms: z.int().min(50).max(60000).default(750),
   output_name: z.string().default('sdlive').describe('Reported as /stream-info/output-name.'),
 });
+export type StreamDiffusionTdConfig = z.output<typeof StreamDiffusionTdConfig>;
 
 export const OscConfig = z.strictObject({
   port: z.int().min(0).max(65535).default(9000).describe('UDP port the OSC server listens on (0 picks a free port).'),

@@ -9,7 +9,7 @@ export interface OscFeedbackOptions {
   targets: readonly OscPeer[];
   replyToSender: boolean;
   heartbeatMs: number;
-  metrics?: () => EngineMetrics;
+  metrics?: () => Pick<EngineMetrics, 'frameCount' | 'fps' | 'latencyMs'>;
 }
 
 const peerKey = (p: OscPeer) => `${p.address}:${p.port}`;

@@ -51,6 +51,7 @@ export function prefersHtml(accept: string | undefined): boolean {
 export class OscQueryService {
   private readonly listens = new Map<WebSocket, Set<string>>();
   private readonly pending = new Set<string>();
+  private readonly lastExtras = new Map<string, string>();
   private flushScheduled = false;
   private readonly timer: NodeJS.Timeout;
   private readonly onChange = (c: ParamChange<Record<string, unknown>>) => this.queue(c.keys);
@@ -143,8 +144,16 @@ export class OscQueryService {
     }
   }
 
+  /** Pushes read-only nodes (metrics, learn state) to their listeners when their value moved. */
   private pushExtras(): void {
-    for (const n of this.opts.extras) if (n.read) this.push(n.path, n.read(), n.type === 'i' ? 'i' : undefined);
+    if (this.listens.size === 0) return;
+    for (const n of this.opts.extras) {
+      const value = n.read?.();
+      const text = JSON.stringify(value);
+      if (!value || this.lastExtras.get(n.path) === text) continue;
+      this.lastExtras.set(n.path, text);
+      this.push(n.path, value, n.type === 'i' ? 'i' : undefined);
+    }
   }
 
   private push(path: string, value: OscArg[], type?: 'i' | 'f' | 's' | 'T'): void {

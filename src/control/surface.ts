@@ -1,9 +1,18 @@
+import { resolve } from 'node:path';
 import type { App, AppPlugin } from '../app.js';
 import { AddressSpace } from './address-space.js';
+import { StreamDiffusionTdConfig } from './config.js';
+import { resolveMappingPath, SHIPPED_MAPPINGS_DIR } from './mappings/load.js';
+import { MappingSet } from './mappings/mapping-set.js';
+import { installOscRoutes } from './mappings/osc-routes.js';
+import { rtMidiBackend, type MidiBackend } from './midi/backend.js';
+import { MidiControl } from './midi/midi-control.js';
 import { OscFeedback } from './osc-feedback.js';
 import { OscServer } from './osc-server.js';
 import { ACCESS, type ExtraNode } from './oscquery-namespace.js';
 import { OscQueryService } from './oscquery-server.js';
+import { StreamDiffusionTd } from './streamdiffusiontd.js';
+import { asString, ControlError } from './values.js';
 import { advertise, type ZeroconfHandle } from './zeroconf.js';
 
 /** Read-only engine state in the namespace: what feedback and OSCQuery listeners see. */
@@ -14,6 +23,19 @@ function metricNodes(app: App, root: string): ExtraNode[] {
     { path: `${root}/frame_count`, type: 'i', access: ACCESS.read, description: 'Output frames since start', read: () => [m().frameCount] },
     { path: `${root}/latency_ms`, type: 'f', access: ACCESS.read, unit: 'ms', description: 'Input-to-output delay of the last frame', read: () => [m().latencyMs] },
   ];
+}
+
+function learnNodes(midi: MidiControl, root: string): ExtraNode[] {
+  return [
+    { path: `${root}/learn`, type: 's', access: ACCESS.readWrite, description: 'Arm MIDI learn for an address (e.g. "delta", "prompts/1/weight"); reads the armed target, "" when idle', read: () => [midi.learn.target] },
+    { path: `${root}/learn/cancel`, type: 'N', access: ACCESS.write, description: 'Disarm MIDI learn' },
+    { path: `${root}/learn/last`, type: 's', access: ACCESS.read, description: 'The last binding MIDI learn wrote', read: () => [midi.lastLearned] },
+  ];
+}
+
+/** The file MIDI learn writes: midi.learn_file, else the first mapping file that is not a shipped one, else mappings/learned.json. */
+function learnFileOf(app: App, files: readonly string[]): string {
+  return resolve(app.config.midi.learn_file ?? files.find((f) => !f.startsWith(SHIPPED_MAPPINGS_DIR)) ?? 'mappings/learned.json');
 }
 
 /** Waits until the HTTP hub has its real port (it listens after the plugins registered). */
@@ -29,47 +51,115 @@ export function controlSurfaceOf(app: Pick<App, 'store'>): ControlSurface | unde
   return surfaces.get(app.store);
 }
 
-/** Everything a performer touches: OSC, its feedback, OSCQuery and Zeroconf. */
+/** Everything a performer touches: OSC and its feedback, OSCQuery, Zeroconf, mapping files, MIDI, learn, StreamDiffusionTD. */
 export class ControlSurface {
-  private zeroconf: ZeroconfHandle | undefined;
-  private zeroconfTimer: NodeJS.Timeout | undefined;
+  private readonly closers: (() => unknown)[] = [];
+  space!: AddressSpace;
+  osc!: OscServer;
+  oscquery!: OscQueryService;
+  mappings!: MappingSet;
+  midi!: MidiControl;
+  streamDiffusionTd: StreamDiffusionTd | undefined;
 
-  private constructor(
-    readonly space: AddressSpace,
-    readonly osc: OscServer,
-    private readonly feedback: OscFeedback,
-    readonly oscquery: OscQueryService,
-  ) {}
+  private constructor(private readonly app: App) {}
 
-  static async start(app: App): Promise<ControlSurface> {
-    const { osc: cfg } = app.config;
-    const space = new AddressSpace(app.definition.schema);
-    const server = new OscServer({ store: app.store, space, log: app.log, port: cfg.port, host: cfg.host, maxPacketBytes: cfg.max_packet_bytes });
-    await server.listen();
-    const feedback = new OscFeedback({
-      server, store: app.store, targets: cfg.feedback.map((t) => ({ address: t.host, port: t.port })),
-      replyToSender: cfg.reply_to_sender, heartbeatMs: cfg.heartbeat_ms, metrics: () => app.engine.metrics(),
-    }).start();
-    const oscquery = new OscQueryService({
-      http: app.http, server, store: app.store, log: app.log, name: 'sdlive', uiPath: '/ui/',
-      extras: metricNodes(app, space.root),
-    });
-    const surface = new ControlSurface(space, server, feedback, oscquery);
-    if (cfg.zeroconf) {
-      surface.zeroconfTimer = whenHttpPortKnown(app, (httpPort) => {
-        surface.zeroconf = advertise({ name: `sdlive-${httpPort}`, oscPort: server.port, httpPort }, app.log);
-      });
+  static async start(app: App, midiBackend: () => Promise<MidiBackend> = rtMidiBackend): Promise<ControlSurface> {
+    const surface = new ControlSurface(app);
+    try {
+      await surface.startOsc();
+      await surface.startMappingsAndMidi(midiBackend);
+      surface.startOscQuery();
+      await surface.startStreamDiffusionTd();
+    } catch (e) {
+      await surface.close();
+      throw e;
     }
-    app.log.info({ port: server.port, root: space.root, addresses: space.addresses.length }, 'OSC listening');
     return surface;
   }
 
+  private async startOsc(): Promise<void> {
+    const { app } = this;
+    const cfg = app.config.osc;
+    this.space = new AddressSpace(app.definition.schema);
+    this.osc = new OscServer({ store: app.store, space: this.space, log: app.log, port: cfg.port, host: cfg.host, maxPacketBytes: cfg.max_packet_bytes });
+    await this.osc.listen();
+    this.closers.push(() => this.osc.close());
+    const feedback = new OscFeedback({
+      server: this.osc, store: app.store, targets: cfg.feedback.map((t) => ({ address: t.host, port: t.port })),
+      replyToSender: cfg.reply_to_sender, heartbeatMs: cfg.heartbeat_ms, metrics: () => app.engine.metrics(),
+    }).start();
+    this.closers.push(() => feedback.stop());
+    app.log.info({ port: this.osc.port, root: this.space.root, addresses: this.space.addresses.length }, 'OSC listening');
+  }
+
+  private async startMappingsAndMidi(backend: () => Promise<MidiBackend>): Promise<void> {
+    const { app } = this;
+    const files = app.config.mappings.map(resolveMappingPath);
+    this.mappings = new MappingSet(files, this.space, app.log);
+    await this.mappings.start();
+    this.closers.push(() => this.mappings.close());
+    let removeRoutes = installOscRoutes(this.osc, this.mappings.current);
+    this.mappings.on('change', (m) => {
+      removeRoutes();
+      removeRoutes = installOscRoutes(this.osc, m);
+    });
+    this.midi = await new MidiControl({ config: app.config.midi, store: app.store, space: this.space, mappings: this.mappings, learnFile: learnFileOf(app, files), log: app.log, backend }).open();
+    this.closers.push(() => this.midi.close());
+    const root = this.space.root;
+    this.osc.command(`${root}/learn`, (args, from) => {
+      try {
+        this.midi.learn.start(asString(args[0]));
+        app.log.info({ target: this.midi.learn.target }, 'MIDI learn armed: move a control');
+      } catch (e) {
+        this.osc.fail(`${root}/learn`, e instanceof ControlError ? e : new ControlError('rejected', (e as Error).message), from);
+      }
+    });
+    this.osc.command(`${root}/learn/cancel`, () => this.midi.learn.cancel());
+  }
+
+  private startOscQuery(): void {
+    const { app } = this;
+    this.oscquery = new OscQueryService({
+      http: app.http, server: this.osc, store: app.store, log: app.log, name: 'sdlive', uiPath: '/ui/',
+      extras: [...metricNodes(app, this.space.root), ...learnNodes(this.midi, this.space.root)],
+    });
+    this.closers.push(() => this.oscquery.close());
+    if (!app.config.osc.zeroconf) return;
+    let zeroconf: ZeroconfHandle | undefined;
+    const timer = whenHttpPortKnown(app, (httpPort) => {
+      zeroconf = advertise({ name: `sdlive-${httpPort}`, oscPort: this.osc.port, httpPort }, app.log);
+    });
+    this.closers.push(() => {
+      clearTimeout(timer);
+      return zeroconf?.close();
+    });
+  }
+
+  private async startStreamDiffusionTd(): Promise<void> {
+    const { app } = this;
+    const cfg = app.config.osc.streamdiffusiontd;
+    if (cfg === false) return;
+    const sdtd = await StreamDiffusionTd.start({
+      config: cfg === true ? StreamDiffusionTdConfig.parse({}) : cfg,
+      host: app.config.osc.host, store: app.store, space: this.space, log: app.log,
+      metrics: () => app.engine.metrics(),
+      onFrame: (listener) => {
+        app.engine.on('frame', listener);
+        return () => app.engine.off('frame', listener);
+      },
+    });
+    this.streamDiffusionTd = sdtd;
+    this.closers.push(() => sdtd.close());
+  }
+
   async close(): Promise<void> {
-    clearTimeout(this.zeroconfTimer);
-    this.oscquery.close();
-    this.feedback.stop();
-    await this.zeroconf?.close();
-    await this.osc.close();
+    for (const close of this.closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (e) {
+        this.app.log.warn({ err: (e as Error).message }, 'control surface: error while closing');
+      }
+    }
   }
 }
 

@@ -26,7 +26,7 @@ describe('OSC server on a real UDP socket', () => {
     await server.listen();
     peer = await UdpPeer.open();
     target = await UdpPeer.open();
-    feedback = new OscFeedback({ server, store, targets: [{ address: '127.0.0.1', port: target.port }], replyToSender: false, heartbeatMs: 50, metrics: () => ({ frameCount: 12, fps: 29.5, latencyMs: 40, failures: 0 }) }).start();
+    feedback = new OscFeedback({ server, store, targets: [{ address: '127.0.0.1', port: target.port }], replyToSender: false, heartbeatMs: 50, metrics: () => ({ frameCount: 12, fps: 29.5, latencyMs: 40 }) }).start();
   });
   beforeEach(() => {
     store.update({ delta: 1, guidance_scale: 1.2, prompt: 'start', seed: 2, t_index_list: [32, 45], paused: false, mode: 'img2img' }, 'test');

@@ -1,0 +1,181 @@
+import { rateLimited, type Logger } from '../../log.js';
+import type { ControlAddress, Patch } from '../address.js';
+import type { AddressSpace } from '../address-space.js';
+import type { LoadedMapping } from '../mappings/load.js';
+import type { MidiBinding } from '../mappings/schema.js';
+import type { ControlStore } from '../osc-server.js';
+import { clamp01, ControlError, type OscArg } from '../values.js';
+import { applyCurve, invertCurve, type Curve } from './curves.js';
+import { MidiDecoder, type ControlInput } from './decoder.js';
+import { parseMidi, type MidiEvent } from './messages.js';
+import { Smoother } from './smoother.js';
+import { Takeover } from './takeover.js';
+
+type Value = OscArg;
+
+/** A binding with its resolved address and its live state (takeover, smoothing, button memory). */
+class BoundControl {
+  readonly takeover: Takeover;
+  readonly smoother: Smoother;
+  private readonly lo: number;
+  private readonly hi: number;
+  private written: number | undefined;
+  private target: number | undefined;
+  previous: Value | undefined;
+
+  constructor(readonly binding: MidiBinding, readonly address: ControlAddress, private readonly apply: (patch: Patch) => boolean, private readonly store: ControlStore) {
+    const b = binding as Partial<{ range: [number, number]; takeover: 'jump' | 'pickup' | 'scale'; smoothing_ms: number }>;
+    const { min, max } = address;
+    const toUnit = (v: number) => (min !== undefined && max !== undefined && max !== min ? (v - min) / (max - min) : v);
+    [this.lo, this.hi] = b.range ? [toUnit(b.range[0]), toUnit(b.range[1])] : [0, 1];
+    this.takeover = new Takeover(b.takeover ?? 'jump');
+    this.smoother = new Smoother(b.smoothing_ms ?? 0, (u) => this.writeUnit(u));
+  }
+
+  private get curve(): Curve {
+    return 'curve' in this.binding ? this.binding.curve : 'linear';
+  }
+
+  private get inverted(): boolean {
+    return 'invert' in this.binding && this.binding.invert;
+  }
+
+  get unitNow(): number {
+    return this.address.unitView!.get(this.store.snapshot as Record<string, unknown>);
+  }
+
+  /** Control travel -> the address's 0..1 view, through invert, curve and range. */
+  toUnit(position: number): number {
+    return this.lo + applyCurve(this.curve, this.inverted ? 1 - position : position) * (this.hi - this.lo);
+  }
+
+  /** Where the control would have to be for the current value. */
+  toPosition(unit: number): number {
+    const t = this.hi === this.lo ? 0 : clamp01((unit - this.lo) / (this.hi - this.lo));
+    const x = invertCurve(this.curve, t);
+    return this.inverted ? 1 - x : x;
+  }
+
+  /** True when something other than this control moved the value since it last wrote. */
+  get movedElsewhere(): boolean {
+    return this.written !== undefined && Math.abs(this.unitNow - this.written) > 1e-6;
+  }
+
+  position(position: number): void {
+    if (this.movedElsewhere) {
+      this.takeover.release();
+      this.target = undefined;
+    }
+    const current = this.target !== undefined ? this.toPosition(this.target) : this.toPosition(this.unitNow);
+    const out = this.takeover.move(position, current);
+    if (out !== undefined) this.glideTo(this.toUnit(out));
+  }
+
+  delta(value: number): void {
+    const base = this.target !== undefined && !this.movedElsewhere ? this.target : this.unitNow;
+    this.glideTo(clamp01(base + value * (this.hi - this.lo)));
+  }
+
+  private glideTo(unit: number): void {
+    this.target = unit;
+    this.smoother.set(unit, this.written !== undefined && !this.movedElsewhere ? this.written : this.unitNow);
+  }
+
+  private writeUnit(unit: number): void {
+    if (this.apply(this.address.unitView!.patch(this.store.snapshot as Record<string, unknown>, unit))) this.written = this.unitNow;
+  }
+}
+
+/** The value a button press sets when the binding names none: true, the next enum choice, or the maximum. */
+function pressValue(address: ControlAddress, current: Value): Value {
+  if (address.type === 'T') return !current;
+  if (address.values?.length) return address.values[(address.values.indexOf(String(current)) + 1) % address.values.length]!;
+  if (address.max !== undefined) return address.max;
+  throw new ControlError('bad_type', `${address.target}: a button needs "value"`);
+}
+
+/**
+ * The MIDI mapping engine: raw MIDI bytes from any input, through each mapping file's decoder and bindings,
+ * into store changes (source 'midi'). Every failure is logged at a rate limit; nothing throws to the caller.
+ */
+export class MidiMapper {
+  private decoders: { device?: string; decoder: MidiDecoder; controls: Map<MidiBinding, BoundControl> }[] = [];
+  private readonly warn: ReturnType<typeof rateLimited>;
+
+  constructor(private readonly store: ControlStore, private readonly space: AddressSpace, log: Logger) {
+    this.warn = rateLimited(log);
+  }
+
+  setMappings(mappings: readonly LoadedMapping[]): void {
+    this.close();
+    this.decoders = mappings.map(({ mapping }) => {
+      const controls = new Map<MidiBinding, BoundControl>();
+      for (const b of mapping.midi) {
+        const address = this.space.target(b.param);
+        if (address) controls.set(b, new BoundControl(b, address, (patch) => this.applyPatch(patch, address.path), this.store));
+      }
+      return { device: mapping.device, decoder: new MidiDecoder([...controls.keys()]), controls };
+    });
+  }
+
+  /** Every bound control, for LED feedback. */
+  controls(): BoundControl[] {
+    return this.decoders.flatMap((d) => [...d.controls.values()]);
+  }
+
+  handleBytes(bytes: readonly number[], port = ''): void {
+    const event = parseMidi(bytes);
+    if (event) this.handle(event, port);
+  }
+
+  handle(event: MidiEvent, port = ''): void {
+    for (const { device, decoder, controls } of this.decoders) {
+      if (device && !port.toLowerCase().includes(device.toLowerCase())) continue;
+      for (const { binding, input } of decoder.decode(event)) {
+        try {
+          this.dispatch(controls.get(binding)!, input);
+        } catch (e) {
+          this.warn(`midi ${binding.param}`, `midi: ${binding.param}: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+
+  private dispatch(control: BoundControl, input: ControlInput): void {
+    const { address, binding } = control;
+    const p = () => this.store.snapshot as Record<string, unknown>;
+    const current = () => address.read(p())[0] ?? null;
+    const set = (v: Value) => this.applyPatch(address.write(p(), [v]), address.path);
+    switch (input.kind) {
+      case 'position': return control.position(input.value);
+      case 'delta': return control.delta(input.value);
+      case 'program': return void set(input.value + (binding.type === 'program' ? binding.offset : 0));
+      case 'press': return this.press(control, current(), set);
+      case 'release':
+        if ('button' in binding && binding.button === 'hold' && control.previous !== undefined) set(control.previous);
+    }
+  }
+
+  private press(control: BoundControl, current: Value, set: (v: Value) => boolean): void {
+    const b = control.binding as Partial<{ button: 'trigger' | 'toggle' | 'hold'; value: Value; off: Value }>;
+    const on = b.value ?? pressValue(control.address, current);
+    if (b.button === 'toggle' && b.value !== undefined && current === b.value) {
+      set(b.off ?? control.previous ?? pressValue(control.address, current));
+      return;
+    }
+    if (b.button !== 'trigger') control.previous = current;
+    set(on);
+  }
+
+  private applyPatch(patch: Patch, path: string): boolean {
+    const result = this.store.update(patch, 'midi');
+    if (!result.ok) this.warn(`midi ${path}`, `midi: ${path}: ${result.error.message}`);
+    return result.ok;
+  }
+
+  close(): void {
+    for (const c of this.controls()) c.smoother.stop();
+  }
+}
+
+export type { BoundControl };

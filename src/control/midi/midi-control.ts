@@ -1,0 +1,67 @@
+import type { Logger } from '../../log.js';
+import type { AddressSpace } from '../address-space.js';
+import type { MidiConfig } from '../config.js';
+import type { MappingSet } from '../mappings/mapping-set.js';
+import type { ControlStore } from '../osc-server.js';
+import type { MidiBackend } from './backend.js';
+import { attachLedFeedback } from './led-feedback.js';
+import { describeBinding, MidiLearn } from './learn.js';
+import { MidiMapper } from './mapper.js';
+import { parseMidi } from './messages.js';
+import { MidiPorts } from './adapter.js';
+
+export interface MidiControlOptions {
+  config: MidiConfig;
+  store: ControlStore;
+  space: AddressSpace;
+  mappings: MappingSet;
+  learnFile: string;
+  log: Logger;
+  backend: () => Promise<MidiBackend>;
+}
+
+/**
+ * MIDI end to end: the open ports, the mapping engine fed by the active mapping files, LED/motor-fader
+ * feedback, and learn (while armed, control moves bind instead of acting).
+ */
+export class MidiControl {
+  readonly mapper: MidiMapper;
+  readonly learn: MidiLearn;
+  private ports: MidiPorts | undefined;
+  private detachLeds: (() => void) | undefined;
+  lastLearned = '';
+
+  constructor(private readonly opts: MidiControlOptions) {
+    this.mapper = new MidiMapper(opts.store, opts.space, opts.log);
+    this.mapper.setMappings(opts.mappings.current);
+    opts.mappings.on('change', (m) => this.mapper.setMappings(m));
+    this.learn = new MidiLearn(opts.space, () => opts.learnFile);
+    this.learn.on('learned', (binding, file) => {
+      this.lastLearned = describeBinding(binding);
+      opts.log.info({ file }, `MIDI learned: ${this.lastLearned}`);
+      void opts.mappings.ensure(file);
+    });
+    this.learn.on('failed', (e) => opts.log.error(`MIDI learn could not write the mapping: ${e.message}`));
+  }
+
+  async open(): Promise<this> {
+    this.ports = await MidiPorts.open(this.opts.config, this.opts.backend, this.opts.log, (bytes, port) => this.receive(bytes, port));
+    if (this.ports.hasOutputs) this.detachLeds = attachLedFeedback(this.opts.store, this.mapper, (b) => this.ports?.send(b));
+    return this;
+  }
+
+  /** One MIDI message from a port (or a test): learn takes it while armed, the mappings otherwise. */
+  receive(bytes: readonly number[], port = ''): void {
+    const event = parseMidi(bytes);
+    if (!event) return;
+    if (this.learn.target) this.learn.observe(event);
+    else this.mapper.handle(event, port);
+  }
+
+  close(): void {
+    this.learn.cancel();
+    this.detachLeds?.();
+    this.mapper.close();
+    this.ports?.close();
+  }
+}
