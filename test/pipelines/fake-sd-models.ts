@@ -43,8 +43,8 @@ export class FakeSdModels implements SdModels {
   /** What vaeDecode received: the x0 latents the pipeline produced. */
   readonly decoded: TensorF32[] = [];
   vaeEncodeCount = 0;
-  /** Makes the next UNet call fail, as a lost GPU or a bad export would. */
-  failNextUnet = false;
+  /** Makes the next UNet call throw (a lost GPU, a bad export) or return NaN (fp16 overflow). */
+  nextUnetFault: 'throw' | 'nan' | undefined;
   encodeCount = 0;
   disposed = false;
 
@@ -61,10 +61,9 @@ export class FakeSdModels implements SdModels {
   }
 
   async unet(latents: TensorF32, timesteps: readonly number[], embeddings: TensorF32): Promise<TensorF32> {
-    if (this.failNextUnet) {
-      this.failNextUnet = false;
-      throw new Error('fake unet failure');
-    }
+    const fault = this.nextUnetFault;
+    this.nextUnetFault = undefined;
+    if (fault === 'throw') throw new Error('fake unet failure');
     const b = latents.dims[0]!;
     const len = latents.data.length / b;
     const eLen = embeddings.data.length / embeddings.dims[0]!;
@@ -75,6 +74,7 @@ export class FakeSdModels implements SdModels {
     for (let i = 0; i < b; i++) {
       out.set(predictNoise(latents.data.subarray(i * len, (i + 1) * len), timesteps[i]!, embeddings.data.subarray(i * eLen, (i + 1) * eLen)), i * len);
     }
+    if (fault === 'nan') out[out.length - 1] = NaN;
     return { data: out, dims: [...latents.dims] };
   }
 

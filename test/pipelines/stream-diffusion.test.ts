@@ -220,15 +220,27 @@ test('a frame of the wrong size is a coded pipeline error; dispose releases the 
   assert.equal(models.disposed, true);
 });
 
-test('a failed UNet call leaves the stream state as it was: the next frames continue as if it never happened', async () => {
+test('a failed or non-finite UNet step leaves the stream state as it was: later frames continue as if it never happened', async () => {
   const p = params({ cfg_type: 'self' });
   const { models, sd } = setup();
   const ref = reference(p);
   const scratch = new FakeSdModels();
   await run(sd, p, 2);
-  models.failNextUnet = true;
+  models.nextUnetFault = 'throw';
   await assert.rejects(sd.process([inputFrame(2)], p), /fake unet failure/);
-  await run(sd, p, 2, 3);
-  const fed = [0, 1, 3, 4];
+  models.nextUnetFault = 'nan';
+  await assert.rejects(sd.process([inputFrame(3)], p), (e) => isSdliveError(e, 'SDL_ERR_NONFINITE'));
+  await run(sd, p, 2, 4);
+  const fed = [0, 1, 4, 5];
+  assert.equal(models.decoded.length, fed.length, 'nothing non-finite was decoded');
   for (let k = 0; k < fed.length; k++) assertClose(models.decoded[k]!, ref.frame(ref.noisy(await referenceLatent(scratch, fed[k]!))), `output ${k}`);
+});
+
+test('process() reports per-stage milliseconds, the UNet summed over the sequential steps', async () => {
+  const { sd } = setup();
+  const result = await sd.process([inputFrame(0)], params({ use_denoising_batch: false }));
+  assert.deepEqual(Object.keys(result.stages ?? {}).sort(), ['decode', 'encode', 'postprocess', 'preprocess', 'text', 'unet']);
+  assert.ok(Object.values(result.stages!).every((ms) => ms >= 0 && Number.isFinite(ms)));
+  const t2i = await sd.process([inputFrame(0)], params({ mode: 'txt2img' }));
+  assert.equal(t2i.stages!.encode, undefined);
 });

@@ -1,7 +1,7 @@
 import { SdliveError } from '../../errors.js';
 import type { Frame } from '../../io/frame.js';
 import type { SdModels, TensorF32 } from '../../models/sd-models.js';
-import type { Pipeline, PipelineRequirements } from '../pipeline.js';
+import type { Pipeline, PipelineRequirements, ProcessResult } from '../pipeline.js';
 import { type Guidance, guidanceEmbeddings, guidedType } from './cfg.js';
 import { frameToImage, imageToFrame } from './image.js';
 import { Derived } from './memo.js';
@@ -11,13 +11,27 @@ import { slotSchedule, type SlotSchedule } from './schedule.js';
 import { promptList, seedList, type StreamDiffusionParams } from './schema.js';
 import { SimilarityFilter } from './similarity-filter.js';
 import { type DenoiseStep, sequentialDenoise, stateFor, streamBatch, type StreamState } from './stream-batch.js';
-import { axpbySlots, slots } from './tensor.js';
+import { assertFinite, axpbySlots, slots } from './tensor.js';
 
 export interface StreamDiffusionOptions {
   width: number;
   height: number;
   /** u ~ U(0,1) for the similarity filter; fixed in tests. */
   random?: () => number;
+}
+
+/** Milliseconds per stage of one frame, summed over repeated calls (the UNet runs n times in sequential mode). */
+function stageTimer() {
+  const stages: Record<string, number> = {};
+  const time = async <T>(name: string, work: () => T | Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await work();
+    } finally {
+      stages[name] = (stages[name] ?? 0) + performance.now() - t0;
+    }
+  };
+  return { stages, time };
 }
 
 /** What the latest frame left behind for the next one. */
@@ -60,18 +74,20 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   }
 
   /** preprocess -> similarity filter -> encode -> add noise -> UNet + scheduler step -> decode -> postprocess. */
-  async process(frames: readonly Frame[], params: Readonly<StreamDiffusionParams>): Promise<Frame[]> {
+  async process(frames: readonly Frame[], params: Readonly<StreamDiffusionParams>): Promise<ProcessResult> {
+    const { stages, time } = stageTimer();
     const frame = this.checkedFrame(frames);
-    const img2img = params.mode === 'img2img';
-    const image = img2img ? frameToImage(frame) : undefined;
-    if (image && this.skipBySimilarity(image, params)) return [this.frameState.lastOutput!];
-    const step = await this.denoiseStep(params);
+    const image = params.mode === 'img2img' ? await time('preprocess', () => frameToImage(frame)) : undefined;
+    if (image && this.skipBySimilarity(image, params)) return Object.assign([this.frameState.lastOutput!], { stages });
+    const step = await time('text', () => this.denoiseStep(params, (l, t, e) => time('unet', () => this.models.unet(l, t, e))));
     const state = this.streamState(params, step.schedule);
-    const xT = image ? this.addNoise(await this.models.vaeEncode(image), state, step.schedule) : slots(state.initNoise, 0);
+    const xT = image ? this.addNoise(await time('encode', () => this.models.vaeEncode(image)), state, step.schedule) : slots(state.initNoise, 0);
     const x0 = await (params.use_denoising_batch ? streamBatch : sequentialDenoise)(xT, state, step);
-    const output = imageToFrame(await this.models.vaeDecode(x0), frame.timestamp);
+    const decoded = await time('decode', () => this.models.vaeDecode(x0));
+    assertFinite(decoded, 'the decoded image');
+    const output = await time('postprocess', () => imageToFrame(decoded, frame.timestamp));
     this.frameState.lastOutput = output;
-    return [output];
+    return Object.assign([output], { stages });
   }
 
   async dispose(): Promise<void> {
@@ -101,12 +117,12 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     return axpbySlots([schedule.alpha[0]!], latent, [schedule.beta[0]!], slots(state.initNoise, 0));
   }
 
-  private async denoiseStep(params: Readonly<StreamDiffusionParams>): Promise<DenoiseStep> {
+  private async denoiseStep(params: Readonly<StreamDiffusionParams>, unet: SdModels['unet']): Promise<DenoiseStep> {
     const schedule = this.schedule.get([params.t_index_list, params.num_inference_steps], () => slotSchedule(params.t_index_list, params.num_inference_steps));
     const guidance: Guidance = { cfgType: params.cfg_type, scale: params.guidance_scale, delta: params.delta };
     const slotsPerCall = params.use_denoising_batch ? schedule.timesteps.length : 1;
     return {
-      unet: (latents, timesteps, embeddings) => this.models.unet(latents, timesteps, embeddings),
+      unet,
       schedule,
       guidance,
       embeddings: await this.batchEmbeddings(params, guidance, slotsPerCall),

@@ -1,7 +1,7 @@
 import type { SdModels, TensorF32 } from '../../models/sd-models.js';
 import { applyGuidance, type Guidance, guidanceBatch, guidedType, type NextSlots, residualStockNoise, shiftStockNoise, usesStockNoise } from './cfg.js';
 import { schedulerStep, sliceSchedule, type SlotSchedule } from './schedule.js';
-import { axpbySlots, concatSlots, slots, zeros } from './tensor.js';
+import { assertFinite, axpbySlots, concatSlots, slots, zeros } from './tensor.js';
 
 /** The state that lives across frames (pipeline.py's init_noise, stock_noise, x_t_latent_buffer). */
 export interface StreamState {
@@ -40,8 +40,8 @@ function nextSlots(s: SlotSchedule, initNoise: TensorF32): NextSlots {
 
 /**
  * Stream Batch: the new x_t and the n-1 buffered latents go through ONE UNet call, each slot at its own
- * timestep. Returns x0 of the last slot, i.e. the frame that entered n-1 calls earlier. Updates `state` once
- * the UNet call has succeeded (a failed call leaves it as it was).
+ * timestep. Returns x0 of the last slot, i.e. the frame that entered n-1 calls earlier. Updates `state` only
+ * after a successful, finite step (a failed call or a NaN leaves it as it was).
  */
 export async function streamBatch(xT: TensorF32, state: StreamState, step: DenoiseStep): Promise<TensorF32> {
   const { schedule, guidance } = step;
@@ -52,6 +52,7 @@ export async function streamBatch(xT: TensorF32, state: StreamState, step: Denoi
   const pred = await step.unet(batch.latents, batch.timesteps, step.embeddings);
   const { eps, stock } = applyGuidance(guidance, pred, shifted);
   const x0 = schedulerStep(eps, x, schedule);
+  assertFinite(x0, 'the denoised batch');
   state.stockNoise = usesStockNoise(guidance) ? residualStockNoise(eps, stock, schedule, nextSlots(schedule, state.initNoise)) : stock;
   if (n > 1) {
     const rest = sliceSchedule(schedule, 1, n);

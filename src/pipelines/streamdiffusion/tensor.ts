@@ -1,3 +1,4 @@
+import { SdliveError } from '../../errors.js';
 import type { TensorF32 } from '../../models/sd-models.js';
 
 /**
@@ -54,4 +55,12 @@ export function axpbySlots(a: readonly number[], x: TensorF32, b: readonly numbe
 
 export function scaleSlots(a: readonly number[], x: TensorF32): TensorF32 {
   return axpbySlots(a, x, a.map(() => 0), x);
+}
+
+/** NaN or Inf must never reach the stream state or a frame (fp16 overflow is the usual source). */
+export function assertFinite(t: TensorF32, what: string): void {
+  const d = t.data;
+  for (let j = 0; j < d.length; j++) {
+    if (!Number.isFinite(d[j]!)) throw new SdliveError('SDL_ERR_NONFINITE', `${what} [${t.dims}] has a non-finite value at ${j}`);
+  }
 }
