@@ -42,9 +42,10 @@ function tokenizerOf(dir: string): ClipTokenizer {
   }
 }
 
-function manifestOf(dir: string): ModelManifest {
+/** What the folder's JSON files say (sdlive.json, the VAE's config.json). */
+function folderFacts(dir: string): { manifest: ModelManifest; configScaling: number | undefined } {
   try {
-    return readManifest(dir);
+    return { manifest: readManifest(dir), configScaling: vaeConfigScaling(dir) };
   } catch (e) {
     throw loadError(message(e));
   }
@@ -62,7 +63,7 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
   const log = options.log ?? silentLogger;
   const files = modelFiles(dir);
   const tokenizer = tokenizerOf(dir);
-  const manifest = manifestOf(dir);
+  const { manifest, configScaling } = folderFacts(dir);
   const { provider, sessions } = await openSessions(files, options.providers ?? ['cpu'], log);
   try {
     const eosId = specialId(tokenizer, EOS_TOKEN, 49407);
@@ -70,7 +71,7 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
       width: options.width ?? 512,
       height: options.height ?? 512,
       vaeRange: options.vaeRange && options.vaeRange !== 'auto' ? options.vaeRange : (manifest.vae_range ?? 'minus_one_one'),
-      vaeScaling: manifest.vae_scaling ?? vaeConfigScaling(dir) ?? 1,
+      vaeScaling: manifest.vae_scaling ?? configScaling ?? 1,
       padId: tokenizer.padToken === undefined ? undefined : tokenizer.tokenId(tokenizer.padToken),
       bosId: specialId(tokenizer, BOS_TOKEN, 49406),
       eosId,

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { readJsonFile } from './json-file.js';
 
 /** Optional file at a model folder's root: facts the ONNX files cannot say (which pixel range the VAE expects). */
 export const MANIFEST_FILE = 'sdlive.json';
@@ -17,8 +17,9 @@ export type ModelManifest = z.infer<typeof ModelManifest>;
 /** The folder's sdlive.json, {} when absent; throws a message naming the file when it is malformed. */
 export function readManifest(dir: string): ModelManifest {
   const file = join(dir, MANIFEST_FILE);
-  if (!existsSync(file)) return {};
-  const parsed = ModelManifest.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  const content = readJsonFile(file);
+  if (content === undefined) return {};
+  const parsed = ModelManifest.safeParse(content);
   if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
@@ -26,9 +27,7 @@ export function readManifest(dir: string): ModelManifest {
 /** scaling_factor from the VAE's diffusers config.json (0.18215 for the full SD VAE, 1 for TAESD), if present. */
 export function vaeConfigScaling(dir: string): number | undefined {
   for (const sub of ['vae_decoder', 'vae_encoder']) {
-    const file = join(dir, sub, 'config.json');
-    if (!existsSync(file)) continue;
-    const value = (JSON.parse(readFileSync(file, 'utf8')) as { scaling_factor?: unknown }).scaling_factor;
+    const value = readJsonFile<{ scaling_factor?: unknown }>(join(dir, sub, 'config.json'))?.scaling_factor;
     if (typeof value === 'number' && value > 0) return value;
   }
   return undefined;

@@ -79,6 +79,15 @@ describe('broken model folders', () => {
     await assert.rejects(loadSdModels(dir, { providers: ['webgpu', 'cpu'] }), expectError('SDL_ERR_MODEL_LOAD', /cannot load .*vae_decoder\/model\.onnx with cpu: .*other providers: webgpu/));
   });
 
+  it('malformed JSON beside the models names the file', async () => {
+    const dir = copyOfTiny('sd-turbo');
+    writeFileSync(join(dir, 'vae_decoder/config.json'), '{"scaling_factor": ');
+    await assert.rejects(loadSdModels(dir), expectError('SDL_ERR_MODEL_LOAD', /vae_decoder\/config\.json is not valid JSON/));
+    writeFileSync(join(dir, 'vae_decoder/config.json'), '{}');
+    writeFileSync(join(dir, 'tokenizer/special_tokens_map.json'), 'nope');
+    await assert.rejects(loadSdModels(dir), expectError('SDL_ERR_MODEL_LOAD', /tokenizer\/special_tokens_map\.json is not valid JSON/));
+  });
+
   it('a missing tokenizer and a malformed sdlive.json', async () => {
     const dir = copyOfTiny('sd15');
     writeFileSync(join(dir, 'sdlive.json'), '{"vae_range":"sideways"}');

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { readJsonFile } from '../json-file.js';
 import type { BpeFiles } from './clip-vocab.js';
 
 export const BOS_TOKEN = '<|startoftext|>';
@@ -53,10 +54,6 @@ export interface ClipTokenizer {
   padToken: string | undefined;
 }
 
-function readJson(file: string): Record<string, unknown> | undefined {
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : undefined;
-}
-
 function tokenContent(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
@@ -71,14 +68,15 @@ export function loadClipTokenizer(tokenizerDir: string): ClipTokenizer {
   const jsonFile = join(tokenizerDir, 'tokenizer.json');
   const vocabFile = join(tokenizerDir, 'vocab.json');
   const mergesFile = join(tokenizerDir, 'merges.txt');
-  let spec: object;
-  if (existsSync(jsonFile)) spec = JSON.parse(readFileSync(jsonFile, 'utf8')) as object;
-  else if (existsSync(vocabFile) && existsSync(mergesFile)) {
-    const vocab = JSON.parse(readFileSync(vocabFile, 'utf8')) as Record<string, number>;
+  let spec = readJsonFile<object>(jsonFile);
+  if (spec === undefined && existsSync(vocabFile) && existsSync(mergesFile)) {
+    const vocab = readJsonFile<Record<string, number>>(vocabFile)!;
     spec = clipTokenizerJson({ vocab, merges: parseMerges(readFileSync(mergesFile, 'utf8')) });
-  } else throw new Error(`${tokenizerDir} has neither tokenizer.json nor vocab.json + merges.txt`);
-  const config = readJson(join(tokenizerDir, 'tokenizer_config.json')) ?? {};
-  const specialMap = readJson(join(tokenizerDir, 'special_tokens_map.json')) ?? {};
+  }
+  if (spec === undefined) throw new Error(`${tokenizerDir} has neither tokenizer.json nor vocab.json + merges.txt`);
+  type Config = Record<string, unknown>;
+  const config = readJsonFile<Config>(join(tokenizerDir, 'tokenizer_config.json')) ?? {};
+  const specialMap = readJsonFile<Config>(join(tokenizerDir, 'special_tokens_map.json')) ?? {};
   const tokenizer = new Tokenizer(spec, config);
   return {
     encode: (text) => tokenizer.encode(text, { add_special_tokens: false }).ids,
