@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { createFrame } from '../../src/io/frame.js';
+import { openSink, openSource } from '../../src/io/registry.js';
+import { createMapping, openMapping, unlinkMapping } from '../../src/io/shm/mapping.js';
+import { ShmRingReader, ShmRingWriter } from '../../src/io/shm/ring.js';
+import { silentLogger } from '../../src/log.js';
+import { checksumFrame, checksumOk } from './fixtures/checksum-frame.js';
+
+const ctx = { log: silentLogger, width: 64, height: 48, fps: 30 };
+const uniqueName = (what: string) => `sdlive-test-${what}-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
+
+test('a reader in another process never sees a torn frame under load', { timeout: 60_000 }, async (t) => {
+  const name = uniqueName('torn');
+  const count = 5000;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/io/fixtures/shm-writer.ts', name, String(count), '128', '128', '0.2'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    const [ready] = (await once(child.stdout, 'data')) as [Buffer];
+    assert.match(ready.toString(), /ready/);
+    const reader = ShmRingReader.open(name);
+    child.stdin.write('go\n');
+    let read = 0;
+    let torn = 0;
+    let closed = false;
+    const deadline = performance.now() + 30_000;
+    while (!closed && performance.now() < deadline) {
+      const r = reader.read();
+      if (r.kind === 'frame') {
+        read++;
+        if (!checksumOk(r.frame)) torn++;
+        assert.equal(r.frame.width, 128);
+      } else if (r.kind === 'closed') closed = true;
+    }
+    reader.close();
+    t.diagnostic(`read ${read} of ${count} frames, ${reader.retries} reads raced the writer and were retried`);
+    assert.ok(closed, 'the writer marked the ring closed when done');
+    assert.equal(torn, 0, `${torn} of ${read} frames failed their checksum`);
+    assert.ok(read >= 300, `read ${read} frames of ${count} (${reader.retries} retries)`);
+  } finally {
+    child.kill();
+    unlinkMapping(name);
+  }
+});
+
+test('the seqlock is what protects the reader: a slot marked in-progress is never returned', () => {
+  const name = uniqueName('seq');
+  const writer = new ShmRingWriter(name, 2);
+  try {
+    writer.write(checksumFrame(8, 8));
+    const reader = ShmRingReader.open(name);
+    const raw = openMapping(name, 64 + 2 * (64 + 256));
+    const u32 = new Uint32Array(raw.bytes.buffer, raw.bytes.byteOffset, raw.bytes.byteLength / 4);
+    // Frame 1 lives in slot 1: make its sequence odd as if the writer were mid-copy.
+    const slot1 = (64 + 320) / 4;
+    u32[slot1] = u32[slot1]! | 1;
+    assert.equal(reader.read().kind, 'none');
+    assert.ok(reader.retries > 0);
+    u32[slot1] = u32[slot1]! + 1;
+    const r = reader.read();
+    assert.equal(r.kind, 'frame');
+    raw.close();
+    reader.close();
+  } finally {
+    writer.close();
+  }
+});
+
+test('shm: sink and source: frames, size change on the fly, writer gone and back', { timeout: 20_000 }, async () => {
+  const name = uniqueName('resize');
+  const sink = await openSink(`shm:${name}`, ctx);
+  const source = await openSource(`shm:${name}`, ctx);
+  try {
+    const a = checksumFrame(64, 48);
+    sink.write(a);
+    const got = source.latest();
+    assert.ok(got && checksumOk(got));
+    assert.deepEqual(got.data, a.data);
+    assert.ok(Math.abs(got.timestamp - a.timestamp) < 1, 'timestamps survive the trip on the shared epoch clock');
+
+    const bigger = checksumFrame(160, 120);
+    sink.write(bigger);
+    let resized = source.latest();
+    for (let i = 0; i < 100 && resized?.width !== 160; i++) {
+      await sleep(20);
+      resized = source.latest();
+    }
+    assert.equal(resized?.width, 160, 'a bigger frame recreates the ring and the reader follows');
+    assert.deepEqual(resized.data, bigger.data);
+
+    await sink.close();
+    assert.equal(source.latest(), resized, 'the last frame is held after the writer left');
+    assert.equal(source.stats().connected, false);
+
+    const again = await openSink(`shm:${name}`, ctx);
+    const c = checksumFrame(64, 48);
+    let back = source.latest();
+    for (let i = 0; i < 200 && back !== undefined && back.width !== 64; i++) {
+      again.write(c);
+      await sleep(20);
+      back = source.latest();
+    }
+    assert.deepEqual(back?.data, c.data, 'the source reattached to the new writer');
+    assert.equal(source.stats().connected, true);
+    await again.close();
+  } finally {
+    await source.close();
+    await sink.close();
+  }
+});
+
+test('shm: a source opened before any writer exists waits and attaches later', { timeout: 20_000 }, async () => {
+  const name = uniqueName('late');
+  const source = await openSource(`shm:${name}`, ctx);
+  try {
+    assert.equal(source.latest(), undefined);
+    assert.equal(source.stats().connected, false);
+    const sink = await openSink(`shm:${name}`, ctx);
+    const f = checksumFrame(64, 48);
+    let got = source.latest();
+    for (let i = 0; i < 200 && !got; i++) {
+      sink.write(f);
+      await sleep(20);
+      got = source.latest();
+    }
+    assert.deepEqual(got?.data, f.data);
+    await sink.close();
+  } finally {
+    await source.close();
+  }
+});
+
+test('shm raw mode: headerless RGB of a fixed size both ways', { timeout: 20_000 }, async () => {
+  const name = uniqueName('raw');
+  const sink = await openSink(`shm:${name}?raw=1&width=4&height=2`, ctx);
+  try {
+    if (process.platform === 'linux') assert.ok(existsSync(`/dev/shm/${name}`));
+    const f = createFrame(4, 2);
+    f.data.forEach((_, i) => (f.data[i] = (i * 13) % 256));
+    sink.write(f);
+    const m = openMapping(name, 24);
+    assert.equal(m.bytes.length, 24);
+    assert.deepEqual([...m.bytes.subarray(0, 6)], [0, 13, 26, 52, 65, 78], 'alpha dropped, RGB packed');
+    m.close();
+    const source = await openSource(`shm:${name}?raw=1&width=4&height=2`, ctx);
+    const got = source.latest();
+    assert.equal(got?.width, 4);
+    assert.deepEqual([...got!.data.subarray(0, 8)], [0, 13, 26, 255, 52, 65, 78, 255]);
+    await source.close();
+  } finally {
+    await sink.close();
+  }
+});
+
+test('shm: an unknown name, a bad name and a foreign buffer are clear errors', async () => {
+  assert.throws(() => ShmRingReader.open(uniqueName('missing')), /cannot open shared memory/);
+  await assert.rejects(openSource('shm:../etc/passwd', ctx), /use letters, digits/);
+  const name = uniqueName('foreign');
+  const m = createMapping(name, 4096);
+  try {
+    assert.throws(() => ShmRingReader.open(name), /not an sdlive frame ring.*raw=1/);
+  } finally {
+    m.close();
+    unlinkMapping(name);
+  }
+});
