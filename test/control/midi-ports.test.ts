@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { AddressSpace } from '../../src/control/address-space.js';
+import { MidiConfig } from '../../src/control/config.js';
+import { MappingSet } from '../../src/control/mappings/mapping-set.js';
+import { MidiPorts } from '../../src/control/midi/adapter.js';
+import { rtMidiBackend, type MidiBackend } from '../../src/control/midi/backend.js';
+import { MidiControl } from '../../src/control/midi/midi-control.js';
+import type { ControlStore } from '../../src/control/osc-server.js';
+import { ParameterStore } from '../../src/engine/parameter-store.js';
+import { silentLogger } from '../../src/log.js';
+import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
+import { waitFor } from './helpers.js';
+
+function capturingLogger() {
+  const lines: { level: number; msg: string }[] = [];
+  const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
+  return { log, lines };
+}
+
+/** A MIDI library stand-in at the MidiBackend boundary: named ports, injectable input, recorded output. */
+class FakeBackend implements MidiBackend {
+  readonly listeners = new Map<number, (bytes: number[]) => void>();
+  readonly sent: number[][] = [];
+  constructor(private readonly inNames: string[], private readonly outNames: string[]) {}
+  inputs = () => this.inNames;
+  outputs = () => this.outNames;
+  openInput(index: number, onMessage: (bytes: number[]) => void) {
+    this.listeners.set(index, onMessage);
+    return { close: () => this.listeners.delete(index) };
+  }
+  openOutput() {
+    return { send: (b: readonly number[]) => void this.sent.push([...b]), close: () => {} };
+  }
+  play(port: number, ...msgs: number[][]) {
+    for (const m of msgs) this.listeners.get(port)?.(m);
+  }
+}
+
+describe('MIDI ports', () => {
+  it('runs on without a MIDI subsystem: the real @julusian/midi throws, one clear log line, no ports', async () => {
+    const { log, lines } = capturingLogger();
+    const ports = await MidiPorts.open(MidiConfig.parse({}), rtMidiBackend, log, () => {});
+    assert.equal(ports.inputCount, 0);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!.msg, /^MIDI off: SDL_ERR_MIDI_UNAVAILABLE: no MIDI subsystem: Failed to initialise RtMidi/);
+    ports.close();
+  });
+
+  it('does not touch MIDI when disabled', async () => {
+    let asked = false;
+    const ports = await MidiPorts.open(MidiConfig.parse({ enabled: false }), async () => ((asked = true), new FakeBackend([], [])), silentLogger, () => {});
+    assert.equal(asked, false);
+    assert.equal(ports.inputCount, 0);
+  });
+
+  it('opens inputs by name, index or all, and says which selector matched nothing', async () => {
+    const { log, lines } = capturingLogger();
+    const backend = new FakeBackend(['MIDI Mix 20:0', 'nanoKONTROL2 24:0', 'Through'], []);
+    const ports = await MidiPorts.open(MidiConfig.parse({ inputs: ['nanokontrol', 0, 'missing'] }), async () => backend, log, () => {});
+    assert.deepEqual([...backend.listeners.keys()].sort(), [0, 1]);
+    assert.equal(ports.inputCount, 2);
+    assert.ok(lines.some((l) => l.msg === 'MIDI input not found'));
+    const all = new FakeBackend(['a', 'b', 'c'], []);
+    await MidiPorts.open(MidiConfig.parse({}), async () => all, silentLogger, () => {});
+    assert.equal(all.listeners.size, 3);
+  });
+});
+
+describe('MIDI control end to end at the backend boundary (mapping file, LEDs, learn)', () => {
+  const space = new AddressSpace(StreamDiffusionParams);
+  let dir: string;
+  let store: ControlStore;
+  let backend: FakeBackend;
+  let mappings: MappingSet;
+  let midi: MidiControl;
+  const p = () => store.snapshot as Record<string, unknown>;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sdlive-midi-'));
+    store = new ParameterStore(StreamDiffusionParams);
+    backend = new FakeBackend(['MIDI Mix'], ['MIDI Mix']);
+    mappings = new MappingSet([join(import.meta.dirname, '../../mappings/akai-midimix.json')], space, silentLogger);
+    await mappings.start();
+    midi = await new MidiControl({ config: MidiConfig.parse({ outputs: ['all'] }), store, space, mappings, learnFile: join(dir, 'learned.json'), log: silentLogger, backend: async () => backend }).open();
+  });
+  after(async () => {
+    midi.close();
+    mappings.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('drives the store from the shipped MIDImix file and lights its LEDs', () => {
+    backend.play(0, [0xb0, 16, 0], [0xb0, 16, 127]);
+    assert.equal(p().delta, 5, 'pick-up caught the knob, top knob of column 1 is delta');
+    backend.play(0, [0x90, 3, 127]);
+    assert.equal(p().paused, true, 'rec-arm 1 toggles pause');
+    assert.ok(backend.sent.some((m) => m[0] === 0x90 && m[1] === 3 && m[2] === 127), 'LED of rec-arm 1 lit');
+    assert.ok(backend.sent.some((m) => m[0] === 0xb0 && m[1] === 16 && m[2] === 127), 'knob ring feedback');
+  });
+
+  it('learns a 14-bit CC, writes it to the learn file and uses it at once', async () => {
+    midi.learn.start('guidance_scale');
+    backend.play(0, [0xb0, 5, 10], [0xb0, 37, 0]);
+    assert.equal(p().guidance_scale, 1.2, 'a learning move does not act');
+    await waitFor(() => midi.lastLearned !== '', 'learned');
+    assert.equal(midi.lastLearned, 'cc14 ch1 #5 -> guidance_scale');
+    const file = JSON.parse(await readFile(join(dir, 'learned.json'), 'utf8')) as { midi: { type: string; number: number }[] };
+    assert.deepEqual(file.midi.map((b) => [b.type, b.number]), [['cc14', 5]]);
+    await waitFor(() => mappings.current.length === 2, 'learn file loaded');
+    backend.play(0, [0xb0, 5, 0], [0xb0, 37, 0], [0xb0, 5, 127], [0xb0, 37, 127]);
+    await waitFor(() => p().guidance_scale === 20, 'learned binding acts (pick-up crossed)');
+  });
+
+  it('learns a note as a toggle for a boolean, replacing an earlier binding of the same control', async () => {
+    midi.learn.start('do_add_noise');
+    backend.play(0, [0x90, 60, 100]);
+    await waitFor(() => midi.lastLearned.includes('do_add_noise'), 'learned');
+    midi.learn.start('similarity_filter');
+    backend.play(0, [0x90, 60, 100]);
+    await waitFor(() => midi.lastLearned.includes('similarity_filter'), 'relearned');
+    const file = JSON.parse(await readFile(join(dir, 'learned.json'), 'utf8')) as { midi: { type: string; param: string; button?: string }[] };
+    assert.deepEqual(file.midi.filter((b) => b.type === 'note').map((b) => [b.param, b.button]), [['similarity_filter', 'toggle']]);
+  });
+
+  it('rejects learning an address that does not exist', () => {
+    assert.throws(() => midi.learn.start('nope'), /no address \/sdlive\/nope/);
+  });
+});

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import { AddressSpace } from '../../src/control/address-space.js';
+import { StreamDiffusionTdConfig } from '../../src/control/config.js';
+import { StreamDiffusionTd } from '../../src/control/streamdiffusiontd.js';
+import { ParameterStore } from '../../src/engine/parameter-store.js';
+import { silentLogger } from '../../src/log.js';
+import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
+import { UdpPeer, waitFor } from './helpers.js';
+
+describe('StreamDiffusionTD compatibility (its wire contract over real UDP)', () => {
+  const store = new ParameterStore(StreamDiffusionParams);
+  const frames = new EventEmitter();
+  let frameCount = 0;
+  let td: UdpPeer;
+  let adapter: StreamDiffusionTd;
+  const p = () => store.snapshot;
+  const send = (address: string, ...args: (string | number | boolean)[]) => td.send(adapter.server.port, address, ...args);
+
+  before(async () => {
+    td = await UdpPeer.open();
+    adapter = await StreamDiffusionTd.start({
+      config: StreamDiffusionTdConfig.parse({ port: 0, reply_port: td.port, heartbeat_ms: 50, output_name: 'sd_output_test' }),
+      host: '127.0.0.1', store, space: new AddressSpace(StreamDiffusionParams), log: silentLogger,
+      metrics: () => ({ frameCount, fps: 24 }),
+      onFrame: (l) => {
+        frames.on('frame', l);
+        return () => frames.off('frame', l);
+      },
+    });
+  });
+  after(async () => {
+    await adapter.close();
+    await td.close();
+  });
+
+  it('changes the store from its messages', async () => {
+    await send('/prompt_list', JSON.stringify([['a forest', 0.7], ['a city', 0.3]]));
+    await send('/seed_list', JSON.stringify([[42, 0.5], [7, 0.5]]));
+    await send('/t_list', 18, 30);
+    await send('/guidance_scale', 1.5);
+    await send('/delta', 0.8);
+    await send('/negative_prompt', 'blurry');
+    await send('/sdmode', 'txt2img');
+    await send('/slerp', 1);
+    await send('/max_fps', 30);
+    await send('/pause');
+    await waitFor(() => p().paused === true, '/pause');
+    assert.deepEqual(p().prompt, [{ text: 'a forest', weight: 0.7 }, { text: 'a city', weight: 0.3 }]);
+    assert.deepEqual(p().seed, [{ seed: 42, weight: 0.5 }, { seed: 7, weight: 0.5 }]);
+    assert.deepEqual(p().t_index_list, [18, 30]);
+    assert.deepEqual([p().guidance_scale, Math.fround(p().delta), p().negative_prompt, p().mode, p().prompt_interpolation, p().fps_cap], [1.5, Math.fround(0.8), 'blurry', 'txt2img', 'slerp', 30]);
+    await send('/play');
+    await send('/seed', 99);
+    await waitFor(() => p().seed === 99, '/seed');
+    assert.equal(p().paused, false);
+  });
+
+  it('accepts messages it has no use for without counting them as errors', async () => {
+    const before = Object.values(adapter.server.stats.failures).reduce((a, b) => a + b, 0);
+    await send('/controlnet_weight', 0.5);
+    await send('/td_buffer_name', 'TDbuf');
+    await send('/unload');
+    await send('/sdmode', 'inpaint');
+    await waitFor(() => adapter.server.stats.failures.out_of_range === 1, 'bad sdmode counted');
+    assert.equal(Object.values(adapter.server.stats.failures).reduce((a, b) => a + b, 0), before + 1);
+  });
+
+  it('replies with /server_active heartbeats, /framecount per frame and stream info', async () => {
+    assert.deepEqual((await td.next('/server_active')).args, [1]);
+    assert.deepEqual((await td.next('/stream-info/fps')).args, [24]);
+    assert.deepEqual((await td.next('/stream-info/output-name')).args, ['sd_output_test']);
+    frameCount = 17;
+    frames.emit('frame');
+    assert.deepEqual((await td.next('/framecount')).args, [17]);
+  });
+});
