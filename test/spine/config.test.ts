@@ -34,7 +34,7 @@ test('each kind of mistake gets one line naming the field, the value and the rea
     [{ inptu: 'test:bars' }, 'inptu', /did you mean "input"/],
     [{ frames: 'ten' }, 'frames', /= "ten": .*number/],
     [{ params: { delta: 9 } }, 'params.delta', /= 9: .*<=5/],
-    [{ params: { t_index_list: [10, 70] } }, 'params.t_index_list.1', /within \[0, num_inference_steps-1 = 49\]/],
+    [{ params: { num_inference_steps: 10, t_index_list: [5, 20] } }, 'params.t_index_list.1', /within \[0, num_inference_steps-1 = 9\]/],
     [{ params: { guidnace_scale: 2 } }, 'params.guidnace_scale', /did you mean "guidance_scale"/],
     [{ pipeline: 'streamdifusion' }, 'pipeline', /did you mean "streamdiffusion"/],
     [{ log_level: 'loud' }, 'log_level', /"loud"/],
