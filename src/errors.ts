@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   SDL_ERR_MODEL_DIALECT: 'A model file uses an input/output layout the engine cannot serve.',
   SDL_ERR_PROVIDER: 'No requested execution provider could create a session.',
   SDL_ERR_PIPELINE: 'The pipeline failed while processing a frame.',
+  SDL_ERR_NONFINITE: 'A pipeline produced NaN or infinite values; the frame was dropped.',
+  SDL_ERR_WORKER: 'The inference worker thread crashed or broke the worker protocol.',
   SDL_ERR_MAPPING: 'A mapping file is invalid.',
   SDL_ERR_MIDI_UNAVAILABLE: 'No MIDI subsystem is available on this machine.',
   SDL_ERR_PORT_IN_USE: 'A network port the engine needs is already in use.',

@@ -13,6 +13,23 @@ export interface PipelineContext {
   log: Logger;
 }
 
+/**
+ * Milliseconds per stage of one process() call. Session stages use the names 'text', 'encode', 'unet',
+ * 'decode' (time inside onnxruntime's run()); other names ('preprocess', 'postprocess', ...) are the
+ * pipeline's own work. The engine and `sdlive bench` report them.
+ */
+export type StageTimings = Readonly<Record<string, number>>;
+
+/** Session stages: their sum is the raw onnxruntime time the engine's overhead is measured against. */
+export const SESSION_STAGES = ['text', 'encode', 'unet', 'decode'] as const;
+
+/**
+ * What process() returns: the output frames (a plain Frame[] is fine), optionally with the stage timings.
+ * A result that is not finite (NaN/Inf in a tensor) must never become a frame: throw
+ * SdliveError('SDL_ERR_NONFINITE') instead; the engine holds the last good frame and counts it.
+ */
+export type ProcessResult = Frame[] & { stages?: StageTimings };
+
 /** A loaded pipeline: models resident, ready for frames. Created only by its definition's load(). */
 export interface Pipeline<P> {
   /** Derived per-load facts; cheap, call any time. */
@@ -21,7 +38,7 @@ export interface Pipeline<P> {
    * One step of the stream: `requirements.batch` frames in (already at the requested size), frames out.
    * Runtime parameters are read from `params` on every call; nothing is reloaded for them.
    */
-  process(frames: readonly Frame[], params: Readonly<P>): Promise<Frame[]>;
+  process(frames: readonly Frame[], params: Readonly<P>): Promise<ProcessResult>;
   /** Releases sessions and buffers. The pipeline is unusable afterwards. */
   dispose(): Promise<void>;
 }

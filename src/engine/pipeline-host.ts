@@ -1,0 +1,149 @@
+import { EventEmitter } from 'node:events';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { SdliveError } from '../errors.js';
+import type { Frame } from '../io/frame.js';
+import type { PipelineRequirements, StageTimings } from '../pipelines/pipeline.js';
+import { fromWireError, transferList, type FromWorker, type ToWorker } from './worker-protocol.js';
+
+/** The worker module next to this one: .js once compiled, .ts under tsx. */
+const WORKER_URL = new URL(`./pipeline-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+/**
+ * Node 20 does not run `--import tsx` hooks inside workers, so under tsx a small bootstrap registers tsx in
+ * the worker first and then imports the TypeScript module.
+ */
+function startWorker(): Worker {
+  if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`, { eval: true });
+}
+const DISPOSE_TIMEOUT_MS = 1000;
+
+export interface LoadSpec {
+  pipeline: string;
+  /** Module URL exporting extra `pipelines` by name (test fakes); the registry is always searched too. */
+  module?: string;
+  params: unknown;
+  logLevel: string;
+}
+
+export interface WorkerResult {
+  frames: Frame[];
+  stages: StageTimings;
+  /** Time inside process() on the worker, ms. */
+  ms: number;
+}
+
+interface Pending {
+  resolve(r: WorkerResult): void;
+  reject(e: Error): void;
+}
+
+/**
+ * The main-thread side of one pipeline worker (see worker-protocol.ts). A worker that dies emits 'error'
+ * once and fails whatever was pending; it is never reused.
+ */
+export class PipelineHost extends EventEmitter<{ error: [Error] }> {
+  requirements: PipelineRequirements | undefined;
+  private readonly worker = startWorker();
+  private readonly pending = new Map<number, Pending>();
+  private loaded: { resolve(r: PipelineRequirements): void; reject(e: Error): void } | undefined;
+  private disposed: (() => void) | undefined;
+  private nextId = 0;
+  private lastFrame: Promise<void> = Promise.resolve();
+  private dead = false;
+
+  constructor() {
+    super();
+    this.worker.on('message', (msg: FromWorker) => this.onMessage(msg));
+    this.worker.on('error', (e) => this.die(new SdliveError('SDL_ERR_WORKER', `inference worker crashed: ${e.message}`)));
+    this.worker.on('exit', (code) => this.die(new SdliveError('SDL_ERR_WORKER', `inference worker exited (code ${code})`)));
+  }
+
+  get busy(): number {
+    return this.pending.size;
+  }
+
+  load(spec: LoadSpec): Promise<PipelineRequirements> {
+    return new Promise((resolve, reject) => {
+      this.loaded = { resolve, reject };
+      this.send({ code: 'load', ...spec });
+    });
+  }
+
+  /** Runs one step on the worker; the frames' buffers are transferred (the caller gives up these frames). */
+  process(frames: Frame[], params: unknown): Promise<WorkerResult> {
+    if (this.dead) return Promise.reject(new SdliveError('SDL_ERR_WORKER', 'inference worker is gone'));
+    const id = this.nextId++;
+    const result = new Promise<WorkerResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ code: 'frame', id, frames, params } satisfies ToWorker, transferList(frames));
+    });
+    this.lastFrame = result.then(() => undefined, () => undefined);
+    return result;
+  }
+
+  /** Lets the frame in flight finish, disposes the pipeline, ends the thread (forcibly after 1 s). */
+  async dispose(): Promise<void> {
+    if (this.dead) return;
+    await this.lastFrame;
+    if (!this.dead) {
+      const disposed = new Promise<void>((resolve) => (this.disposed = resolve));
+      this.send({ code: 'dispose' });
+      await Promise.race([disposed, new Promise((resolve) => setTimeout(resolve, DISPOSE_TIMEOUT_MS).unref())]);
+    }
+    await this.terminate();
+  }
+
+  /** Ends the thread now (a superseded load, shutdown); pending work fails quietly. */
+  async terminate(): Promise<void> {
+    this.dead = true;
+    this.removeAllListeners('error');
+    this.failPending(new SdliveError('SDL_ERR_WORKER', 'inference worker terminated'));
+    await this.worker.terminate();
+  }
+
+  private send(msg: ToWorker): void {
+    this.worker.postMessage(msg);
+  }
+
+  private onMessage(msg: FromWorker): void {
+    switch (msg.code) {
+      case 'ready':
+        this.requirements = msg.requirements;
+        return this.loaded?.resolve(msg.requirements);
+      case 'load-failed':
+        return this.loaded?.reject(fromWireError(msg.error));
+      case 'result':
+        return this.settle(msg.id, (p) => p.resolve({ frames: msg.frames, stages: msg.stages, ms: msg.ms }));
+      case 'frame-failed':
+        return this.settle(msg.id, (p) => p.reject(fromWireError(msg.error)));
+      case 'disposed':
+        return this.disposed?.();
+      default:
+        this.die(new SdliveError('SDL_ERR_WORKER', `unknown message code from the worker: ${JSON.stringify((msg as { code: unknown }).code)}`));
+    }
+  }
+
+  private settle(id: number, fn: (p: Pending) => void): void {
+    const p = this.pending.get(id);
+    this.pending.delete(id);
+    if (p) fn(p);
+  }
+
+  private failPending(e: Error): void {
+    this.loaded?.reject(e);
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private die(e: Error): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.failPending(e);
+    void this.worker.terminate();
+    if (this.listenerCount('error')) this.emit('error', e);
+  }
+}

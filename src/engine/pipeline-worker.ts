@@ -1,0 +1,62 @@
+import { parentPort } from 'node:worker_threads';
+import pino from 'pino';
+import { SdliveError } from '../errors.js';
+import type { Pipeline, PipelineDefinition } from '../pipelines/pipeline.js';
+import { PIPELINES } from '../pipelines/registry.js';
+import { ownedCopy, toWireError, transferList, type FromWorker, type ToWorker } from './worker-protocol.js';
+
+// The worker side of worker-protocol.ts: one pipeline per thread, one frame at a time.
+
+const port = parentPort!;
+let pipeline: Pipeline<unknown> | undefined;
+
+function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(msg, transfer);
+}
+
+/** Registry pipelines by name, plus those a module exports as `pipelines` (how tests bring fakes in). */
+async function definitionFor(name: string, module: string | undefined): Promise<PipelineDefinition> {
+  const extra = module ? ((await import(module)) as { pipelines?: Record<string, PipelineDefinition> }).pipelines ?? {} : {};
+  const def = extra[name] ?? PIPELINES[name];
+  if (!def) throw new SdliveError('SDL_ERR_CONFIG', `unknown pipeline "${name}" in the worker`);
+  return def;
+}
+
+async function load(msg: Extract<ToWorker, { code: 'load' }>): Promise<void> {
+  try {
+    const def = await definitionFor(msg.pipeline, msg.module);
+    const log = pino({ level: msg.logLevel, base: { pipeline: msg.pipeline } }, pino.destination({ dest: 2, sync: true }));
+    pipeline = (await def.load(msg.params as never, { log })) as Pipeline<unknown>;
+    post({ code: 'ready', requirements: pipeline.prepare() });
+  } catch (e) {
+    post({ code: 'load-failed', error: toWireError(e) });
+  }
+}
+
+async function processFrame(msg: Extract<ToWorker, { code: 'frame' }>): Promise<void> {
+  const t0 = performance.now();
+  try {
+    const result = await pipeline!.process(msg.frames, msg.params as never);
+    // Pipelines may reuse their output buffers: send copies the main thread can own.
+    const frames = result.map((f) => ownedCopy(f));
+    post({ code: 'result', id: msg.id, frames, stages: { ...result.stages }, ms: performance.now() - t0 }, transferList(frames));
+  } catch (e) {
+    post({ code: 'frame-failed', id: msg.id, error: toWireError(e) });
+  }
+}
+
+async function dispose(): Promise<void> {
+  await pipeline?.dispose();
+  pipeline = undefined;
+  post({ code: 'disposed' });
+  port.close();
+}
+
+port.on('message', (msg: ToWorker) => {
+  switch (msg.code) {
+    case 'load': return void load(msg);
+    case 'frame': return void processFrame(msg);
+    case 'dispose': return void dispose();
+    default: throw new Error(`pipeline worker: unknown message code ${JSON.stringify((msg as { code: unknown }).code)}: this should not happen`);
+  }
+});

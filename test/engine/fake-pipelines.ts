@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { SdliveError } from '../../src/errors.js';
+import type { Frame } from '../../src/io/frame.js';
+import { param } from '../../src/schema/param.js';
+import type { Pipeline, PipelineDefinition, ProcessResult } from '../../src/pipelines/pipeline.js';
+
+/*
+ * Test-only pipelines, loaded by the worker through EngineOptions.pipelineModule (never registered in src/).
+ * `mode` drives failures from the test: 'ok', 'nan' (SDL_ERR_NONFINITE), 'throw', 'crash' (kills the worker).
+ */
+
+const loadTime = <T extends z.ZodType>(t: T, key: string) => param(t, { label: key, group: 'Model', order: 0, phase: 'load', description: key });
+
+export const FakeParams = z.strictObject({
+  width: loadTime(z.int().default(64), 'width'),
+  height: loadTime(z.int().default(64), 'height'),
+  load_ms: loadTime(z.int().min(0).default(0), 'load_ms'),
+  fail_load: loadTime(z.boolean().default(false), 'fail_load'),
+  gain: z.number().min(0).max(4).default(1),
+  // A prompt and its weight: process() checks they come from the same snapshot (weight = text length).
+  prompt: z.strictObject({ text: z.string(), weight: z.number() }).default({ text: 'a', weight: 1 }),
+  block_ms: z.int().min(0).default(0),
+  mode: z.enum(['ok', 'nan', 'throw', 'crash']).default('ok'),
+  fps_cap: z.number().default(0),
+  paused: z.boolean().default(false),
+});
+export type FakeParams = z.output<typeof FakeParams>;
+
+/** Blocks this thread synchronously, as an onnxruntime run() does. */
+function blockFor(ms: number): void {
+  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function scaled(frame: Frame, gain: number, loadWidth: number): Frame {
+  const data = new Uint8Array(frame.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = i % 4 === 3 ? 255 : Math.min(255, Math.round(frame.data[i]! * gain));
+  // The first pixel's red carries the loaded width / 4, so a test can tell which model produced a frame.
+  data[0] = loadWidth / 4;
+  return { ...frame, data };
+}
+
+export const fake: PipelineDefinition<typeof FakeParams> = {
+  name: 'fake',
+  description: 'Scales pixels by gain; blocks its thread for block_ms per frame; fails on demand.',
+  schema: FakeParams,
+  async load(params): Promise<Pipeline<FakeParams>> {
+    blockFor(params.load_ms);
+    if (params.fail_load) throw new SdliveError('SDL_ERR_MODEL_LOAD', 'fake model refuses to load');
+    return {
+      prepare: () => ({ width: params.width, height: params.height, batch: 1 }),
+      async process(frames, p): Promise<ProcessResult> {
+        if (p.prompt.weight !== p.prompt.text.length) throw new SdliveError('SDL_ERR_PIPELINE', 'torn parameter snapshot');
+        if (p.mode === 'crash') process.exit(3);
+        if (p.mode === 'throw') throw new SdliveError('SDL_ERR_PIPELINE', 'injected inference error');
+        if (p.mode === 'nan') throw new SdliveError('SDL_ERR_NONFINITE', 'unet output has NaN');
+        const t0 = performance.now();
+        blockFor(p.block_ms);
+        const out: ProcessResult = frames.map((f) => scaled(f, p.gain, params.width));
+        out.stages = { unet: performance.now() - t0, decode: 0.5 };
+        return out;
+      },
+      dispose: async () => {},
+    };
+  },
+};
+
+export const pipelines: Record<string, PipelineDefinition> = { fake: fake as PipelineDefinition };
+export const FAKE_MODULE = import.meta.url;

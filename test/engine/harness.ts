@@ -1,0 +1,54 @@
+import { Engine } from '../../src/engine/engine.js';
+import { ParameterStore } from '../../src/engine/parameter-store.js';
+import type { Frame } from '../../src/io/frame.js';
+import { testPatternTransport } from '../../src/io/test-pattern.js';
+import { StatsCounter, type FrameSink } from '../../src/io/transport.js';
+import { silentLogger } from '../../src/log.js';
+import type { PipelineDefinition } from '../../src/pipelines/pipeline.js';
+import { fake, FAKE_MODULE, type FakeParams } from './fake-pipelines.js';
+
+/** Keeps every frame written to it. */
+export class CollectSink implements FrameSink {
+  readonly spec = 'collect:';
+  readonly frames: Frame[] = [];
+  private readonly counter = new StatsCounter();
+
+  write(frame: Frame): void {
+    this.frames.push(frame);
+    this.counter.record(0);
+  }
+
+  stats() {
+    return this.counter.snapshot();
+  }
+
+  async close(): Promise<void> {}
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export interface Harness {
+  engine: Engine;
+  store: ParameterStore<PipelineDefinition['schema']>;
+  sink: CollectSink;
+}
+
+/** The fake pipeline in a real worker, fed by the real test-pattern source at `sourceFps`. */
+export async function startFakeEngine(params: Partial<FakeParams> = {}, sourceFps = 30, maxFrames?: number): Promise<Harness> {
+  const definition = fake as PipelineDefinition;
+  const store = new ParameterStore(definition.schema, params);
+  const { width, height } = store.snapshot as FakeParams;
+  const source = await testPatternTransport.openSource!('bars', { log: silentLogger, width, height, fps: sourceFps });
+  const sink = new CollectSink();
+  const engine = new Engine({ definition, store, source, sinks: [sink], log: silentLogger, pipelineModule: FAKE_MODULE, maxFrames });
+  await engine.start();
+  return { engine, store, sink };
+}
