@@ -38,7 +38,8 @@ export class StreamDiffusionTd {
 
   static async start(opts: StreamDiffusionTdOptions): Promise<StreamDiffusionTd> {
     const server = new OscServer({ store: opts.store, space: opts.space, log: opts.log, port: opts.config.port, host: opts.host, source: 'streamdiffusiontd', name: 'streamdiffusiontd' });
-    const mapping = await loadMappingFile(resolveMappingPath(STREAMDIFFUSIONTD_MAPPING), opts.space);
+    // Not checked against the pipeline's schema: with a pipeline lacking some of its parameters, those messages are counted as unknown.
+    const mapping = await loadMappingFile(resolveMappingPath(STREAMDIFFUSIONTD_MAPPING));
     await server.listen();
     const adapter = new StreamDiffusionTd(server, opts);
     adapter.uninstall = installOscRoutes(server, [mapping]);

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { startApp, type RunningApp } from '../../src/app.js';
+import { resolveConfig } from '../../src/config.js';
+import { controlSurfaceOf, type ControlSurface } from '../../src/control/surface.js';
+import { UdpPeer, waitFor } from './helpers.js';
+
+describe('control surface inside the running engine', () => {
+  let app: RunningApp;
+  let surface: ControlSurface;
+  let peer: UdpPeer;
+  const logs: string[] = [];
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sdlive-app-'));
+    const show = join(dir, 'show.json');
+    await writeFile(show, JSON.stringify({ name: 'show', osc: [{ address: '/fpscap', param: 'fps_cap' }] }));
+    peer = await UdpPeer.open();
+    const log = pino({ level: 'info' }, { write: (s: string) => void logs.push((JSON.parse(s) as { msg: string }).msg) });
+    app = await startApp(resolveConfig({
+      pipeline: 'passthrough', params: { width: 256, height: 256 },
+      osc: { port: 0, zeroconf: false, streamdiffusiontd: { port: 0, reply_port: peer.port } },
+      http: { port: 0 }, mappings: [show], midi: { enabled: true },
+    }), log);
+    surface = controlSurfaceOf(app)!;
+  });
+  after(async () => {
+    await app.stop();
+    await peer.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs on without a MIDI subsystem, with one log line saying so', () => {
+    assert.equal(logs.filter((l) => l.startsWith('MIDI off: SDL_ERR_MIDI_UNAVAILABLE')).length, 1);
+    assert.ok(app.engine.metrics().frameCount >= 0);
+  });
+
+  it('arms and cancels MIDI learn from OSC, visible through OSCQuery', async () => {
+    await peer.send(surface.osc.port, '/sdlive/learn', 'fps_cap');
+    await waitFor(() => surface.midi.learn.target === 'fps_cap', 'armed');
+    assert.deepEqual(await (await fetch(`${app.http.url}/sdlive/learn?VALUE`)).json(), { VALUE: ['fps_cap'] });
+    await peer.send(surface.osc.port, '/sdlive/learn/cancel');
+    await waitFor(() => surface.midi.learn.target === '', 'cancelled');
+    await peer.send(surface.osc.port, '/sdlive/learn', 'delta');
+    const error = await peer.next('/sdlive/error');
+    assert.equal(error.args[0], '/sdlive/learn');
+  });
+
+  it('loads configured mapping files and the StreamDiffusionTD listener', async () => {
+    await peer.send(surface.osc.port, '/fpscap', 25);
+    await waitFor(() => (app.store.snapshot as { fps_cap: number }).fps_cap === 25, 'configured mapping file');
+    await peer.send(surface.streamDiffusionTd!.server.port, '/pause');
+    await waitFor(() => (app.store.snapshot as { paused: boolean }).paused, 'StreamDiffusionTD /pause');
+    assert.deepEqual((await peer.next('/server_active')).args, [1]);
+  });
+});
