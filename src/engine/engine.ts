@@ -18,7 +18,7 @@ export interface EngineOptions {
   source: FrameSource;
   sinks: FrameSink[];
   log: Logger;
-  /** Stop after this many fresh pipeline frames (for scripts and tests). */
+  /** Stop after this many fresh pipeline frames (for scripts and tests); only fresh frames reach the sinks then. */
   maxFrames?: number;
   /** Module URL exporting extra pipelines by name for the worker (test fakes stay out of the registry). */
   pipelineModule?: string;
@@ -234,6 +234,8 @@ export class Engine extends EventEmitter<{ frame: [Frame]; done: []; error: [Err
   }
 
   private send(frame: Frame, fresh: boolean): void {
+    // A run with maxFrames (--frames N) writes exactly N pipeline frames: no placeholders or held repeats.
+    if (!fresh && this.opts.maxFrames !== undefined) return;
     const t0 = performance.now();
     for (const sink of this.opts.sinks) sink.write(frame);
     this.stageStats.record('send', performance.now() - t0);

@@ -11,10 +11,12 @@ import { fake, FAKE_MODULE, type FakeParams } from './fake-pipelines.js';
 export class CollectSink implements FrameSink {
   readonly spec = 'collect:';
   readonly frames: Frame[] = [];
+  readonly times: number[] = [];
   private readonly counter = new StatsCounter();
 
   write(frame: Frame): void {
     this.frames.push(frame);
+    this.times.push(performance.now());
     this.counter.record(0);
   }
 
@@ -26,6 +28,18 @@ export class CollectSink implements FrameSink {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The longest interval between consecutive writes from index `from` on, ms. */
+export function longestGap(sink: CollectSink, from = 0): number {
+  let worst = 0;
+  for (let i = from + 1; i < sink.times.length; i++) worst = Math.max(worst, sink.times[i]! - sink.times[i - 1]!);
+  return worst;
+}
+
+/** A frame is "black" when every colour byte is 0. */
+export function isBlack(frame: Frame): boolean {
+  return frame.data.every((v, i) => i % 4 === 3 || v === 0);
+}
 
 export async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   const t0 = Date.now();
