@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { registerBenchOsc } from './bench-osc.js';
+import { registerMappings } from './mappings.js';
 import { registerModels } from './models.js';
 import { registerRun } from './run.js';
 import { registerSchedule } from './schedule.js';
 import { registerSchema } from './schema.js';
 
 /** Every subcommand; a new one is a file beside this and one line here. */
-export const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerSchema, registerSchedule, registerModels];
+export const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerSchema, registerSchedule, registerModels, registerMappings, registerBenchOsc];
