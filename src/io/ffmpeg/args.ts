@@ -1,0 +1,63 @@
+import { extname } from 'node:path';
+import { flagOption, type SpecTarget } from '../spec-target.js';
+
+/** sdlive's own ?options on ffmpeg:/file: specs; anything else stays part of the URL. */
+export const FFMPEG_OPTION_KEYS = ['format', 'codec', 'loop', 're', 'fps'] as const;
+
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff', '.gif', '.exr', '.tga']);
+const GLOBAL = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
+
+export const isUrl = (path: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
+const isDevice = (path: string): boolean => /^\/dev\/video\d+$/.test(path);
+/** One still image or a numbered sequence (frames/%04d.png): read by ffmpeg's image2 demuxer. */
+export const isImage = (path: string): boolean => path.includes('%') || IMAGE_EXTENSIONS.has(extname(path).toLowerCase());
+
+export interface InputPlan {
+  args: string[];
+  /** Whether ffmpeg ending on its own is normal (a file played once) rather than a failure to restart. */
+  endsByItself: boolean;
+}
+
+/**
+ * ffmpeg arguments that decode `target` to raw RGBA on stdout, scaled and letterboxed on the ffmpeg side to
+ * exactly width x height (so a source resized on the fly needs no restart: ffmpeg rebuilds its filters).
+ * Files play in real time (-re) and loop unless ?loop=0; devices and URLs are read with low buffering.
+ */
+export function inputArgs(t: SpecTarget, width: number, height: number, fps: number): InputPlan {
+  const path = t.path;
+  const pre: string[] = [];
+  const format = t.options.get('format');
+  const loop = t.options.has('loop') ? flagOption(t, 'loop') : true;
+  const live = isUrl(path) || isDevice(path);
+  if (live) pre.push('-fflags', 'nobuffer', '-flags', 'low_delay');
+  if (!live && (t.options.has('re') ? flagOption(t, 're') : true)) pre.push('-re');
+  if (isDevice(path) && !format && process.platform === 'linux') pre.push('-f', 'v4l2');
+  if (format) pre.push('-f', format);
+  if (!live && isImage(path)) pre.push('-framerate', String(t.options.get('fps') ?? fps), ...(loop ? ['-loop', '1'] : []));
+  else if (!live && loop) pre.push('-stream_loop', '-1');
+  const fit = `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,format=rgba`;
+  return {
+    args: [...GLOBAL, ...pre, '-i', path, '-an', '-vf', fit, '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'],
+    endsByItself: !live && !loop,
+  };
+}
+
+const H264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p'];
+const STREAM_FORMATS: Record<string, string> = { srt: 'mpegts', udp: 'mpegts', tcp: 'mpegts', rtp: 'rtp_mpegts', rtsp: 'rtsp', rtmp: 'flv', rtmps: 'flv' };
+const H264_FILES = new Set(['.mp4', '.mov', '.mkv', '.m4v', '.ts', '.flv']);
+
+/** ffmpeg arguments that read raw RGBA frames of width x height on stdin and encode them to `target`. */
+export function outputArgs(t: SpecTarget, width: number, height: number, fps: number): string[] {
+  const path = t.path;
+  const input = ['-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${width}x${height}`, '-r', String(t.options.get('fps') ?? fps), '-i', 'pipe:0'];
+  const codec = t.options.get('codec');
+  const format = t.options.get('format');
+  let out: string[];
+  if (isDevice(path)) out = ['-pix_fmt', 'yuv420p', '-f', format ?? 'v4l2'];
+  else if (isUrl(path)) {
+    const scheme = path.slice(0, path.indexOf(':')).toLowerCase();
+    out = [...H264, '-f', format ?? STREAM_FORMATS[scheme] ?? 'mpegts'];
+  } else out = [...(H264_FILES.has(extname(path).toLowerCase()) ? H264 : []), ...(format ? ['-f', format] : [])];
+  if (codec) out = [...out.filter((_, i, a) => a[i] !== '-c:v' && a[i - 1] !== '-c:v'), '-c:v', codec];
+  return [...GLOBAL, '-y', ...input, '-an', ...out, path];
+}

@@ -1,0 +1,63 @@
+import type { Writable } from 'node:stream';
+import type { Frame } from '../frame.js';
+import { fitFrame } from '../resize.js';
+import type { SpecTarget } from '../spec-target.js';
+import { StatsCounter, type FrameSink, type TransportContext } from '../transport.js';
+import { outputArgs } from './args.js';
+import { SupervisedFfmpeg } from './process.js';
+
+/**
+ * Frames encoded by a supervised ffmpeg (files, SRT/RTSP/UDP streams, v4l2loopback). ffmpeg starts on the
+ * first frame, whose size fixes the stream's size; later frames of another size are fitted to it. write()
+ * never waits: while ffmpeg's stdin is backed up or ffmpeg is restarting, frames are dropped and counted.
+ */
+export class FfmpegSink implements FrameSink {
+  private ffmpeg: SupervisedFfmpeg | undefined;
+  private stdin: Writable | undefined;
+  private backedUp = false;
+  private size: { width: number; height: number } | undefined;
+  private readonly counter = new StatsCounter();
+
+  constructor(readonly spec: string, private readonly target: SpecTarget, private readonly ctx: TransportContext) {}
+
+  private start(width: number, height: number): void {
+    this.size = { width, height };
+    this.ffmpeg = new SupervisedFfmpeg({
+      log: this.ctx.log,
+      what: this.spec,
+      args: outputArgs(this.target, width, height, this.ctx.fps),
+      onStart: (child) => {
+        this.stdin = child.stdin!;
+        this.backedUp = false;
+        this.counter.connected = true;
+        child.stdin!.on('drain', () => (this.backedUp = false));
+        child.once('exit', () => {
+          this.stdin = undefined;
+          this.counter.connected = false;
+        });
+      },
+    });
+    this.ffmpeg.start();
+  }
+
+  write(frame: Frame): void {
+    if (!this.size) this.start(frame.width, frame.height);
+    if (!this.stdin || this.backedUp) {
+      this.counter.drops++;
+      return;
+    }
+    const t0 = performance.now();
+    const fitted = fitFrame(frame, this.size!.width, this.size!.height);
+    this.backedUp = !this.stdin.write(fitted.data);
+    this.counter.record(performance.now() - t0);
+  }
+
+  stats() {
+    return this.counter.snapshot();
+  }
+
+  /** Closes ffmpeg's stdin and waits for it to finish the file or stream. */
+  async close(): Promise<void> {
+    await this.ffmpeg?.stop();
+  }
+}

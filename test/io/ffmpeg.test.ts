@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, test } from 'node:test';
+import pino from 'pino';
+import type { Frame } from '../../src/io/frame.js';
+import { openSink, openSource } from '../../src/io/registry.js';
+import { renderTestPattern } from '../../src/io/test-pattern.js';
+import type { FrameSource } from '../../src/io/transport.js';
+import { silentLogger } from '../../src/log.js';
+
+const haveFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
+const skip = haveFfmpeg ? false : 'ffmpeg is not installed (apt-get install ffmpeg); CI installs it';
+const dir = mkdtempSync(join(tmpdir(), 'sdlive-ffmpeg-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const W = 96;
+const H = 64;
+const FPS = 30;
+const ctx = { log: silentLogger, width: W, height: H, fps: FPS };
+
+function meanAbsDiff(a: Frame, b: Frame): number {
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i++) if (i % 4 !== 3) sum += Math.abs(a.data[i]! - b.data[i]!);
+  return sum / ((a.data.length / 4) * 3);
+}
+
+/** Every distinct frame a source delivers until it reports the input ended or the time is up. */
+async function collect(source: FrameSource, ms: number, until: () => boolean = () => false): Promise<Frame[]> {
+  const frames: Frame[] = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end && !until()) {
+    const f = source.latest();
+    if (f && f !== frames.at(-1)) frames.push(f);
+    await sleep(4);
+  }
+  return frames;
+}
+
+const written = Array.from({ length: 30 }, (_, i) => renderTestPattern(W, H, i * 3, FPS));
+
+async function writeAll(spec: string): Promise<void> {
+  const sink = await openSink(spec, ctx);
+  for (const f of written) {
+    // A sink never waits: while ffmpeg starts up its pipe fills and frames are dropped, so offer each again.
+    for (let sent = sink.stats().frames; sink.stats().frames === sent; await sleep(5)) sink.write(f);
+  }
+  await sink.close();
+  assert.equal(sink.stats().frames, written.length);
+}
+
+test('ffmpeg round trip: test pattern -> ffmpeg -> mp4 -> ffmpeg -> frames', { skip, timeout: 60_000 }, async () => {
+  const file = join(dir, 'round.mp4');
+  await writeAll(`file:${file}`);
+  const probe = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,nb_read_frames', '-of', 'csv=p=0', file]).toString().trim();
+  assert.equal(probe, `${W},${H},30`);
+
+  const source = await openSource(`file:${file}?loop=0`, ctx);
+  const frames = await collect(source, 10_000, () => (source as { ended?: boolean }).ended === true);
+  await source.close();
+  assert.ok(frames.length >= 20, `got ${frames.length} of 30 frames`);
+  for (const f of frames) {
+    assert.equal(f.width, W);
+    const diffs = written.map((w) => meanAbsDiff(f, w));
+    const best = Math.min(...diffs);
+    assert.ok(best < 8, `a decoded frame is ${best.toFixed(1)} levels from every written frame`);
+    assert.ok(Math.max(...diffs) > 3 * best + 10, 'frames are told apart (the comparison can fail)');
+  }
+});
+
+test('image sequence out and in is lossless; a still image loops', { skip, timeout: 60_000 }, async () => {
+  const seq = join(dir, 'seq');
+  execFileSync('mkdir', ['-p', seq]);
+  await writeAll(`file:${seq}/f%03d.png`);
+  assert.equal(readdirSync(seq).length, 30);
+
+  const source = await openSource(`file:${seq}/f%03d.png?loop=0`, ctx);
+  const frames = await collect(source, 10_000, () => (source as { ended?: boolean }).ended === true);
+  await source.close();
+  assert.ok(frames.length >= 20, `got ${frames.length} frames`);
+  for (const f of frames) assert.ok(written.some((w) => Buffer.compare(w.data, f.data) === 0), 'PNG frames come back bit-exact');
+
+  const still = await openSource(`file:${seq}/f001.png`, ctx);
+  const stills = await collect(still, 700);
+  await still.close();
+  assert.ok(stills.length >= 5, 'a still image is repeated at the frame rate');
+  assert.equal(Buffer.compare(stills.at(-1)!.data, written[0]!.data), 0);
+});
+
+test('ffmpeg letterboxes to the pipeline size on its side', { skip, timeout: 30_000 }, async () => {
+  const file = join(dir, 'wide.png');
+  await writeAll(`file:${join(dir, 'wide%d.png')}`);
+  execFileSync('cp', [join(dir, 'wide1.png'), file]);
+  const square = await openSource(`file:${file}`, { ...ctx, width: 64, height: 64 });
+  await collect(square, 5000, () => square.latest() !== undefined);
+  const f = square.latest();
+  await square.close();
+  assert.ok(f);
+  assert.equal(f.width, 64);
+  assert.equal(f.height, 64);
+  const row = (y: number) => f.data.subarray(y * 64 * 4, (y + 1) * 64 * 4);
+  assert.ok(row(0).every((v, i) => (i % 4 === 3 ? v === 255 : v < 20)), 'top band is black');
+  assert.ok(row(20).some((v, i) => i % 4 !== 3 && v > 150), 'the picture is in the middle');
+});
+
+test('a killed ffmpeg is restarted and frames keep coming; the last frame is held meanwhile', { skip: skip || process.platform !== 'linux', timeout: 30_000 }, async () => {
+  const file = join(dir, 'loop.mp4');
+  await writeAll(`file:${file}`);
+  const source = await openSource(`file:${file}`, ctx);
+  try {
+    await collect(source, 5000, () => source.stats().frames > 5);
+    const pids = execFileSync('pgrep', ['-P', String(process.pid), 'ffmpeg']).toString().trim().split('\n');
+    for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+    await sleep(100);
+    const held = source.latest();
+    assert.ok(held, 'the last frame is held while ffmpeg is down');
+    const before = source.stats().frames;
+    await collect(source, 8000, () => source.stats().frames > before + 5);
+    assert.ok(source.stats().frames > before + 5, 'frames resumed after the restart');
+  } finally {
+    await source.close();
+  }
+});
+
+test('a missing ffmpeg is one clear warning, not a crash', async () => {
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) }));
+  const saved = process.env.SDLIVE_FFMPEG;
+  process.env.SDLIVE_FFMPEG = join(dir, 'no-such-ffmpeg');
+  try {
+    const source = await openSource('ffmpeg:udp://127.0.0.1:9', { ...ctx, log });
+    await sleep(1500);
+    assert.equal(source.latest(), undefined);
+    assert.equal(source.stats().connected, false);
+    await source.close();
+  } finally {
+    if (saved === undefined) delete process.env.SDLIVE_FFMPEG;
+    else process.env.SDLIVE_FFMPEG = saved;
+  }
+  const warnings = lines.filter((l) => l.includes('ffmpeg not found'));
+  assert.equal(warnings.length, 1, lines.join(''));
+  assert.match(warnings[0]!, /apt-get install ffmpeg/);
+});
+
+test('file: input that does not exist is a spec error at start-up', async () => {
+  await assert.rejects(openSource(join(dir, 'nope.mp4').replace(/^/, 'file:'), ctx), /no such file/);
+});
