@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { setImmediate as tick } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import type { RunningApp } from '../app.js';
 import { encodeMessage } from './osc-codec.js';
 import { controlSurfaceOf } from './surface.js';
@@ -11,12 +11,14 @@ export interface OscBenchOptions {
   latencyMessages: number;
   /** Messages in the throughput flood. */
   floodMessages: number;
+  /** Messages per second of the flood; 0 sends back to back (overload). */
+  rate: number;
 }
 
 export interface OscBenchResult {
   address: string;
   latencyMs: { p50: number; p95: number; p99: number; max: number; mean: number };
-  flood: { sent: number; handled: number; seconds: number; perSecond: number; lastValueApplied: boolean };
+  flood: { rate: number; sent: number; sendSeconds: number; handled: number; seconds: number; perSecond: number; lastValueApplied: boolean };
   engineFps: number;
   frames: number;
 }
@@ -30,6 +32,31 @@ function valueAt(min: number, max: number, i: number): number {
 
 function send(socket: Socket, data: Uint8Array, port: number): Promise<void> {
   return new Promise((resolve, reject) => socket.send(data, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+}
+
+/** Plain JS run in a worker thread: a sender on its own thread, like TouchDesigner in its own process. */
+const FLOOD_WORKER = `
+const { workerData, parentPort } = require('node:worker_threads');
+const socket = require('node:dgram').createSocket('udp4');
+const { port, packets, rate } = workerData;
+const t0 = performance.now();
+let i = 0;
+const next = () => {
+  if (i === packets.length) { parentPort.postMessage(performance.now() - t0); socket.close(); return; }
+  const due = rate > 0 ? Math.floor(((performance.now() - t0) * rate) / 1000) : Infinity;
+  if (i > due) { setTimeout(next, 1); return; }
+  socket.send(packets[i++], port, '127.0.0.1', next);
+};
+next();
+`;
+
+/** Sends the packets from another thread, back to back or at `rate` per second; resolves with the sending time in ms. */
+function floodFromWorker(port: number, packets: Uint8Array[], rate: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(FLOOD_WORKER, { eval: true, workerData: { port, packets, rate } });
+    worker.once('message', (ms: number) => resolve(ms));
+    worker.once('error', reject);
+  });
 }
 
 /**
@@ -62,21 +89,22 @@ export async function runOscBench(app: RunningApp, opts: OscBenchOptions): Promi
 
     const before = surface.osc.stats.messages;
     const last = valueAt(min, max, 50);
+    const packets = Array.from({ length: opts.floodMessages }, (_, i) =>
+      encodeMessage(address, [i === opts.floodMessages - 1 ? last : valueAt(min, max, i)], spec.kind === 'integer' ? 'i' : 'f'));
+    let lastHandledAt = performance.now();
+    const onMessage = () => (lastHandledAt = performance.now());
+    surface.osc.on('message', onMessage);
     const t0 = performance.now();
-    for (let i = 0; i < opts.floodMessages; i++) {
-      const value = i === opts.floodMessages - 1 ? last : valueAt(min, max, i);
-      await send(socket, encodeMessage(address, [value], spec.kind === 'integer' ? 'i' : 'f'), port);
-      if (i % 200 === 199) await tick();
-    }
-    const deadline = performance.now() + 5000;
-    while (Math.abs(Number(current()) - last) > 1e-3 && performance.now() < deadline) await tick();
-    const seconds = (performance.now() - t0) / 1000;
+    const sendingMs = await floodFromWorker(port, packets, opts.rate);
+    for (let seen = -1; seen !== surface.osc.stats.messages; await new Promise((r) => setTimeout(r, 50))) seen = surface.osc.stats.messages;
+    surface.osc.off('message', onMessage);
+    const seconds = (lastHandledAt - t0) / 1000;
     const handled = surface.osc.stats.messages - before;
     const m = app.engine.metrics();
     return {
       address,
       latencyMs: { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95), p99: percentile(latencies, 0.99), max: latencies.at(-1) ?? NaN, mean },
-      flood: { sent: opts.floodMessages, handled, seconds, perSecond: handled / seconds, lastValueApplied: Math.abs(Number(current()) - last) <= 1e-3 },
+      flood: { rate: opts.rate, sent: opts.floodMessages, sendSeconds: sendingMs / 1000, handled, seconds, perSecond: handled / seconds, lastValueApplied: Math.abs(Number(current()) - last) <= 1e-3 },
       engineFps: m.fps,
       frames: m.frameCount,
     };
