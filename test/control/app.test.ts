@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { startApp, type RunningApp } from '../../src/app.js';
 import { resolveConfig } from '../../src/config.js';
+import { runOscBench } from '../../src/control/bench.js';
 import { controlSurfaceOf, type ControlSurface } from '../../src/control/surface.js';
 import { UdpPeer, waitFor } from './helpers.js';
 
@@ -57,5 +58,13 @@ describe('control surface inside the running engine', () => {
     await peer.send(surface.streamDiffusionTd!.server.port, '/pause');
     await waitFor(() => (app.store.snapshot as { paused: boolean }).paused, 'StreamDiffusionTD /pause');
     assert.deepEqual((await peer.next('/server_active')).args, [1]);
+  });
+
+  it('benchmarks OSC latency and a paced flood from another thread without losing messages', async () => {
+    const r = await runOscBench(app, { param: 'fps_cap', latencyMessages: 50, floodMessages: 1000, rate: 5000 });
+    assert.equal(r.address, '/sdlive/fps_cap');
+    assert.ok(r.latencyMs.p50 > 0 && r.latencyMs.p50 < 50, `p50 ${r.latencyMs.p50}`);
+    assert.equal(r.flood.handled, 1000);
+    assert.equal(r.flood.lastValueApplied, true);
   });
 });
