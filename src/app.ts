@@ -1,6 +1,7 @@
 import type { EngineConfig } from './config.js';
 import { controlPlugin } from './control/surface.js';
 import { Engine } from './engine/engine.js';
+import { engineHttpPlugin } from './engine/http-plugin.js';
 import { ParameterStore } from './engine/parameter-store.js';
 import { HttpHub } from './http/server.js';
 import { openSink, openSource } from './io/registry.js';
@@ -8,6 +9,7 @@ import type { FrameSink } from './io/transport.js';
 import type { Logger } from './log.js';
 import { pipelineByName } from './pipelines/registry.js';
 import type { PipelineDefinition } from './pipelines/pipeline.js';
+import { webPlugin } from './web/plugin.js';
 
 /** Everything a plugin may use: the validated config, the parameter store, the engine and the HTTP hub. */
 export interface App {
@@ -29,7 +31,7 @@ export interface AppPlugin {
   register(app: App): Promise<PluginHandle | void>;
 }
 
-export const PLUGINS: readonly AppPlugin[] = Object.freeze([controlPlugin]);
+export const PLUGINS: readonly AppPlugin[] = Object.freeze([controlPlugin, engineHttpPlugin, webPlugin]);
 
 export interface RunningApp extends App {
   stop(): Promise<void>;

@@ -1,0 +1,52 @@
+import type { IncomingMessage } from 'node:http';
+import type { AppPlugin } from '../app.js';
+import { errorLine } from '../errors.js';
+import { sendJson } from '../http/server.js';
+import { PreviewFeed } from './preview.js';
+import { staticFiles } from './static-files.js';
+
+const MAX_BODY = 1 << 20;
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new Error('request body too large');
+    chunks.push(chunk);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+/**
+ * The control page at `/ui/`, its JSON routes (`/api/params`, `/api/engine/step`) and the `/preview`
+ * WebSocket. Parameter changes from the page normally travel over the OSCQuery WebSocket like any client's;
+ * POST /api/params is the same change for scripts and for pages without OSCQuery.
+ */
+export const webPlugin: AppPlugin = {
+  name: 'web',
+  async register({ http, store, engine, definition }) {
+    const preview = new PreviewFeed(engine);
+    http.route('GET', '/ui', (_req, res) => void res.writeHead(301, { location: '/ui/' }).end());
+    http.route('GET', '/ui/', staticFiles('/ui/'), { prefix: true });
+    http.route('GET', '/api/params', (_req, res) => sendJson(res, 200, { pipeline: definition.name, specs: store.specs, values: store.snapshot }));
+    http.route('POST', '/api/params', async (req, res) => {
+      let patch: unknown;
+      try {
+        patch = await readJson(req);
+      } catch (e) {
+        return sendJson(res, 400, { error: errorLine(e) });
+      }
+      if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return sendJson(res, 400, { error: 'expected a JSON object of parameter values' });
+      const result = store.update(patch as Record<string, unknown>, 'web');
+      if (!result.ok) return sendJson(res, 400, { error: errorLine(result.error), field: result.error.field });
+      sendJson(res, 200, { values: result.current });
+    });
+    http.route('POST', '/api/engine/step', (_req, res) => {
+      engine.step();
+      sendJson(res, 200, { ok: true });
+    });
+    http.websocket('/preview', (ws) => preview.attach(ws));
+    return { close: async () => preview.close() };
+  },
+};

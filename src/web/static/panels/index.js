@@ -1,0 +1,6 @@
+// Every panel is a module exporting { id, title, mount(section, ctx) }; a new panel (presets...) is one line here.
+import { enginePanel } from './engine.js';
+import { paramsPanel } from './params.js';
+import { previewPanel } from './preview.js';
+
+export const PANELS = [previewPanel, enginePanel, paramsPanel];
