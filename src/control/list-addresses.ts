@@ -4,7 +4,7 @@ import { asNumber, asString, ControlError, fitNumber, type OscArg } from './valu
 
 /** The JSON Schema of a "scalar or weighted list" parameter (prompt, seed), as zod writes it. */
 export interface ListNode {
-  anyOf?: { type?: string; maxItems?: number; items?: { properties?: Record<string, FieldNode> } }[];
+  anyOf?: { type?: string; minimum?: number; maximum?: number; maxItems?: number; items?: { properties?: Record<string, FieldNode> } }[];
 }
 interface FieldNode {
   type?: string;
@@ -73,7 +73,7 @@ export function listAddresses(root: string, spec: ParamSpec, node: ListNode): Co
   };
   const whole: ControlAddress = {
     path: `${root}/${spec.key}`, target: spec.key, spec, description: spec.description, unit: spec.unit,
-    type: scalar.type, numeric: false, readable: true,
+    type: scalar.type, min: scalarNode.minimum, max: scalarNode.maximum, numeric: false, readable: true,
     read: (p) => {
       const v = p[spec.key];
       return Array.isArray(v) ? [JSON.stringify((v as Entry[]).map((e) => fields.map((f) => e[f.name])))] : [v as string | number];

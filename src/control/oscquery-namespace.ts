@@ -29,8 +29,9 @@ export type OscQueryNode = {
 function leafOf(a: ControlAddress, p: Params): OscQueryNode {
   const value = a.readable ? a.read(p) : [];
   const count = a.list ? Math.max(1, value.length) : 1;
-  const oneRange = a.values ? { VALS: a.values } : a.min !== undefined || a.max !== undefined ? { MIN: a.min, MAX: a.max } : undefined;
-  const type = typeof value[0] === 'string' && a.type !== 's' ? 's' : a.type;
+  const asJson = typeof value[0] === 'string' && a.type !== 's';
+  const type = asJson ? 's' : a.type;
+  const oneRange = a.values ? { VALS: a.values } : !asJson && (a.min !== undefined || a.max !== undefined) ? { MIN: a.min, MAX: a.max } : undefined;
   const node: OscQueryNode = {
     FULL_PATH: a.path,
     TYPE: type.repeat(count),
