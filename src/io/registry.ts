@@ -3,11 +3,12 @@ import { didYouMean } from '../util/did-you-mean.js';
 import { ffmpegTransport, fileTransport } from './ffmpeg/transport.js';
 import { rawFileTransport } from './raw-file.js';
 import { shmTransport } from './shm/transport.js';
+import { spoutTransport } from './spout/transport.js';
 import { testPatternTransport } from './test-pattern.js';
 import type { FrameSink, FrameSource, Transport, TransportContext } from './transport.js';
 
 export const TRANSPORTS: Readonly<Record<string, Transport>> = Object.freeze(
-  Object.fromEntries([testPatternTransport, rawFileTransport, shmTransport, ffmpegTransport, fileTransport].map((t) => [t.scheme, t])),
+  Object.fromEntries([testPatternTransport, rawFileTransport, shmTransport, ffmpegTransport, fileTransport, spoutTransport].map((t) => [t.scheme, t])),
 );
 
 export interface ParsedSpec {
