@@ -4,7 +4,7 @@ const el = (tag, props = {}) => Object.assign(document.createElement(tag), props
 const busy = (input) => document.activeElement === input && input.dataset.dragging === '1';
 
 function range(spec, value, onChange) {
-  const input = el('input', { type: 'range', min: spec.min, max: spec.max, step: spec.kind === 'integer' ? (spec.step ?? 1) : (spec.max - spec.min) / 1000, value });
+  const input = el('input', { type: 'range', min: spec.min, max: spec.max, step: spec.kind === 'integer' ? (spec.step ?? 1) : 'any', value });
   const out = el('output', { textContent: value });
   input.onpointerdown = () => (input.dataset.dragging = '1');
   input.onpointerup = () => (input.dataset.dragging = '0');
