@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'models/generated/', '.gpu*/', 'patches/**/*.py', 'src/web/static/vendor/'] },
+  { ignores: ['dist/', 'scratch/', 'node_modules/', 'models/generated/', '.gpu*/', 'patches/**/*.py', 'src/web/static/vendor/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
