@@ -4,11 +4,12 @@ import { ffmpegTransport, fileTransport } from './ffmpeg/transport.js';
 import { rawFileTransport } from './raw-file.js';
 import { shmTransport } from './shm/transport.js';
 import { spoutTransport } from './spout/transport.js';
+import { syphonTransport } from './syphon/transport.js';
 import { testPatternTransport } from './test-pattern.js';
 import type { FrameSink, FrameSource, Transport, TransportContext } from './transport.js';
 
 export const TRANSPORTS: Readonly<Record<string, Transport>> = Object.freeze(
-  Object.fromEntries([testPatternTransport, rawFileTransport, shmTransport, ffmpegTransport, fileTransport, spoutTransport].map((t) => [t.scheme, t])),
+  Object.fromEntries([testPatternTransport, rawFileTransport, shmTransport, ffmpegTransport, fileTransport, spoutTransport, syphonTransport].map((t) => [t.scheme, t])),
 );
 
 export interface ParsedSpec {
