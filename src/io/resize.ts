@@ -1,8 +1,30 @@
 import { createFrame, type Frame } from './frame.js';
 
+interface Taps {
+  /** Byte offsets (pixel index * 4) of the two neighbours and the weight of the second. */
+  i0: Int32Array;
+  i1: Int32Array;
+  w: Float32Array;
+}
+
+/** Bilinear taps along one axis, sampling pixel centres: out pixel k covers source [k*s, (k+1)*s). */
+function taps(srcLen: number, outLen: number, stride: number): Taps {
+  const t = { i0: new Int32Array(outLen), i1: new Int32Array(outLen), w: new Float32Array(outLen) };
+  const s = srcLen / outLen;
+  for (let k = 0; k < outLen; k++) {
+    const f = Math.min(srcLen - 1, Math.max(0, (k + 0.5) * s - 0.5));
+    const i = Math.floor(f);
+    t.i0[k] = i * stride;
+    t.i1[k] = Math.min(srcLen - 1, i + 1) * stride;
+    t.w[k] = f - i;
+  }
+  return t;
+}
+
 /**
  * Scales a frame to exactly width x height, keeping its aspect ratio: the image is fitted inside and the
- * rest is black (letterbox/pillarbox). Bilinear. This is the one place frames change size.
+ * rest is black (letterbox/pillarbox). Bilinear. This is the one place frames change size; a frame that
+ * already has the size is returned as it is, without a copy.
  */
 export function fitFrame(src: Frame, width: number, height: number): Frame {
   if (src.width === width && src.height === height) return src;
@@ -12,24 +34,26 @@ export function fitFrame(src: Frame, width: number, height: number): Frame {
   const h = Math.max(1, Math.round(src.height * scale));
   const ox = Math.floor((width - w) / 2);
   const oy = Math.floor((height - h) / 2);
-  for (let i = 3; i < out.data.length; i += 4) out.data[i] = 255;
-  const sx = src.width / w;
-  const sy = src.height / h;
+  const o = out.data;
+  const d = src.data;
+  for (let i = 3; i < o.length; i += 4) o[i] = 255;
+  const xs = taps(src.width, w, 4);
+  const ys = taps(src.height, h, src.width * 4);
   for (let y = 0; y < h; y++) {
-    const fy = Math.min(src.height - 1, Math.max(0, (y + 0.5) * sy - 0.5));
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(src.height - 1, y0 + 1);
-    const wy = fy - y0;
-    for (let x = 0; x < w; x++) {
-      const fx = Math.min(src.width - 1, Math.max(0, (x + 0.5) * sx - 0.5));
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(src.width - 1, x0 + 1);
-      const wx = fx - x0;
-      const o = ((y + oy) * width + (x + ox)) * 4;
-      for (let c = 0; c < 4; c++) {
-        const a = src.data[(y0 * src.width + x0) * 4 + c]! * (1 - wx) + src.data[(y0 * src.width + x1) * 4 + c]! * wx;
-        const b = src.data[(y1 * src.width + x0) * 4 + c]! * (1 - wx) + src.data[(y1 * src.width + x1) * 4 + c]! * wx;
-        out.data[o + c] = Math.round(a * (1 - wy) + b * wy);
+    const r0 = ys.i0[y]!;
+    const r1 = ys.i1[y]!;
+    const wy = ys.w[y]!;
+    let p = ((y + oy) * width + ox) * 4;
+    for (let x = 0; x < w; x++, p += 4) {
+      const a = r0 + xs.i0[x]!;
+      const b = r0 + xs.i1[x]!;
+      const c = r1 + xs.i0[x]!;
+      const e = r1 + xs.i1[x]!;
+      const wx = xs.w[x]!;
+      for (let ch = 0; ch < 4; ch++) {
+        const top = d[a + ch]! + (d[b + ch]! - d[a + ch]!) * wx;
+        const bottom = d[c + ch]! + (d[e + ch]! - d[c + ch]!) * wx;
+        o[p + ch] = Math.round(top + (bottom - top) * wy);
       }
     }
   }
