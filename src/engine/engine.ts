@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { errorLine, isSdliveError } from '../errors.js';
 import type { Frame } from '../io/frame.js';
 import { fitFrame } from '../io/resize.js';
@@ -25,6 +25,9 @@ export interface EngineOptions {
 }
 
 type BaseParams = { fps_cap?: number; paused?: boolean; width?: number; height?: number };
+
+/** Milliseconds per stage of one fresh frame: receive, preprocess, the pipeline's own stages, pipeline, ipc, send. */
+export type FrameTiming = Readonly<Record<string, number>>;
 
 export type EngineState = 'starting' | 'running' | 'paused' | 'stopped';
 
@@ -76,7 +79,7 @@ const IDLE_MS = 2;
  * responsive. Latest-frame-wins input, one frame in flight, atomic parameter snapshots per frame, background
  * reloads with a swap, and an output that always carries a valid frame (docs/engine.md: never-black policy).
  */
-export class Engine extends EventEmitter<{ frame: [Frame]; done: []; error: [Error] }> {
+export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]; done: [] }> {
   frameCount = 0;
   private host: PipelineHost | undefined;
   private loader: PipelineHost | undefined;
@@ -92,6 +95,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; done: []; error: [Err
   private reloads = 0;
   private inflight = 0;
   private failStreak = 0;
+  private sendMs = 0;
   private crashStreak = 0;
   private readonly fpsMeter = new FpsMeter();
   private readonly stageStats = new StageStats();
@@ -163,19 +167,23 @@ export class Engine extends EventEmitter<{ frame: [Frame]; done: []; error: [Err
         continue;
       }
       if (params.paused) this.pendingSteps--;
-      await this.process(input.frame, input.sourceCount, params);
+      await this.process(input, params);
       if (this.opts.maxFrames !== undefined && this.frameCount >= this.opts.maxFrames) {
         this.running = false;
         this.emit('done');
         break;
       }
-      next = params.fps_cap ? Math.max(next + 1000 / params.fps_cap, performance.now()) : performance.now();
-      await sleep(Math.max(0, next - performance.now()));
+      if (!params.fps_cap) {
+        await setImmediate(); // let control in between frames without a timer's 1 ms floor
+        continue;
+      }
+      next = Math.max(next + 1000 / params.fps_cap, performance.now());
+      await sleep(next - performance.now());
     }
   }
 
   /** The newest frame if it is one not seen yet; frames that came and went meanwhile count as dropped. */
-  private takeInput(): { frame: Frame; sourceCount: number } | undefined {
+  private takeInput(): { frame: Frame; sourceCount: number; receiveMs: number } | undefined {
     const t0 = performance.now();
     const frame = this.opts.source.latest();
     if (!frame || frame === this.lastInput) return undefined;
@@ -183,16 +191,15 @@ export class Engine extends EventEmitter<{ frame: [Frame]; done: []; error: [Err
     if (this.lastInput) this.counts.dropped += Math.max(0, sourceCount - this.lastSourceCount - 1);
     this.lastInput = frame;
     this.lastSourceCount = sourceCount;
-    this.stageStats.record('receive', performance.now() - t0);
-    return { frame, sourceCount };
+    return { frame, sourceCount, receiveMs: performance.now() - t0 };
   }
 
-  private async process(input: Frame, sourceCount: number, params: BaseParams): Promise<void> {
+  private async process({ frame: input, sourceCount, receiveMs }: { frame: Frame; sourceCount: number; receiveMs: number }, params: BaseParams): Promise<void> {
     const host = this.host;
     const size = host?.requirements ?? { width: params.width ?? input.width, height: params.height ?? input.height };
     const t0 = performance.now();
     const frame = ownedCopy(fitFrame(input, size.width, size.height));
-    this.stageStats.record('preprocess', performance.now() - t0);
+    const timing: Record<string, number> = { receive: receiveMs, preprocess: performance.now() - t0 };
     if (!host) return this.send(this.lastGood ?? frame, false);
     const t1 = performance.now();
     this.inflight++;
@@ -200,10 +207,11 @@ export class Engine extends EventEmitter<{ frame: [Frame]; done: []; error: [Err
       const result = await host.process([frame], params);
       const out = result.frames.at(-1);
       if (!out) return;
-      this.stageStats.recordAll(result.stages);
-      this.stageStats.record('pipeline', result.ms);
-      this.stageStats.record('ipc', performance.now() - t1 - result.ms);
+      Object.assign(timing, result.stages, { pipeline: result.ms, ipc: performance.now() - t1 - result.ms });
       this.fresh({ ...out, timestamp: input.timestamp }, sourceCount);
+      timing.send = this.sendMs;
+      this.stageStats.recordAll(timing);
+      this.emit('timing', timing);
     } catch (e) {
       this.failed(e);
       this.send(this.lastGood ?? frame, false);
@@ -238,7 +246,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; done: []; error: [Err
     if (!fresh && this.opts.maxFrames !== undefined) return;
     const t0 = performance.now();
     for (const sink of this.opts.sinks) sink.write(frame);
-    this.stageStats.record('send', performance.now() - t0);
+    this.sendMs = performance.now() - t0;
     this.counts.output++;
     if (!fresh) this.counts.held++;
     this.emit('frame', frame);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerBench } from './bench.js';
 import { registerBenchOsc } from './bench-osc.js';
 import { registerMappings } from './mappings.js';
 import { registerModels } from './models.js';
@@ -7,4 +8,4 @@ import { registerSchedule } from './schedule.js';
 import { registerSchema } from './schema.js';
 
 /** Every subcommand; a new one is a file beside this and one line here. */
-export const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerSchema, registerSchedule, registerModels, registerMappings, registerBenchOsc];
+export const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerSchema, registerSchedule, registerModels, registerMappings, registerBenchOsc, registerBench];
