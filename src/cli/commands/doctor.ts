@@ -1,0 +1,159 @@
+import { spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { Command } from 'commander';
+import { rtMidiBackend } from '../../control/midi/backend.js';
+import { errorLine } from '../../errors.js';
+import { loadSpout, spoutLibraryPath } from '../../io/spout/api.js';
+import { loadNodeSyphon } from '../../io/syphon/binding.js';
+import { encodeModel } from '../../models/onnx/model-proto.js';
+
+type Status = 'ok' | 'missing' | 'info';
+
+interface Finding {
+  status: Status;
+  what: string;
+  detail: string;
+  fix?: string;
+}
+
+type Check = () => Promise<Finding[]>;
+
+const PROVIDER_FIX: Readonly<Record<string, string>> = {
+  cuda: 'Linux/Windows x64 with CUDA 12 + cuDNN 9: reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci',
+  tensorrt: 'install TensorRT 10 for CUDA 12 and reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci',
+  webgpu: 'needs a GPU driver with Vulkan (Linux: libvulkan.so.1 and the vendor ICD), D3D12 (Windows) or Metal (macOS)',
+  dml: 'Windows 10+ with a DirectX 12 GPU',
+  coreml: 'macOS on Apple silicon',
+  cpu: 'reinstall onnxruntime-node (npm ci)',
+};
+
+/** y = Identity(x), x: float[1]: the smallest model every provider can run. */
+const IDENTITY_MODEL = encodeModel({
+  graphName: 'doctor', opset: 13, metadata: {}, initializers: [],
+  nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'], name: 'identity', attrs: {} }],
+  inputs: [{ name: 'x', dtype: 'float32', shape: [1] }],
+  outputs: [{ name: 'y', dtype: 'float32', shape: [1] }],
+});
+
+/** onnxruntime's messages start with a source path and a C++ signature: keep the last sentence. */
+function reason(message: string): string {
+  const line = message.trim().split('\n')[0]!;
+  return (line.startsWith('/') ? line.slice(line.lastIndexOf('. ') + 2) : line).slice(0, 160);
+}
+
+async function providers(): Promise<Finding[]> {
+  const ort = await import('onnxruntime-node');
+  const findings: Finding[] = [];
+  for (const { name, bundled } of ort.listSupportedBackends()) {
+    try {
+      const session = await ort.InferenceSession.create(IDENTITY_MODEL, { executionProviders: [name], logSeverityLevel: 4 });
+      await session.run({ x: new ort.Tensor('float32', new Float32Array([1]), [1]) });
+      await session.release();
+      findings.push({ status: 'ok', what: `execution provider ${name}`, detail: 'creates and runs a session' });
+    } catch (e) {
+      const why = reason(errorLine(e));
+      findings.push({ status: 'missing', what: `execution provider ${name}`, detail: `${bundled ? 'bundled' : 'not bundled'}; ${why}`, fix: PROVIDER_FIX[name] });
+    }
+  }
+  return findings;
+}
+
+function run(cmd: string, args: string[]): string | undefined {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+async function gpu(): Promise<Finding[]> {
+  const out = run('nvidia-smi', ['--query-gpu=name,memory.total,memory.used,driver_version', '--format=csv,noheader']);
+  if (!out) return [{ status: 'info', what: 'NVIDIA GPU', detail: 'nvidia-smi not found or no NVIDIA GPU visible', fix: 'for CUDA, install the NVIDIA driver; other GPUs run through webgpu/dml/coreml' }];
+  return out.split('\n').map((line) => ({ status: 'ok' as const, what: 'NVIDIA GPU', detail: line.trim() }));
+}
+
+async function ffmpeg(): Promise<Finding[]> {
+  const out = run('ffmpeg', ['-hide_banner', '-version']);
+  if (!out) return [{ status: 'missing', what: 'ffmpeg', detail: 'not on PATH (needed by ffmpeg: inputs/outputs)', fix: 'apt install ffmpeg / brew install ffmpeg / winget install ffmpeg' }];
+  return [{ status: 'ok', what: 'ffmpeg', detail: out.split('\n')[0]! }];
+}
+
+async function midi(): Promise<Finding[]> {
+  try {
+    const backend = await rtMidiBackend();
+    const [inputs, outputs] = [backend.inputs(), backend.outputs()];
+    return [{ status: 'ok', what: 'MIDI', detail: `inputs: ${inputs.join(', ') || 'none'}; outputs: ${outputs.join(', ') || 'none'}` }];
+  } catch (e) {
+    return [{ status: 'missing', what: 'MIDI', detail: errorLine(e), fix: 'Linux: load the ALSA sequencer (modprobe snd-seq; in a container pass --device /dev/snd); the engine runs without MIDI' }];
+  }
+}
+
+async function textureSharing(): Promise<Finding[]> {
+  const probe = async (what: string, open: () => Promise<unknown>): Promise<Finding> => {
+    try {
+      await open();
+      return { status: 'ok', what, detail: 'available' };
+    } catch (e) {
+      return { status: 'missing', what, detail: errorLine(e).replace(/^SDL_ERR_\w+: /, '') };
+    }
+  };
+  return [
+    await probe('Spout (Windows)', async () => loadSpout(spoutLibraryPath(undefined)).release()),
+    await probe('Syphon (macOS)', () => loadNodeSyphon()),
+  ];
+}
+
+async function sharedMemory(): Promise<Finding[]> {
+  if (process.platform === 'win32') return [{ status: 'info', what: 'shared memory', detail: 'Windows named file mappings (no /dev/shm)' }];
+  const file = `/dev/shm/sdlive-doctor-${process.pid}`;
+  try {
+    await writeFile(file, 'ok');
+    await rm(file);
+    return [{ status: 'ok', what: 'shared memory', detail: '/dev/shm is writable' }];
+  } catch (e) {
+    return [{ status: 'missing', what: 'shared memory', detail: `/dev/shm: ${(e as NodeJS.ErrnoException).code ?? e}`, fix: 'mount a tmpfs at /dev/shm (docker: --shm-size=256m)' }];
+  }
+}
+
+function portFree(kind: 'udp' | 'tcp', port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (kind === 'udp') {
+      const s = createSocket('udp4');
+      s.once('error', () => resolve(false));
+      s.bind(port, () => s.close(() => resolve(true)));
+    } else {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    }
+  });
+}
+
+async function ports(): Promise<Finding[]> {
+  const wanted = [['udp', 9000, 'OSC'], ['tcp', 9001, 'HTTP/OSCQuery/web page']] as const;
+  return Promise.all(wanted.map(async ([kind, port, use]) => ((await portFree(kind, port))
+    ? { status: 'ok' as const, what: `port ${port}/${kind}`, detail: `free (${use})` }
+    : { status: 'missing' as const, what: `port ${port}/${kind}`, detail: `in use (${use})`, fix: `stop the other program or run with --${kind === 'udp' ? 'osc' : 'http'}-port` })));
+}
+
+const CHECKS: readonly Check[] = [providers, gpu, ffmpeg, midi, textureSharing, sharedMemory, ports];
+const MARK: Readonly<Record<Status, string>> = { ok: 'ok  ', missing: 'no  ', info: '--  ' };
+
+export async function diagnose(): Promise<Finding[]> {
+  return (await Promise.all(CHECKS.map((c) => c()))).flat();
+}
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('say what this machine can do: execution providers, GPU, ffmpeg, MIDI, Spout/Syphon, shared memory, ports')
+    .option('--json', 'print the findings as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const findings = await diagnose();
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(findings, null, 2)}\n`);
+      const width = Math.max(...findings.map((f) => f.what.length));
+      for (const f of findings) {
+        process.stdout.write(`${MARK[f.status]}${f.what.padEnd(width)}  ${f.detail}\n`);
+        if (f.fix && f.status !== 'ok') process.stdout.write(`${' '.repeat(width + 6)}fix: ${f.fix}\n`);
+      }
+    });
+}
