@@ -207,7 +207,9 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
       const result = await host.process([frame], params);
       const out = result.frames.at(-1);
       if (!out) return;
-      Object.assign(timing, result.stages, { pipeline: result.ms, ipc: performance.now() - t1 - result.ms });
+      // A pipeline stage named like an engine stage (preprocess) adds to it.
+      for (const [stage, ms] of Object.entries(result.stages)) timing[stage] = (timing[stage] ?? 0) + ms;
+      Object.assign(timing, { pipeline: result.ms, ipc: performance.now() - t1 - result.ms });
       this.fresh({ ...out, timestamp: input.timestamp }, sourceCount);
       timing.send = this.sendMs;
       this.stageStats.recordAll(timing);

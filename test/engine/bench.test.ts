@@ -10,6 +10,7 @@ test('overhead is the part of the frame time outside the onnxruntime session sta
   assert.equal(r.frameMs.median, 20);
   assert.equal(r.fps, 50);
   assert.ok(Math.abs(r.overhead! - 0.15) < 1e-9);
+  assert.equal(summarize([{ frame: 20, pipeline: 19 }]).engineOverhead, 0.05);
   assert.equal(summarize([{ frame: 5, pipeline: 4 }]).overhead, null, 'no session stages: no overhead claim');
 });
 
@@ -22,4 +23,5 @@ test('sdlive bench --json runs a pipeline headless and reports fps and per-stage
   for (const stage of ['preprocess', 'pipeline', 'ipc', 'send']) assert.ok(stage in report.stages, stage);
   assert.ok(report.stages.pipeline!.median <= report.frameMs.median);
   assert.equal(report.overhead, null);
+  assert.ok(report.engineOverhead >= 0 && report.engineOverhead < 1);
 });
