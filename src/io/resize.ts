@@ -39,22 +39,27 @@ export function fitFrame(src: Frame, width: number, height: number): Frame {
   for (let i = 3; i < o.length; i += 4) o[i] = 255;
   const xs = taps(src.width, w, 4);
   const ys = taps(src.height, h, src.width * 4);
+  // Fixed-point weights (0..256): integer math, one pass per output pixel, channels unrolled.
+  const wxs = Int32Array.from(xs.w, (v) => Math.round(v * 256));
   for (let y = 0; y < h; y++) {
     const r0 = ys.i0[y]!;
     const r1 = ys.i1[y]!;
-    const wy = ys.w[y]!;
+    const wy = Math.round(ys.w[y]! * 256);
+    const wy0 = 256 - wy;
     let p = ((y + oy) * width + ox) * 4;
     for (let x = 0; x < w; x++, p += 4) {
-      const a = r0 + xs.i0[x]!;
-      const b = r0 + xs.i1[x]!;
-      const c = r1 + xs.i0[x]!;
-      const e = r1 + xs.i1[x]!;
-      const wx = xs.w[x]!;
-      for (let ch = 0; ch < 4; ch++) {
-        const top = d[a + ch]! + (d[b + ch]! - d[a + ch]!) * wx;
-        const bottom = d[c + ch]! + (d[e + ch]! - d[c + ch]!) * wx;
-        o[p + ch] = Math.round(top + (bottom - top) * wy);
-      }
+      const x0 = xs.i0[x]!;
+      const x1 = xs.i1[x]!;
+      const wx = wxs[x]!;
+      const wx0 = 256 - wx;
+      const a = r0 + x0;
+      const b = r0 + x1;
+      const c = r1 + x0;
+      const e = r1 + x1;
+      o[p] = ((d[a]! * wx0 + d[b]! * wx) * wy0 + (d[c]! * wx0 + d[e]! * wx) * wy + 32768) >> 16;
+      o[p + 1] = ((d[a + 1]! * wx0 + d[b + 1]! * wx) * wy0 + (d[c + 1]! * wx0 + d[e + 1]! * wx) * wy + 32768) >> 16;
+      o[p + 2] = ((d[a + 2]! * wx0 + d[b + 2]! * wx) * wy0 + (d[c + 2]! * wx0 + d[e + 2]! * wx) * wy + 32768) >> 16;
+      o[p + 3] = ((d[a + 3]! * wx0 + d[b + 3]! * wx) * wy0 + (d[c + 3]! * wx0 + d[e + 3]! * wx) * wy + 32768) >> 16;
     }
   }
   return out;
