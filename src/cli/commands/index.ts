@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerBench } from './bench.js';
+import { registerBenchIo } from './bench-io.js';
 import { registerBenchOsc } from './bench-osc.js';
 import { registerDoctor } from './doctor.js';
 import { registerMappings } from './mappings.js';
@@ -9,4 +10,4 @@ import { registerSchedule } from './schedule.js';
 import { registerSchema } from './schema.js';
 
 /** Every subcommand; a new one is a file beside this and one line here. */
-export const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerSchema, registerSchedule, registerModels, registerMappings, registerBenchOsc, registerBench, registerDoctor];
+export const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerSchema, registerSchedule, registerModels, registerMappings, registerBenchOsc, registerBench, registerBenchIo, registerDoctor];
