@@ -45,6 +45,8 @@ test('ffmpeg command lines: files loop in real time, live inputs are low-delay, 
   const cam = inputArgs(parseTarget('/dev/video0', []), 512, 512, 30);
   assert.match(cam.args.join(' '), /-fflags nobuffer -flags low_delay (-f v4l2 )?-i \/dev\/video0/);
   assert.equal(cam.endsByItself, false);
+  const dshow = inputArgs(parseTarget('video=Cam?format=dshow', ['format']), 512, 512, 30).args.join(' ');
+  assert.match(dshow, /-fflags nobuffer -flags low_delay -f dshow -i video=Cam /, 'a capture format is live: no -re, no loop');
   assert.match(inputArgs(parseTarget('frames/%04d.png', []), 64, 64, 25).args.join(' '), /-re -framerate 25 -loop 1 -i frames\/%04d\.png/);
   assert.equal(inputArgs(parseTarget('clip.mp4?loop=0', ['loop']), 64, 64, 25).endsByItself, true);
   assert.match(outputArgs(parseTarget('srt://127.0.0.1:9999', []), 512, 512, 30).join(' '), /-s 512x512 -r 30 -i pipe:0 .*libx264.*-f mpegts srt:\/\/127\.0\.0\.1:9999$/);

@@ -9,6 +9,8 @@ const GLOBAL = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
 
 export const isUrl = (path: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
 const isDevice = (path: string): boolean => /^\/dev\/video\d+$/.test(path);
+/** Capture devices: live like a URL, never read with -re or looped. */
+const DEVICE_FORMATS = new Set(['v4l2', 'video4linux2', 'dshow', 'avfoundation', 'x11grab', 'gdigrab', 'kmsgrab', 'decklink', 'pulse', 'alsa']);
 /** One still image or a numbered sequence (frames/%04d.png): read by ffmpeg's image2 demuxer. */
 export const isImage = (path: string): boolean => path.includes('%') || IMAGE_EXTENSIONS.has(extname(path).toLowerCase());
 
@@ -28,7 +30,7 @@ export function inputArgs(t: SpecTarget, width: number, height: number, fps: num
   const pre: string[] = [];
   const format = t.options.get('format');
   const loop = t.options.has('loop') ? flagOption(t, 'loop') : true;
-  const live = isUrl(path) || isDevice(path);
+  const live = isUrl(path) || isDevice(path) || DEVICE_FORMATS.has(format ?? '');
   if (live) pre.push('-fflags', 'nobuffer', '-flags', 'low_delay');
   if (!live && (t.options.has('re') ? flagOption(t, 're') : true)) pre.push('-re');
   if (isDevice(path) && !format && process.platform === 'linux') pre.push('-f', 'v4l2');

@@ -150,7 +150,8 @@ export class ShmRingReader {
       const bytes = u[w + S.bytes]!;
       const valid = (seq & 1) === 0 && u[w + S.frame] === n && bytes === frameBytes(width, height) && bytes <= this.geometry.slotCapacity;
       if (valid) {
-        const data = into && into.length === bytes ? into : new Uint8Array(bytes);
+        // Uninitialised memory: every byte is overwritten by the copy, so skip zero-filling megabytes.
+        const data = into && into.length === bytes ? into : new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, bytes);
         data.set(this.mapping.bytes.subarray(base + 64, base + 64 + bytes));
         const timestamp = fromEpochMs(this.view.getFloat64(base + S.timestampLo * 4, true));
         if (Atomics.load(u, w + S.seq) === seq) {
