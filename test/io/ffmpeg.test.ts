@@ -126,6 +126,31 @@ test('a killed ffmpeg is restarted and frames keep coming; the last frame is hel
   }
 });
 
+test('a sink whose ffmpeg dies is restarted; write() never throws or waits meanwhile', { skip: skip || process.platform !== 'linux', timeout: 30_000 }, async () => {
+  const sink = await openSink('ffmpeg:udp://127.0.0.1:9?pkt_size=1316', ctx);
+  const frame = written[0]!;
+  try {
+    const pump = async (ms: number) => {
+      for (const end = performance.now() + ms; performance.now() < end; await sleep(20)) {
+        const t0 = performance.now();
+        sink.write(frame);
+        assert.ok(performance.now() - t0 < 50, 'write() returns at once');
+      }
+    };
+    await pump(1500);
+    const before = sink.stats().frames;
+    assert.ok(before > 10, `ffmpeg took ${before} frames`);
+    for (const pid of execFileSync('pgrep', ['-P', String(process.pid), 'ffmpeg']).toString().trim().split('\n')) process.kill(Number(pid), 'SIGKILL');
+    await pump(300);
+    assert.ok(sink.stats().drops > 0, 'frames are dropped while ffmpeg is down');
+    await pump(2500);
+    assert.equal(sink.stats().connected, true);
+    assert.ok(sink.stats().frames > before + 20, 'frames flow again after the restart');
+  } finally {
+    await sink.close();
+  }
+});
+
 test('a missing ffmpeg is one clear warning, not a crash', async () => {
   const lines: string[] = [];
   const log = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) }));

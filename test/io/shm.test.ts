@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
+import pino from 'pino';
 import { createFrame } from '../../src/io/frame.js';
 import { openSink, openSource } from '../../src/io/registry.js';
 import { createMapping, openMapping, unlinkMapping } from '../../src/io/shm/mapping.js';
@@ -165,5 +167,26 @@ test('shm: an unknown name, a bad name and a foreign buffer are clear errors', a
   } finally {
     m.close();
     unlinkMapping(name);
+  }
+});
+
+test('shm: a writer that stops publishing is one warning; the last frame is held', { timeout: 20_000 }, async () => {
+  const name = uniqueName('stall');
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }));
+  const sink = await openSink(`shm:${name}`, ctx);
+  const source = await openSource(`shm:${name}`, { ...ctx, log });
+  try {
+    const f = checksumFrame(64, 48);
+    sink.write(f);
+    const got = source.latest();
+    for (let i = 0; i < 30; i++) {
+      await sleep(100);
+      assert.equal(source.latest(), got);
+    }
+    assert.equal(lines.filter((l) => l.includes('no new frame')).length, 1, lines.join(''));
+  } finally {
+    await source.close();
+    await sink.close();
   }
 });
