@@ -6,7 +6,8 @@ import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import { detectDialect, MODEL_FILES, type ModelRole } from './dialect.js';
 import { readManifest, vaeConfigScaling, type ModelManifest } from './manifest.js';
 import { OnnxSdModels } from './onnx-sd-models.js';
-import { openSessions } from './providers.js';
+import { OnnxImageProcessors } from './processors/image-processors.js';
+import { openSessions, sessionOptions } from './providers.js';
 import type { ModelDialect, SdModels } from './sd-models.js';
 import { BOS_TOKEN, EOS_TOKEN, loadClipTokenizer, type ClipTokenizer } from './tokenizer/clip-tokenizer.js';
 
@@ -65,6 +66,7 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
   const tokenizer = tokenizerOf(dir);
   const { manifest, configScaling } = folderFacts(dir);
   const { provider, sessions } = await openSessions(files, options.providers ?? ['cpu'], log);
+  let processors: OnnxImageProcessors | undefined;
   try {
     const eosId = specialId(tokenizer, EOS_TOKEN, 49407);
     const { dialect, io } = detectDialect(sessions, {
@@ -79,10 +81,12 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
     if (!dialect.batchedTimestep) {
       log.info({ timestep: dialect.unetTimestep }, `${MODEL_FILES.unet} takes one timestep per call: stream batch runs its slots one by one on this export`);
     }
+    processors = await OnnxImageProcessors.create(sessionOptions(provider));
     log.info({ dir, provider, dialect }, 'model loaded');
-    return new OnnxSdModels(dialect, provider, io, sessions, tokenizer, Object.keys(sessions).length, log);
+    return new OnnxSdModels(dialect, provider, io, sessions, processors, tokenizer, log);
   } catch (e) {
     for (const s of Object.values(sessions)) await s.release().catch(() => undefined);
+    await processors?.release().catch(() => undefined);
     throw e;
   }
 }

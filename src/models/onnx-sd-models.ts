@@ -3,6 +3,7 @@ import { SdliveError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import type { ModelIo, ModelRole } from './dialect.js';
+import type { OnnxImageProcessors } from './processors/image-processors.js';
 import type { ModelDialect, SdModels, TensorF32 } from './sd-models.js';
 import { affine, concatBatch, floatInput, leadingChannels, readFloat, sliceBatch, timestepInput } from './tensors.js';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
@@ -14,16 +15,20 @@ function usageError(what: string): SdliveError {
 /** SdModels on onnxruntime-node sessions: every dialect difference is converted here, at the boundary. */
 export class OnnxSdModels implements SdModels {
   private disposed = false;
+  /** The four model sessions and the two processor sessions. */
+  readonly sessionsCreated: number;
 
   constructor(
     readonly dialect: ModelDialect,
     readonly provider: ExecutionProvider,
     private readonly io: ModelIo,
     private readonly sessions: Record<ModelRole, ort.InferenceSession>,
+    readonly processors: OnnxImageProcessors,
     private readonly tokenizer: ClipTokenizer,
-    readonly sessionsCreated: number,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.sessionsCreated = Object.keys(sessions).length + 2;
+  }
 
   tokenize(text: string): number[] {
     return this.tokenizer.encode(text);
@@ -66,7 +71,9 @@ export class OnnxSdModels implements SdModels {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    for (const s of Object.values(this.sessions)) await s.release().catch((e: unknown) => this.log.warn({ err: String(e) }, 'session release failed'));
+    const warn = (e: unknown) => this.log.warn({ err: String(e) }, 'session release failed');
+    for (const s of Object.values(this.sessions)) await s.release().catch(warn);
+    await this.processors.release().catch(warn);
   }
 
   private async unetCall(latents: TensorF32, timesteps: readonly number[], embeddings: TensorF32): Promise<TensorF32> {

@@ -29,6 +29,17 @@ export interface ModelDialect {
 }
 
 /**
+ * The per-frame pixel work (image.ts's frameToImage / imageToFrame) as onnxruntime sessions on the model's
+ * execution provider. Each writes into a buffer the caller owns, so the caller decides what to reuse.
+ */
+export interface ImageProcessors {
+  /** RGBA8 pixels [H,W,4] -> `image` [1,3,H,W] float32 in [-1,1]. */
+  toImage(rgba: Uint8Array, image: TensorF32): Promise<void>;
+  /** `image` [1,3,H,W] in [-1,1] -> `rgba` [H,W,4] (alpha 255); false when `image` holds a NaN or an Inf. */
+  toRgba(image: TensorF32, rgba: Uint8Array): Promise<boolean>;
+}
+
+/**
  * The StreamDiffusion pipeline's view of a loaded model folder. Every dialect difference (dtypes, ranks,
  * ranges, latent_parameters, fp16) is absorbed here: the pipeline speaks float32 and [-1,1] images only.
  */
@@ -37,6 +48,8 @@ export interface SdModels {
   readonly provider: ExecutionProvider;
   /** Sessions created since load: a runtime parameter change must never raise it. */
   readonly sessionsCreated: number;
+  /** Pre/postprocessing sessions; without them (plain-JS fakes) the pipeline converts pixels in JS. */
+  readonly processors?: ImageProcessors;
   /** BPE ids of a text, without BOS/EOS/padding, exactly as CLIP tokenizes it. */
   tokenize(text: string): number[];
   /** ids: [B * maxTokens] (BOS...EOS pad...) -> last hidden state [B, maxTokens, textWidth]. */

@@ -15,13 +15,14 @@ export interface PipelineContext {
 
 /**
  * Milliseconds per stage of one process() call. Session stages use the names 'text', 'encode', 'unet',
- * 'decode' (time inside onnxruntime's run()); other names ('preprocess', 'postprocess', ...) are the
- * pipeline's own work. The engine and `sdlive bench` report them.
+ * 'decode', and 'to_tensor' / 'to_frame' for the pixel processor graphs (time inside onnxruntime's run());
+ * other names ('preprocess', 'postprocess', ...) are the pipeline's own work. The engine and `sdlive bench`
+ * report them.
  */
 export type StageTimings = Readonly<Record<string, number>>;
 
 /** Session stages: their sum is the raw onnxruntime time the engine's overhead is measured against. */
-export const SESSION_STAGES = ['text', 'encode', 'unet', 'decode'] as const;
+export const SESSION_STAGES = ['text', 'encode', 'unet', 'decode', 'to_tensor', 'to_frame'] as const;
 
 /**
  * What process() returns: the output frames (a plain Frame[] is fine), optionally with the stage timings.

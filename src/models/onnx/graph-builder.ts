@@ -1,9 +1,13 @@
 import { encodeModel, type AttrValue, type Dim, type NodeDef, type OnnxDtype, type TensorData, type ValueInfo } from './model-proto.js';
 import { gaussian, mulberry32 } from './prng.js';
 
-type InitData = Float32Array | Int32Array | BigInt64Array;
+type InitData = Float32Array | Int32Array | BigInt64Array | Uint8Array;
 
-const dtypeOf = (d: InitData): OnnxDtype => (d instanceof Float32Array ? 'float32' : d instanceof Int32Array ? 'int32' : 'int64');
+function dtypeOf(d: InitData): OnnxDtype {
+  if (d instanceof Float32Array) return 'float32';
+  if (d instanceof Int32Array) return 'int32';
+  return d instanceof Uint8Array ? 'uint8' : 'int64';
+}
 
 /**
  * Builds an ONNX graph node by node. Values are referred to by name; `op` returns its output's name so graphs read

@@ -1,7 +1,7 @@
 import { ProtoWriter } from './proto-writer.js';
 
 /** ONNX element types used by sdlive's graphs (TensorProto.DataType numbers). */
-export const ONNX_DTYPE = { float32: 1, int32: 6, int64: 7, float16: 10 } as const;
+export const ONNX_DTYPE = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 } as const;
 export type OnnxDtype = keyof typeof ONNX_DTYPE;
 
 /** A dimension: a fixed size or a symbolic name (dim_param) for dynamic axes. */

@@ -1,5 +1,7 @@
+import { SdliveError } from '../../errors.js';
 import type { Frame } from '../../io/frame.js';
-import type { TensorF32 } from '../../models/sd-models.js';
+import type { ImageProcessors, TensorF32 } from '../../models/sd-models.js';
+import { assertFinite } from './tensor.js';
 
 /** RGBA8 frame -> [1, 3, H, W] in [-1, 1] (alpha dropped). */
 export function frameToImage(frame: Frame): TensorF32 {
@@ -27,4 +29,54 @@ export function imageToFrame(image: TensorF32, timestamp: number): Frame {
     for (let p = 0, q = c; p < plane; p++, q += 4) clamped[q] = (image.data[base + p]! + 1) * 127.5;
   }
   return { width, height, data, timestamp };
+}
+
+/** Times one stage of a frame (the pipeline's stage timer). */
+export type StageTime = <T>(stage: string, work: () => T | Promise<T>) => Promise<T>;
+
+/**
+ * Frame <-> image tensor for the pipeline: through the model's processor sessions when it has them (stages
+ * `to_tensor` / `to_frame`, onnxruntime time; buffers reused across frames), else frameToImage / imageToFrame in
+ * JS (stages `preprocess` / `postprocess`).
+ */
+export class FrameConverter {
+  private image: TensorF32 | undefined;
+  private readonly outputs: Uint8Array[] = [];
+
+  constructor(private readonly processors: ImageProcessors | undefined) {}
+
+  /** The frame as [1,3,H,W] in [-1,1]; with processors the tensor is overwritten by the next call. */
+  async toImage(frame: Frame, time: StageTime): Promise<TensorF32> {
+    const p = this.processors;
+    if (!p) return time('preprocess', () => frameToImage(frame));
+    const { width, height } = frame;
+    if (this.image?.data.length !== 3 * width * height) this.image = { data: new Float32Array(3 * width * height), dims: [1, 3, height, width] };
+    const image = this.image;
+    await time('to_tensor', () => p.toImage(frame.data, image));
+    return image;
+  }
+
+  /**
+   * The decoded image as a frame, or SDL_ERR_NONFINITE when it holds a NaN or an Inf. With processors, two
+   * buffers alternate: the one of `keep` (the last frame returned) is never written.
+   */
+  async toFrame(image: TensorF32, timestamp: number, keep: Frame | undefined, time: StageTime): Promise<Frame> {
+    const p = this.processors;
+    if (!p) {
+      assertFinite(image, 'the decoded image');
+      return time('postprocess', () => imageToFrame(image, timestamp));
+    }
+    const [, , height, width] = image.dims as [number, number, number, number];
+    const data = this.outputBuffer(4 * width * height, keep?.data);
+    if (!(await time('to_frame', () => p.toRgba(image, data)))) {
+      throw new SdliveError('SDL_ERR_NONFINITE', `the decoded image [${image.dims}] has a non-finite value`);
+    }
+    return { width, height, data, timestamp };
+  }
+
+  private outputBuffer(length: number, kept: Uint8Array | undefined): Uint8Array {
+    const i = this.outputs[0] === kept ? 1 : 0;
+    if (this.outputs[i]?.length !== length) this.outputs[i] = new Uint8Array(length);
+    return this.outputs[i]!;
+  }
 }

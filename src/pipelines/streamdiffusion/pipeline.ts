@@ -3,7 +3,7 @@ import type { Frame } from '../../io/frame.js';
 import type { SdModels, TensorF32 } from '../../models/sd-models.js';
 import type { Pipeline, PipelineRequirements, ProcessResult } from '../pipeline.js';
 import { type Guidance, guidanceEmbeddings, guidedType } from './cfg.js';
-import { frameToImage, imageToFrame } from './image.js';
+import { FrameConverter } from './image.js';
 import { Derived } from './memo.js';
 import { seedNoise } from './noise.js';
 import { PromptEmbeddings } from './prompt-embeddings.js';
@@ -11,7 +11,7 @@ import { slotSchedule, type SlotSchedule } from './schedule.js';
 import { promptList, seedList, type StreamDiffusionParams } from './schema.js';
 import { SimilarityFilter } from './similarity-filter.js';
 import { type DenoiseStep, sequentialDenoise, stateFor, streamBatch, type StreamState } from './stream-batch.js';
-import { assertFinite, axpbySlots, slots } from './tensor.js';
+import { axpbySlots, slots } from './tensor.js';
 
 export interface StreamDiffusionOptions {
   width: number;
@@ -50,6 +50,7 @@ interface FrameState {
 export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   private readonly prompts: PromptEmbeddings;
   private readonly filter: SimilarityFilter;
+  private readonly converter: FrameConverter;
   private readonly frameState: FrameState = { stream: undefined, lastOutput: undefined };
   private readonly schedule = new Derived<SlotSchedule>();
   private readonly noise = new Derived<StreamState>();
@@ -62,6 +63,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   ) {
     this.prompts = new PromptEmbeddings(models);
     this.filter = new SimilarityFilter(options.random);
+    this.converter = new FrameConverter(models.processors);
   }
 
   /** The cross-frame state, for inspection; undefined before the first frame. */
@@ -77,15 +79,14 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   async process(frames: readonly Frame[], params: Readonly<StreamDiffusionParams>): Promise<ProcessResult> {
     const { stages, time } = stageTimer();
     const frame = this.checkedFrame(frames);
-    const image = params.mode === 'img2img' ? await time('preprocess', () => frameToImage(frame)) : undefined;
+    const image = params.mode === 'img2img' ? await this.converter.toImage(frame, time) : undefined;
     if (image && this.skipBySimilarity(image, params)) return Object.assign([this.frameState.lastOutput!], { stages });
     const step = await time('text', () => this.denoiseStep(params, (l, t, e) => time('unet', () => this.models.unet(l, t, e))));
     const state = this.streamState(params, step.schedule);
     const xT = image ? this.addNoise(await time('encode', () => this.models.vaeEncode(image)), state, step.schedule) : slots(state.initNoise, 0);
     const x0 = await (params.use_denoising_batch ? streamBatch : sequentialDenoise)(xT, state, step);
     const decoded = await time('decode', () => this.models.vaeDecode(x0));
-    assertFinite(decoded, 'the decoded image');
-    const output = await time('postprocess', () => imageToFrame(decoded, frame.timestamp));
+    const output = await this.converter.toFrame(decoded, frame.timestamp, this.frameState.lastOutput, time);
     this.frameState.lastOutput = output;
     return Object.assign([output], { stages });
   }
