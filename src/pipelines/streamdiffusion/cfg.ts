@@ -1,6 +1,6 @@
 import type { TensorF32 } from '../../models/sd-models.js';
-import { schedulerStep, type SlotSchedule } from './schedule.js';
-import { axpbySlots, concatSlots, repeatSlots, scaleSlots, slotCount, slots } from './tensor.js';
+import { schedulerCoefficients, type SlotSchedule } from './schedule.js';
+import { axpbySlots, axpbypczSlots, concatSlots, repeatSlots, slotCount, slots, slotView } from './tensor.js';
 
 /**
  * Residual classifier-free guidance (StreamDiffusion's RCFG), exactly as pipeline.py's unet_step does it.
@@ -62,17 +62,18 @@ export function applyGuidance(g: Guidance, pred: TensorF32, stock: TensorF32): {
   const type = guidedType(g);
   const n = slotCount(stock);
   if (type === 'none') return { eps: pred, stock };
-  const epsCond = type === 'initialize' ? slots(pred, 1, n + 1) : type === 'full' ? slots(pred, n, 2 * n) : pred;
-  const nextStock = type === 'initialize' ? concatSlots([slots(pred, 0), slots(stock, 1, n)]) : stock;
-  const epsUncond = type === 'full' ? slots(pred, 0, n) : scaleSlots(Array(n).fill(g.delta), nextStock);
-  // eps_u + g*(eps_c - eps_u)
-  const eps = axpbySlots(Array(n).fill(1 - g.scale), epsUncond, Array(n).fill(g.scale), epsCond);
+  const epsCond = type === 'initialize' ? slotView(pred, 1, n + 1) : type === 'full' ? slotView(pred, n, 2 * n) : pred;
+  const nextStock = type === 'initialize' ? concatSlots([slotView(pred, 0), slotView(stock, 1, n)]) : stock;
+  // eps_u + g*(eps_c - eps_u), eps_u = the real negative (full) or delta * stock (self, initialize)
+  const uncond = type === 'full' ? slotView(pred, 0, n) : nextStock;
+  const onUncond = (1 - g.scale) * (type === 'full' ? 1 : g.delta);
+  const eps = axpbySlots(Array(n).fill(onUncond), uncond, Array(n).fill(g.scale), epsCond);
   return { eps, stock: nextStock };
 }
 
 /** Before a Stream Batch call (n > 1): stock = concat(init_noise[0:1], stock[:-1]). */
 export function shiftStockNoise(stock: TensorF32, initNoise: TensorF32): TensorF32 {
-  return concatSlots([slots(initNoise, 0), slots(stock, 0, slotCount(stock) - 1)]);
+  return concatSlots([slotView(initNoise, 0), slotView(stock, 0, slotCount(stock) - 1)]);
 }
 
 /** Where each slot's latent goes next: its alpha/beta and noise (the last slot wraps to 1, 1, init_noise[0]). */
@@ -85,9 +86,10 @@ export interface NextSlots {
 /**
  * After the step: D = step(eps, beta*stock) * alpha_next / beta_next; stock = noise_next + D.
  * This is the residual that makes the next slot's virtual negative track what this slot removed.
+ * step(eps, x) = onX*x + onEps*eps (schedulerCoefficients), so the whole update is one three-term pass.
  */
 export function residualStockNoise(eps: TensorF32, stock: TensorF32, s: SlotSchedule, next: NextSlots): TensorF32 {
-  const scaledStock = scaleSlots(s.beta, stock);
-  const d = schedulerStep(eps, scaledStock, s);
-  return axpbySlots(next.alpha.map(() => 1), next.noise, next.alpha.map((a, i) => a / next.beta[i]!), d);
+  const { onX, onEps } = schedulerCoefficients(s);
+  const toNext = next.alpha.map((a, i) => a / next.beta[i]!);
+  return axpbypczSlots(next.alpha.map(() => 1), next.noise, toNext.map((k, i) => k * onX[i]! * s.beta[i]!), stock, toNext.map((k, i) => k * onEps[i]!), eps);
 }

@@ -11,7 +11,7 @@ import { slotSchedule, type SlotSchedule } from './schedule.js';
 import { promptList, seedList, type StreamDiffusionParams } from './schema.js';
 import { SimilarityFilter } from './similarity-filter.js';
 import { type DenoiseStep, sequentialDenoise, stateFor, streamBatch, type StreamState } from './stream-batch.js';
-import { axpbySlots, slots } from './tensor.js';
+import { axpbySlots, slotView } from './tensor.js';
 
 export interface StreamDiffusionOptions {
   width: number;
@@ -83,7 +83,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     if (image && this.skipBySimilarity(image, params)) return Object.assign([this.frameState.lastOutput!], { stages });
     const step = await time('text', () => this.denoiseStep(params, (l, t, e) => time('unet', () => this.models.unet(l, t, e))));
     const state = this.streamState(params, step.schedule);
-    const xT = image ? this.addNoise(await time('encode', () => this.models.vaeEncode(image)), state, step.schedule) : slots(state.initNoise, 0);
+    const xT = image ? this.addNoise(await time('encode', () => this.models.vaeEncode(image)), state, step.schedule) : slotView(state.initNoise, 0);
     const x0 = await (params.use_denoising_batch ? streamBatch : sequentialDenoise)(xT, state, step);
     const decoded = await time('decode', () => this.models.vaeDecode(x0));
     const output = await this.converter.toFrame(decoded, frame.timestamp, this.frameState.lastOutput, time);
@@ -115,7 +115,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
 
   /** x_t = alpha[0] * z + beta[0] * init_noise[0]. */
   private addNoise(latent: TensorF32, state: StreamState, schedule: SlotSchedule): TensorF32 {
-    return axpbySlots([schedule.alpha[0]!], latent, [schedule.beta[0]!], slots(state.initNoise, 0));
+    return axpbySlots([schedule.alpha[0]!], latent, [schedule.beta[0]!], slotView(state.initNoise, 0));
   }
 
   private async denoiseStep(params: Readonly<StreamDiffusionParams>, unet: SdModels['unet']): Promise<DenoiseStep> {

@@ -95,8 +95,14 @@ export function sliceSchedule(s: SlotSchedule, from: number, to: number): SlotSc
  * computed as (c_out/alpha + c_skip) * x_t - (c_out*beta/alpha) * eps.
  */
 export function schedulerStep(eps: TensorF32, xT: TensorF32, s: SlotSchedule): TensorF32 {
-  const n = s.timesteps.length;
-  const onX = Array.from({ length: n }, (_, i) => s.cOut[i]! / s.alpha[i]! + s.cSkip[i]!);
-  const onEps = Array.from({ length: n }, (_, i) => (-s.cOut[i]! * s.beta[i]!) / s.alpha[i]!);
+  const { onX, onEps } = schedulerCoefficients(s);
   return axpbySlots(onX, xT, onEps, eps);
+}
+
+/** The step's per-slot factors on x_t and on eps. */
+export function schedulerCoefficients(s: SlotSchedule): { onX: number[]; onEps: number[] } {
+  return {
+    onX: s.timesteps.map((_, i) => s.cOut[i]! / s.alpha[i]! + s.cSkip[i]!),
+    onEps: s.timesteps.map((_, i) => (-s.cOut[i]! * s.beta[i]!) / s.alpha[i]!),
+  };
 }

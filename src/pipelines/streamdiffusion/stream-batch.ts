@@ -1,7 +1,7 @@
 import type { SdModels, TensorF32 } from '../../models/sd-models.js';
 import { applyGuidance, type Guidance, guidanceBatch, guidedType, type NextSlots, residualStockNoise, shiftStockNoise, usesStockNoise } from './cfg.js';
 import { schedulerStep, sliceSchedule, type SlotSchedule } from './schedule.js';
-import { assertFinite, axpbySlots, concatSlots, slots, zeros } from './tensor.js';
+import { assertFinite, axpbySlots, concatSlots, slots, slotView, zeros } from './tensor.js';
 
 /** The state that lives across frames (pipeline.py's init_noise, stock_noise, x_t_latent_buffer). */
 export interface StreamState {
@@ -34,7 +34,7 @@ function nextSlots(s: SlotSchedule, initNoise: TensorF32): NextSlots {
   return {
     alpha: [...s.alpha.slice(1), 1],
     beta: [...s.beta.slice(1), 1],
-    noise: concatSlots([slots(initNoise, 1, n), slots(initNoise, 0)].filter((t) => t.dims[0]! > 0)),
+    noise: n > 1 ? concatSlots([slotView(initNoise, 1, n), slotView(initNoise, 0)]) : initNoise,
   };
 }
 
@@ -56,9 +56,9 @@ export async function streamBatch(xT: TensorF32, state: StreamState, step: Denoi
   state.stockNoise = usesStockNoise(guidance) ? residualStockNoise(eps, stock, schedule, nextSlots(schedule, state.initNoise)) : stock;
   if (n > 1) {
     const rest = sliceSchedule(schedule, 1, n);
-    state.latentBuffer = renoise(slots(x0, 0, n - 1), rest.alpha, rest.beta, slots(state.initNoise, 1, n), step.doAddNoise);
+    state.latentBuffer = renoise(slotView(x0, 0, n - 1), rest.alpha, rest.beta, slotView(state.initNoise, 1, n), step.doAddNoise);
   }
-  return slots(x0, n - 1);
+  return slotView(x0, n - 1);
 }
 
 /** Initialize's negative slot belongs to the first step; later steps follow the residual (self) chain. */

@@ -3,7 +3,8 @@ import type { TensorF32 } from '../../models/sd-models.js';
 
 /**
  * Slot arithmetic on float32 tensors whose first dimension is the batch ("slots", one per t_index).
- * Results are fresh tensors: nothing here aliases its inputs.
+ * Results are fresh tensors, except slotView's: nothing else here aliases its inputs. Tensors are never
+ * written after they are made, so a view stays what it was.
  */
 export function zeros(dims: readonly number[]): TensorF32 {
   return { data: new Float32Array(dims.reduce((a, b) => a * b, 1)), dims: [...dims] };
@@ -23,6 +24,12 @@ export function slots(t: TensorF32, from: number, to = from + 1): TensorF32 {
   return { data: t.data.slice(from * len, to * len), dims: [to - from, ...t.dims.slice(1)] };
 }
 
+/** Slots [from, to) as a view that shares the data (no copy). */
+export function slotView(t: TensorF32, from: number, to = from + 1): TensorF32 {
+  const len = slotLength(t);
+  return { data: t.data.subarray(from * len, to * len), dims: [to - from, ...t.dims.slice(1)] };
+}
+
 export function concatSlots(parts: readonly TensorF32[]): TensorF32 {
   const first = parts[0];
   if (!first) throw new RangeError('concatSlots needs at least one tensor');
@@ -40,27 +47,52 @@ export function repeatSlots(t: TensorF32, times: number): TensorF32 {
   return concatSlots(Array.from({ length: times }, () => t));
 }
 
-/** out[i] = a[i]*x[i] + b[i]*y[i] with per-slot scalars: the one hot loop every slot update goes through. */
-export function axpbySlots(a: readonly number[], x: TensorF32, b: readonly number[], y: TensorF32): TensorF32 {
+function sameSize(x: TensorF32, y: TensorF32): void {
   if (x.data.length !== y.data.length) throw new RangeError(`tensor sizes differ: [${x.dims}] vs [${y.dims}]`);
-  const len = slotLength(x);
-  const out = zeros(x.dims);
-  const [xd, yd, od] = [x.data, y.data, out.data];
-  for (let i = 0; i < slotCount(x); i++) {
-    const [ai, bi] = [a[i]!, b[i]!];
-    for (let j = i * len, end = j + len; j < end; j++) od[j] = ai * xd[j]! + bi * yd[j]!;
-  }
-  return out;
 }
 
-export function scaleSlots(a: readonly number[], x: TensorF32): TensorF32 {
-  return axpbySlots(a, x, a.map(() => 0), x);
+/** out[i] = a[i]*x[i] + b[i]*y[i] with per-slot scalars: the hot loop most slot updates go through. */
+export function axpbySlots(a: readonly number[], x: TensorF32, b: readonly number[], y: TensorF32): TensorF32 {
+  sameSize(x, y);
+  const len = slotLength(x);
+  const n = slotCount(x);
+  const xd = x.data;
+  const yd = y.data;
+  const od = new Float32Array(xd.length);
+  for (let i = 0; i < n; i++) {
+    const ai = a[i]!;
+    const bi = b[i]!;
+    for (let j = i * len, end = j + len; j < end; j++) od[j] = ai * xd[j]! + bi * yd[j]!;
+  }
+  return { data: od, dims: [...x.dims] };
+}
+
+/** out[i] = a[i]*x[i] + b[i]*y[i] + c[i]*z[i]: a three-term update in one pass instead of two. */
+export function axpbypczSlots(a: readonly number[], x: TensorF32, b: readonly number[], y: TensorF32, c: readonly number[], z: TensorF32): TensorF32 {
+  sameSize(x, y);
+  sameSize(x, z);
+  const len = slotLength(x);
+  const n = slotCount(x);
+  const xd = x.data;
+  const yd = y.data;
+  const zd = z.data;
+  const od = new Float32Array(xd.length);
+  for (let i = 0; i < n; i++) {
+    const ai = a[i]!;
+    const bi = b[i]!;
+    const ci = c[i]!;
+    for (let j = i * len, end = j + len; j < end; j++) od[j] = ai * xd[j]! + bi * yd[j]! + ci * zd[j]!;
+  }
+  return { data: od, dims: [...x.dims] };
 }
 
 /** NaN or Inf must never reach the stream state or a frame (fp16 overflow is the usual source). */
 export function assertFinite(t: TensorF32, what: string): void {
   const d = t.data;
-  for (let j = 0; j < d.length; j++) {
-    if (!Number.isFinite(d[j]!)) throw new SdliveError('SDL_ERR_NONFINITE', `${what} [${t.dims}] has a non-finite value at ${j}`);
-  }
+  // x - x is 0 for every finite x and NaN for NaN and +-Inf: one branch-free pass, then a search only on failure.
+  let probe = 0;
+  for (let j = 0; j < d.length; j++) probe += d[j]! - d[j]!;
+  if (probe === 0) return;
+  const j = d.findIndex((v) => !Number.isFinite(v));
+  throw new SdliveError('SDL_ERR_NONFINITE', `${what} [${t.dims}] has a non-finite value at ${j}`);
 }
