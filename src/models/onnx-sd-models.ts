@@ -17,6 +17,8 @@ export class OnnxSdModels implements SdModels {
   private disposed = false;
   /** The four model sessions and the two processor sessions. */
   readonly sessionsCreated: number;
+  /** The decoder returns float32 in [-1,1]: what vaeDecode returns, as it is. */
+  private readonly decodesFinalImage: boolean;
 
   constructor(
     readonly dialect: ModelDialect,
@@ -28,6 +30,8 @@ export class OnnxSdModels implements SdModels {
     private readonly log: Logger,
   ) {
     this.sessionsCreated = Object.keys(sessions).length + 2;
+    const image = sessions.vaeDecoder.outputMetadata.find((m) => m.name === io.decoderImage);
+    this.decodesFinalImage = image?.isTensor === true && image.type === 'float32' && dialect.vaeRange === 'minus_one_one';
   }
 
   tokenize(text: string): number[] {
@@ -61,10 +65,15 @@ export class OnnxSdModels implements SdModels {
     return affine(mean, this.dialect.vaeScaling, 0);
   }
 
-  async vaeDecode(latents: TensorF32): Promise<TensorF32> {
+  async vaeDecode(latents: TensorF32, into?: TensorF32): Promise<TensorF32> {
     const input = affine(latents, 1 / this.dialect.vaeScaling, 0);
-    const out = await this.run('vaeDecoder', { [this.io.decoderLatent.name]: floatInput(this.io.decoderLatent.type, input) });
-    const image = readFloat(out[this.io.decoderImage]!);
+    const feeds = { [this.io.decoderLatent.name]: floatInput(this.io.decoderLatent.type, input) };
+    // A float32 [-1,1] image needs no conversion: onnxruntime writes it straight into the caller's buffer.
+    if (into && this.decodesFinalImage) {
+      await this.run('vaeDecoder', feeds, { [this.io.decoderImage]: new ort.Tensor('float32', into.data, into.dims) });
+      return into;
+    }
+    const image = readFloat((await this.run('vaeDecoder', feeds))[this.io.decoderImage]!);
     return this.dialect.vaeRange === 'zero_one' ? affine(image, 2, -1) : image;
   }
 
@@ -87,8 +96,8 @@ export class OnnxSdModels implements SdModels {
     return readFloat(out[unetOut]!);
   }
 
-  private async run(role: ModelRole, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+  private async run(role: ModelRole, feeds: Record<string, ort.Tensor>, fetches?: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
     if (this.disposed) throw usageError('the models were disposed');
-    return this.sessions[role].run(feeds);
+    return fetches ? this.sessions[role].run(feeds, fetches) : this.sessions[role].run(feeds);
   }
 }

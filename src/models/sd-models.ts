@@ -58,7 +58,10 @@ export interface SdModels {
   unet(latents: TensorF32, timesteps: readonly number[], embeddings: TensorF32): Promise<TensorF32>;
   /** images [B,3,H,W] in [-1,1] -> latents [B,4,H/8,W/8] (mean, times vaeScaling). */
   vaeEncode(images: TensorF32): Promise<TensorF32>;
-  /** latents [B,4,h,w] -> images [B,3,H,W] in [-1,1]. */
-  vaeDecode(latents: TensorF32): Promise<TensorF32>;
+  /**
+   * latents [B,4,h,w] -> images [B,3,H,W] in [-1,1]. `into` ([B,3,H,W]) is a buffer the caller reuses across
+   * frames: the image is written there where the export allows it; either way the result is the returned tensor.
+   */
+  vaeDecode(latents: TensorF32, into?: TensorF32): Promise<TensorF32>;
   dispose(): Promise<void>;
 }

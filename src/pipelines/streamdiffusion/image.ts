@@ -31,6 +31,11 @@ export function imageToFrame(image: TensorF32, timestamp: number): Frame {
   return { width, height, data, timestamp };
 }
 
+/** `buffer` when it fits a [1,3,H,W] image of the frame's size, else a new one. */
+function imageBuffer(buffer: TensorF32 | undefined, { width, height }: Frame): TensorF32 {
+  return buffer?.data.length === 3 * width * height ? buffer : { data: new Float32Array(3 * width * height), dims: [1, 3, height, width] };
+}
+
 /** Times one stage of a frame (the pipeline's stage timer). */
 export type StageTime = <T>(stage: string, work: () => T | Promise<T>) => Promise<T>;
 
@@ -41,6 +46,7 @@ export type StageTime = <T>(stage: string, work: () => T | Promise<T>) => Promis
  */
 export class FrameConverter {
   private image: TensorF32 | undefined;
+  private decoded: TensorF32 | undefined;
   private readonly outputs: Uint8Array[] = [];
 
   constructor(private readonly processors: ImageProcessors | undefined) {}
@@ -49,11 +55,16 @@ export class FrameConverter {
   async toImage(frame: Frame, time: StageTime): Promise<TensorF32> {
     const p = this.processors;
     if (!p) return time('preprocess', () => frameToImage(frame));
-    const { width, height } = frame;
-    if (this.image?.data.length !== 3 * width * height) this.image = { data: new Float32Array(3 * width * height), dims: [1, 3, height, width] };
+    this.image = imageBuffer(this.image, frame);
     const image = this.image;
     await time('to_tensor', () => p.toImage(frame.data, image));
     return image;
+  }
+
+  /** A [1,3,H,W] buffer for the decoder's output, reused from frame to frame (it is consumed by toFrame). */
+  decodeBuffer(frame: Frame): TensorF32 {
+    this.decoded = imageBuffer(this.decoded, frame);
+    return this.decoded;
   }
 
   /**

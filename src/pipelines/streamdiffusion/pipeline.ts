@@ -85,7 +85,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     const state = this.streamState(params, step.schedule);
     const xT = image ? this.addNoise(await time('encode', () => this.models.vaeEncode(image)), state, step.schedule) : slotView(state.initNoise, 0);
     const x0 = await (params.use_denoising_batch ? streamBatch : sequentialDenoise)(xT, state, step);
-    const decoded = await time('decode', () => this.models.vaeDecode(x0));
+    const decoded = await time('decode', () => this.models.vaeDecode(x0, this.converter.decodeBuffer(frame)));
     const output = await this.converter.toFrame(decoded, frame.timestamp, this.frameState.lastOutput, time);
     this.frameState.lastOutput = output;
     return Object.assign([output], { stages });
