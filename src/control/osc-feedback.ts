@@ -1,4 +1,5 @@
 import type { EngineMetrics } from '../engine/engine.js';
+import { ChangeBatcher } from './change-batcher.js';
 import type { ParamChange } from '../engine/parameter-store.js';
 import { encodeMessage } from './osc-codec.js';
 import type { ControlStore, OscFailure, OscPeer, OscServer } from './osc-server.js';
@@ -20,10 +21,9 @@ const peerKey = (p: OscPeer) => `${p.address}:${p.port}`;
  * every heartbeat `/sdlive/heartbeat 1`, `/sdlive/fps`, `/sdlive/frame_count`, `/sdlive/latency_ms`.
  */
 export class OscFeedback {
-  private readonly pending = new Set<string>();
-  private flushScheduled = false;
+  private readonly batcher = new ChangeBatcher((keys) => this.flush(keys));
   private timer: NodeJS.Timeout | undefined;
-  private readonly onChange = (c: ParamChange<Record<string, unknown>>) => this.queue(c.keys);
+  private readonly onChange = (c: ParamChange<Record<string, unknown>>) => this.batcher.add(c.keys);
   private readonly onFailure = (f: OscFailure) => this.sendError(f);
 
   constructor(private readonly opts: OscFeedbackOptions) {}
@@ -52,18 +52,8 @@ export class OscFeedback {
     return [...new Map(all.map((p) => [peerKey(p), p])).values()];
   }
 
-  private queue(keys: readonly string[]): void {
-    for (const k of keys) this.pending.add(k);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
+  private flush(keys: ReadonlySet<string>): void {
     const to = this.destinations();
-    const keys = new Set(this.pending);
-    this.pending.clear();
     if (to.length === 0) return;
     const snapshot = this.opts.store.snapshot as Record<string, unknown>;
     for (const a of this.opts.server.space.addresses) {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ChangeBatcher } from './change-batcher.js';
 import type { RawData, WebSocket } from 'ws';
 import type { ParamChange } from '../engine/parameter-store.js';
 import { sendJson, type HttpHub } from '../http/server.js';
@@ -50,11 +51,10 @@ export function prefersHtml(accept: string | undefined): boolean {
  */
 export class OscQueryService {
   private readonly listens = new Map<WebSocket, Set<string>>();
-  private readonly pending = new Set<string>();
+  private readonly batcher = new ChangeBatcher((keys) => this.flush(keys));
   private readonly lastExtras = new Map<string, string>();
-  private flushScheduled = false;
   private readonly timer: NodeJS.Timeout;
-  private readonly onChange = (c: ParamChange<Record<string, unknown>>) => this.queue(c.keys);
+  private readonly onChange = (c: ParamChange<Record<string, unknown>>) => this.batcher.add(c.keys);
 
   constructor(private readonly opts: OscQueryOptions) {
     const root = opts.server.space.root;
@@ -126,17 +126,7 @@ export class OscQueryService {
     else if (msg.COMMAND === 'IGNORE') listening.delete(msg.DATA);
   }
 
-  private queue(keys: readonly string[]): void {
-    for (const k of keys) this.pending.add(k);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const keys = new Set(this.pending);
-    this.pending.clear();
+  private flush(keys: ReadonlySet<string>): void {
     if (this.listens.size === 0) return;
     const snapshot = this.opts.store.snapshot as Record<string, unknown>;
     for (const a of this.opts.server.space.addresses) {
