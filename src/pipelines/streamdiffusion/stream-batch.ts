@@ -28,14 +28,20 @@ function renoise(x0: TensorF32, alpha: readonly number[], beta: readonly number[
   return axpbySlots(alpha, x0, doAddNoise ? beta : beta.map(() => 0), noise);
 }
 
+/** init_noise rotated by one slot ([1..n-1, 0]), made once per init_noise (tensors are never written). */
+const rotatedNoise = new WeakMap<TensorF32, TensorF32>();
+
+function rotated(initNoise: TensorF32): TensorF32 {
+  const n = initNoise.dims[0]!;
+  if (n === 1) return initNoise;
+  let r = rotatedNoise.get(initNoise);
+  if (!r) rotatedNoise.set(initNoise, (r = concatSlots([slotView(initNoise, 1, n), slotView(initNoise, 0)])));
+  return r;
+}
+
 /** Each slot's successor: slot i feeds slot i+1 next frame; the last wraps to (1, 1, init_noise[0]). */
 function nextSlots(s: SlotSchedule, initNoise: TensorF32): NextSlots {
-  const n = s.timesteps.length;
-  return {
-    alpha: [...s.alpha.slice(1), 1],
-    beta: [...s.beta.slice(1), 1],
-    noise: n > 1 ? concatSlots([slotView(initNoise, 1, n), slotView(initNoise, 0)]) : initNoise,
-  };
+  return { alpha: [...s.alpha.slice(1), 1], beta: [...s.beta.slice(1), 1], noise: rotated(initNoise) };
 }
 
 /**
