@@ -6,10 +6,10 @@ import { after, test } from 'node:test';
 import { isSdliveError } from '../../src/errors.js';
 import { createFrame, type Frame } from '../../src/io/frame.js';
 import { silentLogger } from '../../src/log.js';
-import { TINY_VARIANT_NAMES } from '../../src/models/index.js';
+import { TINY_VARIANT_NAMES, type SdModels } from '../../src/models/index.js';
 import type { Pipeline } from '../../src/pipelines/pipeline.js';
 import { streamDiffusion } from '../../src/pipelines/streamdiffusion/index.js';
-import type { StreamDiffusion } from '../../src/pipelines/streamdiffusion/pipeline.js';
+import { StreamDiffusion } from '../../src/pipelines/streamdiffusion/pipeline.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 
 /** End to end on the generated tiny models (real onnxruntime sessions on the CPU). */
@@ -97,3 +97,44 @@ test('a broken model folder is a clear SDL_ERR_MODEL_LOAD naming what is missing
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('pixels go through the processor sessions (to_tensor, to_frame) and equal the JS conversion within 1 LSB', async () => {
+  const p = params({ cfg_type: 'self' });
+  const real = (await load(p)) as StreamDiffusion;
+  const js = new StreamDiffusion(withoutProcessors(real.models), { width: SIZE, height: SIZE });
+  for (let k = 0; k < 3; k++) {
+    const [a, b] = [await real.process([bars(k)], p), await js.process([bars(k)], p)];
+    assert.ok(a[0]!.data.every((v, j) => Math.abs(v - b[0]!.data[j]!) <= 1), `frame ${k}`);
+    assert.deepEqual(Object.keys(a.stages!).sort(), ['decode', 'encode', 'text', 'to_frame', 'to_tensor', 'unet']);
+  }
+});
+
+test('a NaN in the decoded image is SDL_ERR_NONFINITE from the processor flag; the last frame returned stays intact', async () => {
+  const p = params({ cfg_type: 'self', similarity_filter: true, similarity_threshold: 0, similarity_max_skip_frames: 100 });
+  const real = (await load(p)) as StreamDiffusion;
+  let poison = false;
+  const models = Object.create(real.models) as SdModels;
+  models.vaeDecode = async (latents, into) => {
+    const image = await real.models.vaeDecode(latents, into);
+    if (poison) image.data[image.data.length >> 1] = NaN;
+    return image;
+  };
+  const sd = new StreamDiffusion(models, { width: SIZE, height: SIZE, random: () => 0.99999 });
+  const [good] = await sd.process([bars(0)], p);
+  const kept = good!.data.slice();
+  poison = true;
+  await assert.rejects(sd.process([bars(5)], p), (e) => isSdliveError(e, 'SDL_ERR_NONFINITE'));
+  await assert.rejects(sd.process([bars(9)], p), (e) => isSdliveError(e, 'SDL_ERR_NONFINITE'));
+  assert.deepEqual(good!.data, kept, 'the NaN frames were written elsewhere');
+  // The same input as the last one that went through the filter: skipped, so it shows the last good output.
+  const [skipped] = await sd.process([bars(9)], p);
+  assert.equal(skipped, good, 'a skipped frame shows the last good output');
+  assert.deepEqual(skipped!.data, kept);
+});
+
+/** The same sessions without the pixel processors: the pipeline falls back to image.ts in JS. */
+function withoutProcessors(models: SdModels): SdModels {
+  const plain = Object.create(models) as { processors?: unknown };
+  Object.defineProperty(plain, 'processors', { value: undefined });
+  return plain as SdModels;
+}
