@@ -1,6 +1,6 @@
 import type { TensorF32 } from '../../models/sd-models.js';
 import { schedulerCoefficients, type SlotSchedule } from './schedule.js';
-import { axpbySlots, axpbypczSlots, concatSlots, repeatSlots, slotCount, slots, slotView } from './tensor.js';
+import { assertFinite, concatSlots, repeatSlots, slotCount, slots, slotView, zeros } from './tensor.js';
 
 /**
  * Residual classifier-free guidance (StreamDiffusion's RCFG), exactly as pipeline.py's unet_step does it.
@@ -57,18 +57,24 @@ export function guidanceEmbeddings(g: Guidance, n: number, cond: TensorF32, unco
   }
 }
 
-/** The UNet's output -> the guided noise prediction for the n slots, and the stock noise (initialize refreshes slot 0). */
-export function applyGuidance(g: Guidance, pred: TensorF32, stock: TensorF32): { eps: TensorF32; stock: TensorF32 } {
+/** eps = onUncond*uncond + onCond*cond per slot, and the stock noise (initialize refreshes slot 0). */
+interface GuidanceTerms {
+  uncond: TensorF32;
+  cond: TensorF32;
+  onUncond: number;
+  onCond: number;
+  stock: TensorF32;
+}
+
+/** The UNet's output as guidance terms: eps_u + g*(eps_c - eps_u), eps_u the real negative (full) or delta*stock. */
+function guidanceTerms(g: Guidance, pred: TensorF32, stock: TensorF32): GuidanceTerms {
   const type = guidedType(g);
   const n = slotCount(stock);
-  if (type === 'none') return { eps: pred, stock };
-  const epsCond = type === 'initialize' ? slotView(pred, 1, n + 1) : type === 'full' ? slotView(pred, n, 2 * n) : pred;
+  if (type === 'none') return { uncond: pred, cond: pred, onUncond: 0, onCond: 1, stock };
+  const cond = type === 'initialize' ? slotView(pred, 1, n + 1) : type === 'full' ? slotView(pred, n, 2 * n) : pred;
   const nextStock = type === 'initialize' ? concatSlots([slotView(pred, 0), slotView(stock, 1, n)]) : stock;
-  // eps_u + g*(eps_c - eps_u), eps_u = the real negative (full) or delta * stock (self, initialize)
   const uncond = type === 'full' ? slotView(pred, 0, n) : nextStock;
-  const onUncond = (1 - g.scale) * (type === 'full' ? 1 : g.delta);
-  const eps = axpbySlots(Array(n).fill(onUncond), uncond, Array(n).fill(g.scale), epsCond);
-  return { eps, stock: nextStock };
+  return { uncond, cond, onUncond: (1 - g.scale) * (type === 'full' ? 1 : g.delta), onCond: g.scale, stock: nextStock };
 }
 
 /** Before a Stream Batch call (n > 1): stock = concat(init_noise[0:1], stock[:-1]). */
@@ -84,12 +90,49 @@ export interface NextSlots {
 }
 
 /**
- * After the step: D = step(eps, beta*stock) * alpha_next / beta_next; stock = noise_next + D.
- * This is the residual that makes the next slot's virtual negative track what this slot removed.
- * step(eps, x) = onX*x + onEps*eps (schedulerCoefficients), so the whole update is one three-term pass.
+ * One denoising step after the UNet, in one pass over the slots: the guided eps, the scheduler step
+ * x0 = onX*x_t + onEps*eps (schedulerCoefficients), and, with `next`, the residual stock noise
+ * D = step(eps, beta*stock) * alpha_next / beta_next; stock = noise_next + D, which makes the next slot's
+ * virtual negative track what this slot removed. Without `next` the stock is returned as guidance left it.
+ * Throws SDL_ERR_NONFINITE when x0 holds a NaN or an Inf.
  */
-export function residualStockNoise(eps: TensorF32, stock: TensorF32, s: SlotSchedule, next: NextSlots): TensorF32 {
+export function guidedStep(g: Guidance, pred: TensorF32, stock: TensorF32, x: TensorF32, s: SlotSchedule, next?: NextSlots): { x0: TensorF32; stock: TensorF32 } {
+  const t = guidanceTerms(g, pred, stock);
   const { onX, onEps } = schedulerCoefficients(s);
-  const toNext = next.alpha.map((a, i) => a / next.beta[i]!);
-  return axpbypczSlots(next.alpha.map(() => 1), next.noise, toNext.map((k, i) => k * onX[i]! * s.beta[i]!), stock, toNext.map((k, i) => k * onEps[i]!), eps);
+  const n = slotCount(x);
+  const len = x.data.length / n;
+  for (const v of [t.uncond, t.cond, t.stock, ...(next ? [next.noise] : [])]) {
+    if (v.data.length !== x.data.length) throw new RangeError(`step sizes differ: x [${x.dims}], [${v.dims}]`);
+  }
+  const x0 = zeros(x.dims);
+  const residual = next ? zeros(x.dims) : undefined;
+  for (let i = 0; i < n; i++) {
+    const toNext = next ? next.alpha[i]! / next.beta[i]! : 0;
+    const k: StepFactors = { onUncond: t.onUncond, onCond: t.onCond, onX: onX[i]!, onEps: onEps[i]!, onStock: toNext * onX[i]! * s.beta[i]!, onEpsNext: toNext * onEps[i]! };
+    stepSlot(k, i * len, (i + 1) * len, t.uncond.data, t.cond.data, x.data, x0.data);
+    if (residual) residualSlot(k, i * len, (i + 1) * len, t.uncond.data, t.cond.data, t.stock.data, next!.noise.data, residual.data);
+  }
+  assertFinite(x0, 'the denoised batch');
+  return { x0, stock: residual ?? t.stock };
+}
+
+interface StepFactors {
+  onUncond: number;
+  onCond: number;
+  onX: number;
+  onEps: number;
+  onStock: number;
+  onEpsNext: number;
+}
+
+/** x0 = onX*x + onEps*eps over [from, to), eps = onUncond*U + onCond*C. */
+function stepSlot(k: StepFactors, from: number, to: number, U: Float32Array, C: Float32Array, X: Float32Array, out: Float32Array): void {
+  const { onUncond, onCond, onX, onEps } = k;
+  for (let j = from; j < to; j++) out[j] = onX * X[j]! + onEps * (onUncond * U[j]! + onCond * C[j]!);
+}
+
+/** stock = noise + onStock*stock + onEpsNext*eps over [from, to). */
+function residualSlot(k: StepFactors, from: number, to: number, U: Float32Array, C: Float32Array, S: Float32Array, N: Float32Array, out: Float32Array): void {
+  const { onUncond, onCond, onStock, onEpsNext } = k;
+  for (let j = from; j < to; j++) out[j] = N[j]! + onStock * S[j]! + onEpsNext * (onUncond * U[j]! + onCond * C[j]!);
 }

@@ -1,6 +1,3 @@
-import type { TensorF32 } from '../../models/sd-models.js';
-import { axpbySlots } from './tensor.js';
-
 /**
  * The LCM schedule as diffusers 0.24's LCMScheduler computes it, in float64: scaled-linear betas, the 50-step
  * LCM origin schedule, and the per-slot scalars StreamDiffusion precomputes in prepare().
@@ -91,15 +88,9 @@ export function sliceSchedule(s: SlotSchedule, from: number, to: number): SlotSc
 }
 
 /**
- * scheduler_step_batch: x0 = c_out * (x_t - beta*eps)/alpha + c_skip * x_t per slot,
- * computed as (c_out/alpha + c_skip) * x_t - (c_out*beta/alpha) * eps.
+ * scheduler_step_batch as per-slot factors: x0 = c_out * (x_t - beta*eps)/alpha + c_skip * x_t
+ * = (c_out/alpha + c_skip) * x_t - (c_out*beta/alpha) * eps (cfg.ts's guidedStep applies them).
  */
-export function schedulerStep(eps: TensorF32, xT: TensorF32, s: SlotSchedule): TensorF32 {
-  const { onX, onEps } = schedulerCoefficients(s);
-  return axpbySlots(onX, xT, onEps, eps);
-}
-
-/** The step's per-slot factors on x_t and on eps. */
 export function schedulerCoefficients(s: SlotSchedule): { onX: number[]; onEps: number[] } {
   return {
     onX: s.timesteps.map((_, i) => s.cOut[i]! / s.alpha[i]! + s.cSkip[i]!),

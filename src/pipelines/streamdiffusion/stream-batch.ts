@@ -1,7 +1,7 @@
 import type { SdModels, TensorF32 } from '../../models/sd-models.js';
-import { applyGuidance, type Guidance, guidanceBatch, guidedType, type NextSlots, residualStockNoise, shiftStockNoise, usesStockNoise } from './cfg.js';
-import { schedulerStep, sliceSchedule, type SlotSchedule } from './schedule.js';
-import { assertFinite, axpbySlots, concatSlots, slots, slotView, zeros } from './tensor.js';
+import { type Guidance, guidanceBatch, guidedStep, guidedType, type NextSlots, shiftStockNoise, usesStockNoise } from './cfg.js';
+import { sliceSchedule, type SlotSchedule } from './schedule.js';
+import { axpbySlots, concatSlots, slots, slotView, zeros } from './tensor.js';
 
 /** The state that lives across frames (pipeline.py's init_noise, stock_noise, x_t_latent_buffer). */
 export interface StreamState {
@@ -56,10 +56,8 @@ export async function streamBatch(xT: TensorF32, state: StreamState, step: Denoi
   const shifted = n > 1 ? shiftStockNoise(state.stockNoise, state.initNoise) : state.stockNoise;
   const batch = guidanceBatch(guidance, x, schedule.timesteps);
   const pred = await step.unet(batch.latents, batch.timesteps, step.embeddings);
-  const { eps, stock } = applyGuidance(guidance, pred, shifted);
-  const x0 = schedulerStep(eps, x, schedule);
-  assertFinite(x0, 'the denoised batch');
-  state.stockNoise = usesStockNoise(guidance) ? residualStockNoise(eps, stock, schedule, nextSlots(schedule, state.initNoise)) : stock;
+  const { x0, stock } = guidedStep(guidance, pred, shifted, x, schedule, usesStockNoise(guidance) ? nextSlots(schedule, state.initNoise) : undefined);
+  state.stockNoise = stock;
   if (n > 1) {
     const rest = sliceSchedule(schedule, 1, n);
     state.latentBuffer = renoise(slotView(x0, 0, n - 1), rest.alpha, rest.beta, slotView(state.initNoise, 1, n), step.doAddNoise);
@@ -90,12 +88,13 @@ export async function sequentialDenoise(xT: TensorF32, state: StreamState, step:
     const { guidance, embeddings } = sequentialGuidance(step, i);
     const batch = guidanceBatch(guidance, x, s.timesteps);
     const pred = await step.unet(batch.latents, batch.timesteps, embeddings);
-    const guided = applyGuidance(guidance, pred, stock);
-    x0 = schedulerStep(guided.eps, x, s);
-    if (i === n - 1) break;
-    const next = sliceSchedule(schedule, i + 1, i + 2);
-    const noise = slots(state.initNoise, i + 1);
-    if (usesStockNoise(guidance)) stock = residualStockNoise(guided.eps, guided.stock, s, { alpha: next.alpha, beta: next.beta, noise });
+    const next = i < n - 1 ? sliceSchedule(schedule, i + 1, i + 2) : undefined;
+    const noise = slotView(state.initNoise, Math.min(i + 1, n - 1));
+    const tracked = next && usesStockNoise(guidance) ? { alpha: next.alpha, beta: next.beta, noise } : undefined;
+    const stepped = guidedStep(guidance, pred, stock, x, s, tracked);
+    x0 = stepped.x0;
+    if (!next) break;
+    if (tracked) stock = stepped.stock;
     x = renoise(x0, next.alpha, next.beta, noise, step.doAddNoise);
   }
   return x0;

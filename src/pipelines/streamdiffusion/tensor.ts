@@ -67,25 +67,6 @@ export function axpbySlots(a: readonly number[], x: TensorF32, b: readonly numbe
   return { data: od, dims: [...x.dims] };
 }
 
-/** out[i] = a[i]*x[i] + b[i]*y[i] + c[i]*z[i]: a three-term update in one pass instead of two. */
-export function axpbypczSlots(a: readonly number[], x: TensorF32, b: readonly number[], y: TensorF32, c: readonly number[], z: TensorF32): TensorF32 {
-  sameSize(x, y);
-  sameSize(x, z);
-  const len = slotLength(x);
-  const n = slotCount(x);
-  const xd = x.data;
-  const yd = y.data;
-  const zd = z.data;
-  const od = new Float32Array(xd.length);
-  for (let i = 0; i < n; i++) {
-    const ai = a[i]!;
-    const bi = b[i]!;
-    const ci = c[i]!;
-    for (let j = i * len, end = j + len; j < end; j++) od[j] = ai * xd[j]! + bi * yd[j]! + ci * zd[j]!;
-  }
-  return { data: od, dims: [...x.dims] };
-}
-
 /** NaN or Inf must never reach the stream state or a frame (fp16 overflow is the usual source). */
 export function assertFinite(t: TensorF32, what: string): void {
   const d = t.data;
