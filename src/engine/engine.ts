@@ -198,7 +198,9 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     const host = this.host;
     const size = host?.requirements ?? { width: params.width ?? input.width, height: params.height ?? input.height };
     const t0 = performance.now();
-    const frame = ownedCopy(fitFrame(input, size.width, size.height));
+    const fitted = fitFrame(input, size.width, size.height);
+    // A resized frame is already a fresh buffer; the source's own frame is copied (it is transferred to the worker).
+    const frame = fitted !== input ? fitted : host ? host.ownedInput(input) : ownedCopy(input);
     const timing: Record<string, number> = { receive: receiveMs, preprocess: performance.now() - t0 };
     if (!host) return this.send(this.lastGood ?? frame, false);
     const t1 = performance.now();

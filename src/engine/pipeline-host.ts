@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { SdliveError } from '../errors.js';
 import type { Frame } from '../io/frame.js';
 import type { PipelineRequirements, StageTimings } from '../pipelines/pipeline.js';
-import { fromWireError, transferList, type FromWorker, type ToWorker } from './worker-protocol.js';
+import { fromWireError, ownedCopy, transferList, type FromWorker, type ToWorker } from './worker-protocol.js';
 
 /** The worker module next to this one: .js once compiled, .ts under tsx. */
 const WORKER_URL = new URL(`./pipeline-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
@@ -54,6 +54,8 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
   private nextId = 0;
   private lastFrame: Promise<void> = Promise.resolve();
   private dead = false;
+  /** Input buffers the worker handed back, for the next copies (see ownedInput). */
+  private readonly spares: ArrayBuffer[] = [];
 
   constructor() {
     super();
@@ -71,6 +73,15 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
       this.loaded = { resolve, reject };
       this.send({ code: 'load', ...spec });
     });
+  }
+
+  /** A copy of `frame` that owns its buffer, ready to transfer: into a buffer the worker handed back when one fits. */
+  ownedInput(frame: Frame): Frame {
+    const i = this.spares.findIndex((b) => b.byteLength === frame.data.byteLength);
+    if (i < 0) return ownedCopy(frame);
+    const data = new Uint8Array(this.spares.splice(i, 1)[0]!);
+    data.set(frame.data);
+    return { width: frame.width, height: frame.height, timestamp: frame.timestamp, data };
   }
 
   /** Runs one step on the worker; the frames' buffers are transferred (the caller gives up these frames). */
@@ -117,6 +128,7 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
       case 'load-failed':
         return this.loaded?.reject(fromWireError(msg.error));
       case 'result':
+        this.spares.splice(0, this.spares.length, ...msg.spare);
         return this.settle(msg.id, (p) => p.resolve({ frames: msg.frames, stages: msg.stages, ms: msg.ms }));
       case 'frame-failed':
         return this.settle(msg.id, (p) => p.reject(fromWireError(msg.error)));

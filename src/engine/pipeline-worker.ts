@@ -39,7 +39,8 @@ async function processFrame(msg: Extract<ToWorker, { code: 'frame' }>): Promise<
     const result = await pipeline!.process(msg.frames, msg.params as never);
     // Pipelines may reuse their output buffers: send copies the main thread can own.
     const frames = result.map((f) => ownedCopy(f));
-    post({ code: 'result', id: msg.id, frames, stages: { ...result.stages }, ms: performance.now() - t0 }, transferList(frames));
+    const spare = transferList(msg.frames).filter((b) => b.byteLength > 0);
+    post({ code: 'result', id: msg.id, frames, stages: { ...result.stages }, ms: performance.now() - t0, spare }, [...transferList(frames), ...spare]);
   } catch (e) {
     post({ code: 'frame-failed', id: msg.id, error: toWireError(e) });
   }

@@ -18,6 +18,8 @@ import type { PipelineRequirements, StageTimings } from '../pipelines/pipeline.j
  * - At most one `frame` is in flight per worker (latest-frame-wins lives on the main side, so nothing queues).
  * - `params` is the store's frozen snapshot taken once for the frame: a prompt and its weight never tear.
  * - Frame pixels cross as transferred ArrayBuffers; each side sends a buffer it owns (no copies on arrival).
+ * - `spare` hands the input frames' buffers back with the result (a pipeline does not keep its input frames
+ *   past process()): the host copies the next input frames into them instead of allocating a megabyte a frame.
  * - An unknown code is a bug: the worker throws, which ends it ("this should not happen").
  * - A worker that dies (uncaught error, exit) becomes an 'error' event on the host; the engine restarts a
  *   worker with the last parameters that loaded and holds the last good frame meanwhile.
@@ -36,7 +38,7 @@ export type ToWorker =
 export type FromWorker =
   | { code: 'ready'; requirements: PipelineRequirements }
   | { code: 'load-failed'; error: WireError }
-  | { code: 'result'; id: number; frames: Frame[]; stages: StageTimings; ms: number }
+  | { code: 'result'; id: number; frames: Frame[]; stages: StageTimings; ms: number; spare: ArrayBuffer[] }
   | { code: 'frame-failed'; id: number; error: WireError }
   | { code: 'disposed' };
 
