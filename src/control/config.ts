@@ -10,7 +10,8 @@ export const StreamDiffusionTdConfig = z.strictObject({
   reply_host: z.string().default('127.0.0.1'),
   reply_port: z.int().min(1).max(65535).default(8248).describe('UDP port the component listens on for /server_active, /framecount, /stream-info/*.'),
   heartbeat_ms: z.int().min(50).max(60000).default(750),
-  output_name: z.string().default('sdlive').describe('Reported as /stream-info/output-name.'),
+  output_name: z.string().optional()
+    .describe('Reported as /stream-info/output-name: the shared memory the component reads frames from (default: the name of the first shm:NAME?raw=1 output, else "sdlive").'),
 });
 export type StreamDiffusionTdConfig = z.output<typeof StreamDiffusionTdConfig>;
 

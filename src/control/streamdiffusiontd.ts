@@ -6,6 +6,8 @@ import { loadMappingFile, resolveMappingPath } from './mappings/load.js';
 import { installOscRoutes } from './mappings/osc-routes.js';
 import { encodeMessage } from './osc-codec.js';
 import { OscServer, type ControlStore, type OscPeer } from './osc-server.js';
+import { firstRawShmOutput, rawShmName } from './shm-names.js';
+import type { OscArg } from './values.js';
 
 export interface StreamDiffusionTdOptions {
   config: StreamDiffusionTdConfig;
@@ -16,6 +18,8 @@ export interface StreamDiffusionTdOptions {
   metrics: () => Pick<EngineMetrics, 'frameCount' | 'fps'>;
   /** Subscribes to output frames; returns the unsubscribe function. */
   onFrame: (listener: () => void) => () => void;
+  /** The app's frame specs: the raw shm names in them are what the component must read and write. */
+  frames?: { input: string; outputs: readonly string[] };
 }
 
 /** The StreamDiffusionTD address table ships as a mapping file, so it is read, checked and documented like any other. */
@@ -30,10 +34,17 @@ export class StreamDiffusionTd {
   private timer: NodeJS.Timeout | undefined;
   private offFrame: (() => void) | undefined;
   private uninstall: (() => void) | undefined;
+  private reportedBuffer: string | undefined;
   readonly reply: OscPeer;
+  /** What /stream-info/output-name reports: the shared memory sdlive writes its frames to. */
+  readonly outputName: string;
+  /** The raw shm buffer sdlive reads frames from, if its input is one. */
+  readonly inputName: string | undefined;
 
   constructor(readonly server: OscServer, private readonly opts: StreamDiffusionTdOptions) {
     this.reply = { address: opts.config.reply_host, port: opts.config.reply_port };
+    this.outputName = opts.config.output_name ?? firstRawShmOutput(opts.frames?.outputs ?? []) ?? 'sdlive';
+    this.inputName = opts.frames && rawShmName(opts.frames.input, 'input');
   }
 
   static async start(opts: StreamDiffusionTdOptions): Promise<StreamDiffusionTd> {
@@ -42,12 +53,33 @@ export class StreamDiffusionTd {
     const mapping = await loadMappingFile(resolveMappingPath(STREAMDIFFUSIONTD_MAPPING));
     await server.listen();
     const adapter = new StreamDiffusionTd(server, opts);
-    adapter.uninstall = installOscRoutes(server, [mapping]);
+    const removeRoutes = installOscRoutes(server, [mapping]);
+    const removeBufferName = server.command('/td_buffer_name', (args) => adapter.bufferName(args));
+    adapter.uninstall = () => {
+      removeRoutes();
+      removeBufferName();
+    };
     adapter.timer = setInterval(() => adapter.heartbeat(), opts.config.heartbeat_ms);
     adapter.timer.unref();
     adapter.offFrame = opts.onFrame(() => adapter.send('/framecount', [opts.metrics().frameCount], 'i'));
-    opts.log.info({ port: server.port, reply: `${adapter.reply.address}:${adapter.reply.port}` }, 'StreamDiffusionTD compatibility listening');
+    opts.log.info({ port: server.port, reply: `${adapter.reply.address}:${adapter.reply.port}`, output: adapter.outputName }, 'StreamDiffusionTD compatibility listening');
     return adapter;
+  }
+
+  /**
+   * The component names the shared memory it writes its frames to; sdlive opens its input once at start-up, so
+   * a different name is reported (once per name) with the config value that makes them meet.
+   */
+  private bufferName(args: readonly OscArg[]): void {
+    const name = args[0];
+    if (typeof name !== 'string' || name === '' || name === this.inputName || name === this.reportedBuffer) return;
+    this.reportedBuffer = name;
+    const { width, height } = this.opts.store.snapshot as { width?: number; height?: number };
+    const reads = this.inputName ? `shared memory "${this.inputName}"` : 'no raw shm input';
+    this.opts.log.info(
+      { td_buffer_name: name, input: this.opts.frames?.input },
+      `StreamDiffusionTD writes its frames to shared memory "${name}" but sdlive reads ${reads}: set "input": "shm:${name}?raw=1&width=${width ?? 512}&height=${height ?? 512}" in the config and restart`,
+    );
   }
 
   private send(address: string, args: (number | string)[], type?: 'i' | 'f'): void {
@@ -57,7 +89,7 @@ export class StreamDiffusionTd {
   private heartbeat(): void {
     this.send('/server_active', [1], 'i');
     this.send('/stream-info/fps', [this.opts.metrics().fps], 'f');
-    this.send('/stream-info/output-name', [this.opts.config.output_name]);
+    this.send('/stream-info/output-name', [this.outputName]);
   }
 
   async close(): Promise<void> {

@@ -142,7 +142,7 @@ export class ControlSurface {
     const sdtd = await StreamDiffusionTd.start({
       config: cfg === true ? StreamDiffusionTdConfig.parse({}) : cfg,
       host: app.config.osc.host, store: app.store, space: this.space, log: app.log,
-      metrics: () => app.engine.metrics(),
+      metrics: () => app.engine.metrics(), frames: { input: app.config.input, outputs: app.config.outputs },
       onFrame: (listener) => {
         app.engine.on('frame', listener);
         return () => app.engine.off('frame', listener);

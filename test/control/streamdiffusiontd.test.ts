@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { AddressSpace } from '../../src/control/address-space.js';
 import { StreamDiffusionTdConfig } from '../../src/control/config.js';
-import { StreamDiffusionTd } from '../../src/control/streamdiffusiontd.js';
+import { firstRawShmOutput, rawShmName } from '../../src/control/shm-names.js';
+import { StreamDiffusionTd, type StreamDiffusionTdOptions } from '../../src/control/streamdiffusiontd.js';
+import { resolveConfig } from '../../src/config.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
+import pino from 'pino';
 import { silentLogger } from '../../src/log.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { UdpPeer, waitFor } from './helpers.js';
@@ -74,5 +78,60 @@ describe('StreamDiffusionTD compatibility (its wire contract over real UDP)', ()
     frameCount = 17;
     frames.emit('frame');
     assert.deepEqual((await td.next('/framecount')).args, [17]);
+  });
+});
+
+describe('StreamDiffusionTD frame buffer names', () => {
+  it('finds the shared-memory name of raw shm specs, and nothing in other specs', () => {
+    assert.equal(rawShmName('shm:sdtd-in?raw=1&width=512&height=512', 'input'), 'sdtd-in');
+    assert.equal(rawShmName('shm:ring-out', 'output'), undefined);
+    assert.equal(rawShmName('shm:raw-off?raw=0', 'output'), undefined);
+    assert.equal(rawShmName('test:bars', 'input'), undefined);
+    assert.equal(firstRawShmOutput(['shm:ring-out', 'shm:first?raw=1', 'shm:second?raw=1']), 'first');
+  });
+
+  it('the shipped patch reports the shm output its frames go to', async () => {
+    const config = resolveConfig(JSON.parse(await readFile('patches/touchdesigner/streamdiffusiontd.json', 'utf8')) as Record<string, unknown>);
+    const sdtd = config.osc.streamdiffusiontd;
+    assert.ok(typeof sdtd === 'object');
+    assert.equal(sdtd.output_name, firstRawShmOutput(config.outputs));
+    assert.equal(sdtd.output_name, 'sdtd-out');
+  });
+
+  describe('an adapter without output_name, inside an app writing to shm:sdtd-out?raw=1', () => {
+    const logs: string[] = [];
+    let td: UdpPeer;
+    let adapter: StreamDiffusionTd;
+    const send = (address: string, ...args: string[]) => td.send(adapter.server.port, address, ...args);
+
+    before(async () => {
+      td = await UdpPeer.open();
+      const log = pino({ level: 'info' }, { write: (s: string) => void logs.push((JSON.parse(s) as { msg: string }).msg) });
+      const opts: StreamDiffusionTdOptions = {
+        config: StreamDiffusionTdConfig.parse({ port: 0, reply_port: td.port, heartbeat_ms: 50 }),
+        host: '127.0.0.1', store: new ParameterStore(StreamDiffusionParams), space: new AddressSpace(StreamDiffusionParams), log,
+        metrics: () => ({ frameCount: 0, fps: 0 }), onFrame: () => () => undefined,
+        frames: { input: 'shm:sdtd-in?raw=1&width=512&height=512', outputs: ['test:null', 'shm:sdtd-out?raw=1&width=512&height=512'] },
+      };
+      adapter = await StreamDiffusionTd.start(opts);
+    });
+    after(async () => {
+      await adapter.close();
+      await td.close();
+    });
+
+    it('reports the raw shm output as /stream-info/output-name', async () => {
+      assert.deepEqual((await td.next('/stream-info/output-name')).args, ['sdtd-out']);
+    });
+
+    it('says once which config value to set when /td_buffer_name differs from the input', async () => {
+      const hints = () => logs.filter((l) => l.includes('/td_buffer_name') || l.includes('StreamDiffusionTD writes its frames'));
+      await send('/td_buffer_name', 'sdtd-in');
+      await send('/td_buffer_name', 'TDbuf');
+      await send('/td_buffer_name', 'TDbuf');
+      await waitFor(() => adapter.server.stats.messages === 3, 'three buffer names handled');
+      assert.deepEqual(hints(), ['StreamDiffusionTD writes its frames to shared memory "TDbuf" but sdlive reads shared memory "sdtd-in": set "input": "shm:TDbuf?raw=1&width=512&height=512" in the config and restart']);
+      assert.equal(Object.values(adapter.server.stats.failures).reduce((a, b) => a + b, 0), 0);
+    });
   });
 });
