@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -151,24 +151,56 @@ test('a sink whose ffmpeg dies is restarted; write() never throws or waits meanw
   }
 });
 
-test('a missing ffmpeg is one clear warning, not a crash', async () => {
+/** Log lines, and the env var SDLIVE_FFMPEG set for the duration of `body`. */
+async function withFfmpegBinary(binary: string, body: (log: pino.Logger) => Promise<void>): Promise<string[]> {
   const lines: string[] = [];
   const log = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) }));
   const saved = process.env.SDLIVE_FFMPEG;
-  process.env.SDLIVE_FFMPEG = join(dir, 'no-such-ffmpeg');
+  process.env.SDLIVE_FFMPEG = binary;
   try {
-    const source = await openSource('ffmpeg:udp://127.0.0.1:9', { ...ctx, log });
-    await sleep(1500);
-    assert.equal(source.latest(), undefined);
-    assert.equal(source.stats().connected, false);
-    await source.close();
+    await body(log);
   } finally {
     if (saved === undefined) delete process.env.SDLIVE_FFMPEG;
     else process.env.SDLIVE_FFMPEG = saved;
   }
+  return lines;
+}
+
+test('a missing ffmpeg is one clear warning for the whole outage, never a false "reconnected"', { timeout: 20_000 }, async () => {
+  const lines = await withFfmpegBinary(join(dir, 'no-such-ffmpeg'), async (log) => {
+    const source = await openSource('ffmpeg:udp://127.0.0.1:9', { ...ctx, log });
+    await sleep(6000);
+    assert.equal(source.latest(), undefined);
+    assert.equal(source.stats().connected, false);
+    await source.close();
+  });
   const warnings = lines.filter((l) => l.includes('ffmpeg not found'));
   assert.equal(warnings.length, 1, lines.join(''));
   assert.match(warnings[0]!, /apt-get install ffmpeg/);
+  assert.ok(!lines.some((l) => l.includes('reconnected')), lines.join(''));
+});
+
+test('an ffmpeg that fails soon after starting backs off to 5 s: one warning, no "reconnected"', { skip: process.platform === 'win32', timeout: 20_000 }, async () => {
+  // Like an unreachable rtsp:// input or a refused output: ffmpeg starts, then exits with an error.
+  const calls = join(dir, 'calls.txt');
+  const fake = join(dir, 'failing-ffmpeg.sh');
+  writeFileSync(fake, `#!/bin/sh\necho "$@" >> '${calls}'\nsleep 0.2\necho 'Connection refused' >&2\nexit 1\n`, { mode: 0o755 });
+  const lines = await withFfmpegBinary(fake, async (log) => {
+    const source = await openSource('ffmpeg:rtsp://127.0.0.1:19554/live', { ...ctx, log });
+    const sink = await openSink('ffmpeg:udp://127.0.0.1:9', { ...ctx, log });
+    for (const end = performance.now() + 6000; performance.now() < end; await sleep(50)) sink.write(written[0]!);
+    await Promise.all([source.close(), sink.close()]);
+  });
+  const started = readFileSync(calls, 'utf8').trim().split('\n');
+  for (const spec of ['rtsp://', 'udp://']) {
+    // Back-off 0.5, 1, 2, 4 s after 0.2 s runs: 4 or 5 starts in 6 s (12 with a fixed 0.5 s).
+    const n = started.filter((l) => l.includes(spec)).length;
+    assert.ok(n >= 3 && n <= 5, `${spec}: ${n} starts in 6 s`);
+    const warnings = lines.filter((l) => l.includes(spec) && l.includes('transport lost'));
+    assert.equal(warnings.length, 1, lines.join(''));
+    assert.match(warnings[0]!, /Connection refused/);
+  }
+  assert.ok(!lines.some((l) => l.includes('reconnected')), lines.join(''));
 });
 
 test('file: input that does not exist is a spec error at start-up', async () => {

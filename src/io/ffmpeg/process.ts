@@ -5,12 +5,21 @@ import { Reconnector } from '../reconnect.js';
 /** The ffmpeg binary: SDLIVE_FFMPEG, else "ffmpeg" on the PATH. */
 export const ffmpegBinary = (): string => process.env.SDLIVE_FFMPEG || 'ffmpeg';
 
+/** An output ffmpeg that has run this long has opened its file or stream. */
+export const ALIVE_MS = 2000;
+
 export const FFMPEG_MISSING_HINT = 'install it (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg; Windows: winget install ffmpeg) or set SDLIVE_FFMPEG to its path';
 
 export interface SupervisedOptions {
   log: Logger;
   what: string;
-  args: string[];
+  /** The command line of the n-th start (0 the first). */
+  args(start: number): string[];
+  /**
+   * When a start counts as up: 'output' at ffmpeg's first stdout bytes (an input), 'alive' once it has run
+   * for ALIVE_MS (an output). Until then an exit is a failed attempt and the back-off keeps growing.
+   */
+  upWhen: 'output' | 'alive';
   /** ffmpeg exiting 0 on its own is the end of the input, not a failure. */
   endsByItself?: boolean;
   onStart(child: ChildProcess): void;
@@ -27,6 +36,9 @@ export class SupervisedFfmpeg {
   private stopping = false;
   private readonly reconnect: Reconnector;
   private lastError = '';
+  private starts = 0;
+  /** Settles the attempt in flight: resolved when ffmpeg is up, rejected when it exits before. */
+  private pending: { resolve(): void; reject(e: Error): void } | undefined;
 
   constructor(private readonly opts: SupervisedOptions) {
     this.reconnect = new Reconnector({ log: opts.log, what: opts.what, minDelayMs: 500, maxDelayMs: 5000 }, () => this.spawn());
@@ -40,8 +52,8 @@ export class SupervisedFfmpeg {
     return this.child !== undefined;
   }
 
-  private spawn(): void {
-    const child = spawn(ffmpegBinary(), this.opts.args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+  private spawn(): Promise<void> {
+    const child = spawn(ffmpegBinary(), this.opts.args(this.starts++), { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     this.child = child;
     this.lastError = '';
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {
@@ -55,18 +67,32 @@ export class SupervisedFfmpeg {
       this.exited(child, null);
     });
     child.once('exit', (code) => this.exited(child, code));
+    const up = new Promise<void>((resolve, reject) => (this.pending = { resolve, reject }));
+    const settleUp = () => {
+      if (this.child === child) this.settle();
+    };
+    if (this.opts.upWhen === 'output') child.stdout!.once('data', settleUp);
+    else setTimeout(settleUp, ALIVE_MS).unref();
     this.opts.onStart(child);
+    return up;
+  }
+
+  private settle(error?: Error): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    if (error) pending?.reject(error);
+    else pending?.resolve();
   }
 
   private exited(child: ChildProcess, code: number | null): void {
     if (this.child !== child) return;
     this.child = undefined;
-    if (this.stopping) return;
-    if (code === 0 && this.opts.endsByItself) {
+    const reason = this.lastError || `ffmpeg exited with code ${code}`;
+    if (code === 0 && this.opts.endsByItself && !this.stopping) {
+      this.settle();
       this.opts.onEnd?.();
-      return;
-    }
-    this.reconnect.failed(this.lastError || `ffmpeg exited with code ${code}`);
+    } else if (this.pending) this.settle(new Error(reason));
+    else if (!this.stopping) this.reconnect.failed(reason);
   }
 
   /** Kills a running ffmpeg (a stalled stream); the supervisor restarts it. */

@@ -25,7 +25,8 @@ export class FfmpegSink implements FrameSink {
     this.ffmpeg = new SupervisedFfmpeg({
       log: this.ctx.log,
       what: this.spec,
-      args: outputArgs(this.target, width, height, this.ctx.fps),
+      args: () => outputArgs(this.target, width, height, this.ctx.fps),
+      upWhen: 'alive',
       onStart: (child) => {
         this.stdin = child.stdin!;
         this.backedUp = false;

@@ -29,7 +29,8 @@ export class FfmpegSource implements FrameSource {
     this.ffmpeg = new SupervisedFfmpeg({
       log: ctx.log,
       what: spec,
-      args: plan.args,
+      args: () => plan.args,
+      upWhen: 'output',
       endsByItself: plan.endsByItself,
       onStart: (child) => this.attach(child.stdout!),
       onEnd: () => {
