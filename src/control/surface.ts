@@ -8,6 +8,7 @@ import { installOscRoutes } from './mappings/osc-routes.js';
 import { rtMidiBackend, type MidiBackend } from './midi/backend.js';
 import { MidiControl } from './midi/midi-control.js';
 import { OscFeedback } from './osc-feedback.js';
+import { oscMetricFamilies } from './osc-metrics.js';
 import { OscServer } from './osc-server.js';
 import { ACCESS, type ExtraNode } from './oscquery-namespace.js';
 import { OscQueryService } from './oscquery-server.js';
@@ -70,6 +71,7 @@ export class ControlSurface {
       await surface.startMappingsAndMidi(midiBackend);
       surface.startOscQuery();
       await surface.startStreamDiffusionTd();
+      surface.closers.push(app.http.metrics.add(() => oscMetricFamilies(surface.oscListeners())));
     } catch (e) {
       await surface.close();
       throw e;
@@ -150,6 +152,13 @@ export class ControlSurface {
     });
     this.streamDiffusionTd = sdtd;
     this.closers.push(() => sdtd.close());
+  }
+
+  /** The OSC servers by name, for /metrics. */
+  oscListeners(): Map<string, OscServer> {
+    const listeners = new Map([['osc', this.osc]]);
+    if (this.streamDiffusionTd) listeners.set('streamdiffusiontd', this.streamDiffusionTd.server);
+    return listeners;
   }
 
   async close(): Promise<void> {

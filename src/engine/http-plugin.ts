@@ -9,7 +9,7 @@ export const engineHttpPlugin: AppPlugin = {
   async register({ http, engine }) {
     http.route('GET', '/metrics', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(prometheusText(engine.metrics()));
+      res.end(prometheusText(engine.metrics(), http.metrics.families()));
     });
     http.route('GET', '/health', (_req, res) => {
       const h = health(engine.metrics());

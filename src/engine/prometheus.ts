@@ -1,6 +1,5 @@
+import type { MetricFamily, MetricLabels as Labels } from '../http/metrics.js';
 import type { EngineMetrics } from './engine.js';
-
-type Labels = Record<string, string | number>;
 
 function labelText(labels: Labels): string {
   const parts = Object.entries(labels).map(([k, v]) => `${k}="${String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
@@ -24,10 +23,10 @@ class Exposition {
 
 const one = (value: number): [Labels, number][] => [[{}, value]];
 
-/** The engine's metrics in the Prometheus text exposition format (version 0.0.4). */
-export function prometheusText(m: EngineMetrics): string {
+/** The engine's metrics, then the plugins' `extra` families, in the Prometheus text exposition format (version 0.0.4). */
+export function prometheusText(m: EngineMetrics, extra: readonly MetricFamily[] = []): string {
   const io = [{ ...m.io.source, direction: 'in' }, ...m.io.sinks.map((s) => ({ ...s, direction: 'out' }))];
-  return new Exposition()
+  const exposition = new Exposition()
     .family('up', 'gauge', '1 while the engine loop runs and a model is loaded.', one(m.model.loaded && m.state !== 'stopped' ? 1 : 0))
     .family('paused', 'gauge', '1 while paused.', one(m.state === 'paused' ? 1 : 0))
     .family('frames_total', 'counter', 'Fresh pipeline frames delivered.', one(m.frameCount))
@@ -50,6 +49,7 @@ export function prometheusText(m: EngineMetrics): string {
     .family('memory_bytes', 'gauge', 'Process memory (all threads).', Object.entries(m.memory).map(([kind, v]) => [{ kind }, v]))
     .family('io_frames_total', 'counter', 'Frames through each transport.', io.map((s) => [{ spec: s.spec, direction: s.direction }, s.frames]))
     .family('io_drops_total', 'counter', 'Frames a transport dropped.', io.map((s) => [{ spec: s.spec, direction: s.direction }, s.drops]))
-    .family('io_errors_total', 'counter', 'Transport errors.', io.map((s) => [{ spec: s.spec, direction: s.direction }, s.errors]))
-    .text();
+    .family('io_errors_total', 'counter', 'Transport errors.', io.map((s) => [{ spec: s.spec, direction: s.direction }, s.errors]));
+  for (const f of extra) exposition.family(f.name, f.type, f.help, f.samples);
+  return exposition.text();
 }

@@ -4,6 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { SdliveError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { HttpConfig } from './config.js';
+import { MetricsRegistry } from './metrics.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 export type SocketHandler = (socket: WebSocket, req: IncomingMessage) => void;
@@ -31,6 +32,8 @@ export class HttpHub {
   private readonly sockets = new Map<string, SocketHandler>();
   private readonly wss = new WebSocketServer({ noServer: true });
   private server: Server | undefined;
+  /** Plugins' additions to `/metrics`. */
+  readonly metrics = new MetricsRegistry();
 
   constructor(private readonly config: HttpConfig, private readonly log: Logger) {
     if (!LOOPBACK.has(config.host) && !config.token) {

@@ -60,6 +60,25 @@ describe('control surface inside the running engine', () => {
     assert.deepEqual((await peer.next('/server_active')).args, [1]);
   });
 
+  it('counts OSC messages, applied changes and failures by reason in /metrics', async () => {
+    await peer.send(surface.osc.port, '/sdlive/nope', 1);
+    await peer.send(surface.streamDiffusionTd!.server.port, '/nope');
+    await peer.send(surface.osc.port, '/sdlive/fps_cap', 20);
+    await waitFor(() => surface.osc.stats.failures.unknown_address > 0 && surface.streamDiffusionTd!.server.stats.failures.unknown_address > 0, 'failures counted');
+    await waitFor(() => (app.store.snapshot as { fps_cap: number }).fps_cap === 20, 'applied');
+    const text = await (await fetch(`${app.http.url}/metrics`)).text();
+    const sample = (line: string) => Number(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1]);
+    const { stats } = surface.osc;
+    assert.ok(stats.failures.unknown_address >= 1);
+    assert.equal(sample('sdlive_osc_failures_total{listener="osc",reason="unknown_address"}'), stats.failures.unknown_address);
+    assert.equal(sample('sdlive_osc_failures_total{listener="streamdiffusiontd",reason="unknown_address"}'), surface.streamDiffusionTd!.server.stats.failures.unknown_address);
+    assert.equal(sample('sdlive_osc_messages_total{listener="osc"}'), stats.messages);
+    assert.equal(sample('sdlive_osc_applied_total{listener="osc"}'), stats.applied);
+    assert.ok(stats.applied >= 1);
+    assert.equal(text.match(/^# TYPE sdlive_osc_failures_total counter$/gm)?.length, 1);
+    assert.match(text, /^sdlive_up /m, 'the engine families are still there');
+  });
+
   it('benchmarks OSC latency and a paced flood from another thread without losing messages', async () => {
     const r = await runOscBench(app, { param: 'fps_cap', latencyMessages: 50, floodMessages: 1000, rate: 5000 });
     assert.equal(r.address, '/sdlive/fps_cap');
