@@ -90,7 +90,7 @@ export interface NextSlots {
 }
 
 /**
- * One denoising step after the UNet, in one pass over the slots: the guided eps, the scheduler step
+ * One denoising step after the UNet, with no intermediate tensors (eps is never stored): the guided eps, the scheduler step
  * x0 = onX*x_t + onEps*eps (schedulerCoefficients), and, with `next`, the residual stock noise
  * D = step(eps, beta*stock) * alpha_next / beta_next; stock = noise_next + D, which makes the next slot's
  * virtual negative track what this slot removed. Without `next` the stock is returned as guidance left it.
