@@ -81,10 +81,18 @@ export function listAddresses(root: string, spec: ParamSpec, node: ListNode): Co
     write: writeWhole,
   };
 
+  const scalarPath = (i: number) => `${root}/${listName}/${i}/${scalar.address}`;
+  /** An entry is added by its main field (text, value): the others have nothing to attach to before it exists. */
+  const checkExists = (i: number, field: Field, length: number): void => {
+    if (i > length) throw new ControlError('out_of_range', `no ${spec.key} list entry ${i} (it has ${length}; set ${scalarPath(length)} first)`);
+    if (i === length && field !== scalar && defaults[scalar.name] === undefined) {
+      throw new ControlError('out_of_range', `no ${spec.key} list entry ${i} (set ${scalarPath(i)} first)`);
+    }
+  };
   const fieldAddress = (i: number, field: Field): ControlAddress => {
     const set = (p: Params, value: string | number): Patch => {
       const list = entries(p).map((e) => ({ ...e }));
-      if (i > list.length) throw new ControlError('out_of_range', `${listName}/${i} does not exist (the list has ${list.length})`);
+      checkExists(i, field, list.length);
       list[i] = { ...defaults, ...list[i], [field.name]: value };
       return { [spec.key]: list };
     };

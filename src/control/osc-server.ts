@@ -127,7 +127,8 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
       const command = this.commands.get(message.address);
       if (command) return command(message.args, from);
       const targets = this.opts.space.match(message.address);
-      if (targets.length === 0) throw new ControlError('unknown_address', `no such address (see ${this.opts.space.root}?HOST_INFO or \`sdlive schema\`)`);
+      if (targets.length === 0) throw new ControlError('unknown_address', 'no such address (see GET / (OSCQuery) or `sdlive mappings list --addresses`)');
+      if (isQuery(message.args)) return void this.answer(targets, message.address, from);
       for (const target of targets) this.apply(target, message.args, from, message.address);
     } catch (e) {
       this.fail(message.address, e instanceof ControlError ? e : new ControlError('rejected', (e as Error).message), from);
@@ -136,11 +137,7 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
 
   /** Applies (or answers a "?" query for) one address; failures are reported, never thrown. */
   apply(target: ControlAddress, args: readonly OscArg[], from?: OscPeer, address = target.path): boolean {
-    if (isQuery(args)) {
-      this.stats.queries++;
-      if (from) this.send(from, encodeMessage(target.path, target.read(this.opts.store.snapshot), target.type));
-      return true;
-    }
+    if (isQuery(args)) return this.answer([target], address, from);
     try {
       const result = this.opts.store.update(patchFor(target, this.opts.store.snapshot, args), this.opts.source ?? 'osc');
       if (!result.ok) throw new ControlError('rejected', result.error.message);
@@ -152,9 +149,22 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
     }
   }
 
+  /** Answers a "?" query with the value of each address that has one (a pattern skips list entries that do not exist). */
+  private answer(targets: readonly ControlAddress[], address: string, from?: OscPeer): boolean {
+    this.stats.queries++;
+    const snapshot = this.opts.store.snapshot;
+    const answers = targets.map((t) => [t, t.read(snapshot)] as const).filter(([, values]) => values.length > 0);
+    if (answers.length === 0) {
+      this.fail(address, new ControlError('out_of_range', 'has no value to answer (a list entry that does not exist?)'), from);
+      return false;
+    }
+    if (from) for (const [t, values] of answers) this.send(from, encodeMessage(t.path, values, t.type));
+    return true;
+  }
+
   fail(address: string, error: ControlError, from?: OscPeer): void {
     this.stats.failures[error.reason]++;
-    this.warn(error.reason, `${this.name}: ${error.reason.replace('_', ' ')}: ${address}: ${error.message}`, { from: from ? `${from.address}:${from.port}` : undefined });
+    this.warn(error.reason, `${this.name}: ${error.reason.replaceAll('_', ' ')}: ${address}: ${error.message}`, { from: from ? `${from.address}:${from.port}` : undefined });
     this.emit('failure', { address, reason: error.reason, message: error.message, from });
   }
 

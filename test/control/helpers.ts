@@ -1,8 +1,14 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AddressSpace } from '../../src/control/address-space.js';
 import { decodePacket, encodeMessage, type DecodedMessage } from '../../src/control/osc-codec.js';
+import { OscFeedback } from '../../src/control/osc-feedback.js';
+import { OscServer, type ControlStore } from '../../src/control/osc-server.js';
 import type { OscArg } from '../../src/control/values.js';
+import { ParameterStore } from '../../src/engine/parameter-store.js';
+import type { Logger } from '../../src/log.js';
+import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 
 /** Polls until cond() is true, failing after timeoutMs with the label. */
 export async function waitFor(cond: () => boolean, label: string, timeoutMs = 3000): Promise<void> {
@@ -54,4 +60,17 @@ export class UdpPeer {
   close(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
+}
+
+/** An OSC server on 127.0.0.1 over a fresh StreamDiffusion store, with feedback (no targets, no heartbeat). */
+export async function oscServer(log: Logger, replyToSender: boolean) {
+  const store: ControlStore = new ParameterStore(StreamDiffusionParams);
+  const server = new OscServer({ store, space: new AddressSpace(StreamDiffusionParams), log, port: 0, host: '127.0.0.1' });
+  await server.listen();
+  const feedback = new OscFeedback({ server, store, targets: [], replyToSender, heartbeatMs: 0 }).start();
+  const close = async () => {
+    feedback.stop();
+    await server.close();
+  };
+  return { store, server, close };
 }
