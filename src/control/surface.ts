@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { App, AppPlugin } from '../app.js';
 import { AddressSpace } from './address-space.js';
 import { StreamDiffusionTdConfig } from './config.js';
+import { installLearnCommands } from './learn-command.js';
 import { resolveMappingPath, SHIPPED_MAPPINGS_DIR } from './mappings/load.js';
 import { MappingSet } from './mappings/mapping-set.js';
 import { installOscRoutes } from './mappings/osc-routes.js';
@@ -13,7 +14,6 @@ import { OscServer } from './osc-server.js';
 import { ACCESS, type ExtraNode } from './oscquery-namespace.js';
 import { OscQueryService } from './oscquery-server.js';
 import { StreamDiffusionTd } from './streamdiffusiontd.js';
-import { asString, ControlError } from './values.js';
 import { advertise, type ZeroconfHandle } from './zeroconf.js';
 
 /** Read-only engine state in the namespace: what feedback and OSCQuery listeners see. */
@@ -107,16 +107,7 @@ export class ControlSurface {
     });
     this.midi = await new MidiControl({ config: app.config.midi, store: app.store, space: this.space, mappings: this.mappings, learnFile: learnFileOf(app, files), log: app.log, backend }).open();
     this.closers.push(() => this.midi.close());
-    const root = this.space.root;
-    this.osc.command(`${root}/learn`, (args, from) => {
-      try {
-        this.midi.learn.start(asString(args[0]));
-        app.log.info({ target: this.midi.learn.target }, 'MIDI learn armed: move a control');
-      } catch (e) {
-        this.osc.fail(`${root}/learn`, e instanceof ControlError ? e : new ControlError('rejected', (e as Error).message), from);
-      }
-    });
-    this.osc.command(`${root}/learn/cancel`, () => this.midi.learn.cancel());
+    this.closers.push(installLearnCommands(this.osc, this.midi, app.log));
   }
 
   private startOscQuery(): void {

@@ -41,15 +41,13 @@ describe('control surface inside the running engine', () => {
     assert.ok(app.engine.metrics().frameCount >= 0);
   });
 
-  it('arms and cancels MIDI learn from OSC, visible through OSCQuery', async () => {
+  it('refuses to arm MIDI learn from OSC while MIDI is unavailable, and answers "?" with the (empty) target', async () => {
     await peer.send(surface.osc.port, '/sdlive/learn', 'fps_cap');
-    await waitFor(() => surface.midi.learn.target === 'fps_cap', 'armed');
-    assert.deepEqual(await (await fetch(`${app.http.url}/sdlive/learn?VALUE`)).json(), { VALUE: ['fps_cap'] });
-    await peer.send(surface.osc.port, '/sdlive/learn/cancel');
-    await waitFor(() => surface.midi.learn.target === '', 'cancelled');
-    await peer.send(surface.osc.port, '/sdlive/learn', 'delta');
-    const error = await peer.next('/sdlive/error');
-    assert.equal(error.args[0], '/sdlive/learn');
+    assert.deepEqual((await peer.next('/sdlive/error')).args, ['/sdlive/learn', 'rejected: MIDI is off or unavailable (no MIDI input is open)']);
+    assert.equal(surface.midi.learn.target, '');
+    await peer.send(surface.osc.port, '/sdlive/learn', '?');
+    assert.deepEqual((await peer.next('/sdlive/learn')).args, ['']);
+    assert.deepEqual(await (await fetch(`${app.http.url}/sdlive/learn?VALUE`)).json(), { VALUE: [''] });
   });
 
   it('loads configured mapping files and the StreamDiffusionTD listener', async () => {

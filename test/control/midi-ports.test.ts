@@ -10,11 +10,12 @@ import { MappingSet } from '../../src/control/mappings/mapping-set.js';
 import { MidiPorts } from '../../src/control/midi/adapter.js';
 import { rtMidiBackend, type MidiBackend } from '../../src/control/midi/backend.js';
 import { MidiControl } from '../../src/control/midi/midi-control.js';
+import { installLearnCommands } from '../../src/control/learn-command.js';
 import type { ControlStore } from '../../src/control/osc-server.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { silentLogger } from '../../src/log.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
-import { waitFor } from './helpers.js';
+import { oscServer, UdpPeer, waitFor } from './helpers.js';
 
 function capturingLogger() {
   const lines: { level: number; msg: string }[] = [];
@@ -125,6 +126,28 @@ describe('MIDI control end to end at the backend boundary (mapping file, LEDs, l
     await waitFor(() => midi.lastLearned.includes('similarity_filter'), 'relearned');
     const file = JSON.parse(await readFile(join(dir, 'learned.json'), 'utf8')) as { midi: { type: string; param: string; button?: string }[] };
     assert.deepEqual(file.midi.filter((b) => b.type === 'note').map((b) => [b.param, b.button]), [['similarity_filter', 'toggle']]);
+  });
+
+  it('arms, answers "?" and cancels learn over OSC (real UDP)', async () => {
+    const osc = await oscServer(silentLogger, false);
+    const peer = await UdpPeer.open();
+    const remove = installLearnCommands(osc.server, midi, silentLogger);
+    try {
+      await peer.send(osc.server.port, '/sdlive/learn', 'delta');
+      await waitFor(() => midi.learn.target === 'delta', 'armed');
+      await peer.send(osc.server.port, '/sdlive/learn', '?');
+      assert.deepEqual((await peer.next('/sdlive/learn')).args, ['delta']);
+      assert.equal(midi.learn.target, 'delta', 'a query is not a target');
+      await peer.send(osc.server.port, '/sdlive/learn/cancel');
+      await peer.send(osc.server.port, '/sdlive/learn', '?');
+      assert.deepEqual((await peer.next('/sdlive/learn')).args, ['']);
+      await peer.send(osc.server.port, '/sdlive/learn', 'deltaa');
+      assert.match(String((await peer.next('/sdlive/error')).args[1]), /^unknown_address: no address \/sdlive\/deltaa/);
+    } finally {
+      remove();
+      await osc.close();
+      await peer.close();
+    }
   });
 
   it('rejects learning an address that does not exist', () => {

@@ -50,6 +50,11 @@ export class MidiControl {
     return this;
   }
 
+  /** Whether any MIDI input is open (MIDI enabled, a MIDI subsystem, a matching port): learn needs one. */
+  get available(): boolean {
+    return (this.ports?.inputCount ?? 0) > 0;
+  }
+
   /** One MIDI message from a port (or a test): learn takes it while armed, the mappings otherwise. */
   receive(bytes: readonly number[], port = ''): void {
     const event = parseMidi(bytes);
