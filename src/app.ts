@@ -37,8 +37,23 @@ export interface RunningApp extends App {
   stop(): Promise<void>;
 }
 
-/** Builds and starts the engine with every plugin; on a start-up failure, what was opened is closed again. */
-export async function startApp(config: EngineConfig, log: Logger, plugins: readonly AppPlugin[] = PLUGINS): Promise<RunningApp> {
+/** Starts the work unless already aborted; rejects with the signal's reason as soon as it aborts. */
+function unlessAborted<T>(start: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  signal?.throwIfAborted();
+  const work = start();
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Builds and starts the engine with every plugin. On a start-up failure, or when `signal` aborts (Ctrl-C while a
+ * model loads), what was opened is closed again before the promise rejects.
+ */
+export async function startApp(config: EngineConfig, log: Logger, plugins: readonly AppPlugin[] = PLUGINS, signal?: AbortSignal): Promise<RunningApp> {
   const definition = pipelineByName(config.pipeline);
   const store = new ParameterStore(definition.schema, config.params);
   const { width, height } = store.snapshot as { width: number; height: number };
@@ -49,10 +64,15 @@ export async function startApp(config: EngineConfig, log: Logger, plugins: reado
   };
   try {
     const source = await openSource(config.input, ctx);
+    closers.push(() => source.close());
     const sinks: FrameSink[] = [];
-    for (const spec of config.outputs) sinks.push(await openSink(spec, ctx));
+    for (const spec of config.outputs) {
+      const sink = await openSink(spec, ctx);
+      sinks.push(sink);
+      closers.push(() => sink.close());
+    }
     const engine = new Engine({ definition, store, source, sinks, log, maxFrames: config.frames });
-    closers.push(() => engine.stop());
+    closers.splice(0, closers.length, () => engine.stop()); // the engine owns and closes the source and sinks now
     const http = new HttpHub(config.http, log);
     const app: App = { config, log, definition, store, engine, http };
     for (const plugin of plugins) {
@@ -61,7 +81,7 @@ export async function startApp(config: EngineConfig, log: Logger, plugins: reado
     }
     await http.listen();
     closers.push(() => http.close());
-    await engine.start();
+    await unlessAborted(() => engine.start(), signal);
     log.info({ input: config.input, outputs: config.outputs, http: http.url }, 'sdlive running');
     return { ...app, stop: closeAll };
   } catch (e) {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { test } from 'node:test';
 import { renderTestPattern } from '../../src/io/test-pattern.js';
 import { runCli } from '../helpers/cli.js';
 
-const passthrough = ['run', '--pipeline', 'passthrough', '--osc-port', '0', '--http-port', '0', '--set', 'width=256', '--set', 'height=256', '--log-level', 'warn'];
+const passthrough = ['run', '--pipeline', 'passthrough', '--osc-port', '0', '--http-port', '0', '--set', 'width=256', '--set', 'height=256'];
 
 test('--version and --help exit 0', async () => {
   const v = await runCli(['--version']);
@@ -56,20 +57,42 @@ test('passthrough end to end: test pattern in, the same pixels out, clean exit a
   const size = 256 * 256 * 4;
   assert.equal(bytes.length, 3 * size);
   // The source renders frame k of the pattern; every output frame must equal one of the first ones pixel for pixel.
-  const candidates = Array.from({ length: 30 }, (_, k) => Buffer.from(renderTestPattern(256, 256, k, 30).data));
+  const candidates = Array.from({ length: 900 }, (_, k) => Buffer.from(renderTestPattern(256, 256, k, 30).data));
   for (let f = 0; f < 3; f++) {
     const frame = bytes.subarray(f * size, (f + 1) * size);
     assert.ok(candidates.some((c) => c.equals(frame)), `output frame ${f} is a test-pattern frame, byte for byte`);
   }
 });
 
-test('SIGTERM stops the engine and exits 0 within 2 s', async () => {
+/** Runs the engine and sends `signal` once stderr shows `when`; resolves with the result and stderr at that moment. */
+async function signalWhen(args: string[], when: string, signal: NodeJS.Signals) {
+  let sent = '';
   let pid = 0;
-  const running = runCli(passthrough, { onSpawn: (p) => (pid = p) });
-  await new Promise((resolve) => setTimeout(resolve, 2500));
-  const t0 = Date.now();
-  process.kill(pid, 'SIGTERM');
-  const r = await running;
+  let t0 = 0;
+  const r = await runCli(args, {
+    onSpawn: (p) => (pid = p),
+    onStderr: (soFar) => {
+      if (sent || !soFar.includes(when)) return;
+      sent = soFar;
+      t0 = Date.now();
+      process.kill(pid, signal);
+    },
+  });
+  return { ...r, atSignal: sent, stopMs: Date.now() - t0 };
+}
+
+test('SIGTERM stops the running engine and exits 0 within 2 s', async () => {
+  const r = await signalWhen([...passthrough, '--log-level', 'info'], 'sdlive running', 'SIGTERM');
   assert.equal(r.code, 0, r.stderr);
-  assert.ok(Date.now() - t0 < 2000, `exited in ${Date.now() - t0} ms`);
+  assert.ok(r.stopMs < 2000, `exited in ${r.stopMs} ms`);
+});
+
+test('Ctrl-C while the model loads exits 0 and still closes the sinks', async () => {
+  const ring = `sdlive-cli-test-${process.pid}`;
+  const args = ['run', '--osc-port', '0', '--http-port', '0', '--set', 'width=256', '--set', 'height=256', '--output', `shm:${ring}`, '--log-level', 'info'];
+  const r = await signalWhen(args, 'OSC listening', 'SIGINT');
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stopMs < 2000, `exited in ${r.stopMs} ms`);
+  assert.doesNotMatch(r.atSignal, /sdlive running/, 'the signal arrived during start-up');
+  assert.equal(existsSync(`/dev/shm/${ring}`), false, 'the shared-memory output was removed');
 });

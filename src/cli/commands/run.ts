@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { startApp } from '../../app.js';
+import { PLUGINS, startApp } from '../../app.js';
+import { SdliveError } from '../../errors.js';
 import { readConfigFile, resolveConfig } from '../../config.js';
 import { createLogger, LOG_LEVELS } from '../../log.js';
 
@@ -19,8 +20,9 @@ interface RunFlags {
 function parseSet(assignments: string[] = []): Record<string, unknown> {
   return Object.fromEntries(assignments.map((a) => {
     const eq = a.indexOf('=');
-    const key = eq < 0 ? a : a.slice(0, eq);
-    const raw = eq < 0 ? 'true' : a.slice(eq + 1);
+    if (eq < 1) throw new SdliveError('SDL_ERR_CONFIG', `--set "${a}": expected key=value, e.g. --set delta=0.7`, 'set');
+    const key = a.slice(0, eq);
+    const raw = a.slice(eq + 1);
     try {
       return [key, JSON.parse(raw)];
     } catch {
@@ -29,7 +31,8 @@ function parseSet(assignments: string[] = []): Record<string, unknown> {
   }));
 }
 
-const asInt = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+/** An integer flag as a number; anything else goes through as typed, so the config error shows what was typed. */
+const asInt = (v: string | undefined) => (v !== undefined && /^-?\d+$/.test(v) ? Number(v) : v);
 
 /** Flags win over the config file; only the flags given are applied. */
 export async function configFromFlags(flags: RunFlags) {
@@ -65,19 +68,23 @@ export function registerRun(program: Command): void {
     .action(async (flags: RunFlags) => {
       const config = await configFromFlags(flags);
       const log = createLogger(config.log_level);
-      const app = await startApp(config, log);
-      let stopping = false;
+      const starting = new AbortController();
+      const started = startApp(config, log, PLUGINS, starting.signal);
       const shutdown = async (why: string) => {
-        if (stopping) return;
-        stopping = true;
-        log.info({ why, frames: app.engine.frameCount }, 'stopping');
-        const force = setTimeout(() => process.exit(0), 2000);
-        force.unref();
-        await app.stop();
+        if (starting.signal.aborted) return;
+        log.info({ why }, 'stopping');
+        setTimeout(() => process.exit(0), 2000).unref();
+        starting.abort(new Error(why));
+        // Still starting: startApp closes what it opened and rejects. Running: stop the app.
+        await started.then((app) => app.stop(), () => undefined);
         process.exit(0);
       };
+      // Installed before the model loads: Ctrl-C during a long load still closes sinks and exits 0.
       process.once('SIGINT', () => void shutdown('SIGINT'));
       process.once('SIGTERM', () => void shutdown('SIGTERM'));
-      app.engine.once('done', () => void shutdown(`${config.frames} frames done`));
+      const app = await started.catch((e: unknown) => {
+        if (!starting.signal.aborted) throw e;
+      });
+      app?.engine.once('done', () => void shutdown(`${config.frames} frames done`));
     });
 }
