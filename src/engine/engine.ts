@@ -109,7 +109,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     super();
     this.warn = rateLimited(opts.log);
     opts.store.on('change', (c) => {
-      if (c.reload && this.running) void this.reload();
+      if (c.reload && this.running && c.source !== 'engine') void this.reload();
     });
   }
 
@@ -298,11 +298,22 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     try {
       await this.loadInto(host, this.opts.store.snapshot);
     } catch (e) {
-      if (seq === this.reloads && this.running) this.opts.log.error({ err: errorLine(e) }, 'reload failed; the previous model keeps running');
+      if (seq !== this.reloads || !this.running) return;
+      this.opts.log.error({ err: errorLine(e) }, this.host ? 'reload failed; the previous model keeps running' : 'reload failed; restarting the last model that loaded');
+      this.revertLoadParams();
+      if (!this.host) void this.restart();
       return;
     }
     if (this.running) this.adopt(host);
     else void host.dispose();
+  }
+
+  /** Puts the load-time parameters back to what is loaded, so OSC, OSCQuery and the page show what runs. */
+  private revertLoadParams(): void {
+    const loaded = this.loadedParams as Record<string, unknown> | undefined;
+    if (!loaded) return;
+    const keys = this.opts.store.specs.filter((s) => s.phase === 'load').map((s) => s.key);
+    this.opts.store.update(Object.fromEntries(keys.map((k) => [k, loaded[k]])), 'engine');
   }
 
   /** A dead worker: hold the last good frame and restart with the last parameters that loaded (with back-off). */
@@ -314,7 +325,12 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     const delay = Math.min(5000, 200 * 2 ** this.crashStreak++);
     this.opts.log.error({ err: errorLine(e), restartInMs: delay }, 'inference worker died; holding the last good frame and restarting it');
     await sleep(delay);
-    if (!this.running || this.host || this.loader) return;
+    // A reload under way will swap in itself, or restart from here if it fails.
+    if (!this.loader) await this.restart();
+  }
+
+  private async restart(): Promise<void> {
+    if (!this.running || this.host) return;
     const next = this.spawn();
     try {
       await this.loadInto(next, this.loadedParams);

@@ -14,7 +14,8 @@ test('before the first pipeline frame the output carries the input, never nothin
     assert.notEqual(sink.frames[0]!.data[0], 16, 'the first frames are the input, not pipeline output');
     await until('pipeline frames', () => engine.frameCount >= 3);
     assert.ok(sink.frames.every((f) => f.width === 64 && !isBlack(f)));
-    assert.ok(longestGap(sink) < 150, `longest gap ${longestGap(sink).toFixed(0)} ms`);
+    // A stall would last the whole 800 ms load; 300 ms leaves room for a loaded CI machine.
+    assert.ok(longestGap(sink) < 300, `longest gap ${longestGap(sink).toFixed(0)} ms`);
   } finally {
     await engine.stop();
   }
@@ -35,7 +36,8 @@ test('a reload loads in a second worker while the old model keeps serving, then 
     const m = engine.metrics();
     assert.equal(m.model.loads, 2);
     assert.equal(m.model.loading, false);
-    assert.ok(longestGap(sink, from) < 150, `longest output gap during the reload ${longestGap(sink, from).toFixed(0)} ms`);
+    // A stall would last the whole 700 ms load; 300 ms leaves room for a loaded CI machine.
+    assert.ok(longestGap(sink, from) < 300, `longest output gap during the reload ${longestGap(sink, from).toFixed(0)} ms`);
     assert.ok(sink.frames.slice(from).every((f) => !isBlack(f)));
   } finally {
     await engine.stop();
@@ -54,6 +56,11 @@ test('a failed reload keeps the old model and reports why', async () => {
     assert.match(m.model.lastLoadError!, /SDL_ERR_MODEL_LOAD: fake model refuses to load/);
     assert.equal(m.model.width, 64);
     assert.equal(sink.frames.at(-1)!.data[0], 64 / 4);
+    const params = store.snapshot as { fail_load: boolean; width: number };
+    assert.deepEqual([params.fail_load, params.width], [false, 64], 'the store shows what is loaded again');
+    assert.ok(store.update({ width: 128 }, 'osc').ok);
+    await until('the next load-time change loads', () => sink.frames.at(-1)!.width === 128);
+    assert.equal(engine.metrics().model.loadFailures, 1);
   } finally {
     await engine.stop();
   }
