@@ -25,3 +25,11 @@ test('sdlive bench --json runs a pipeline headless and reports fps and per-stage
   assert.equal(report.overhead, null);
   assert.ok(report.engineOverhead >= 0 && report.engineOverhead < 1);
 });
+
+test('sdlive bench refuses a frame count that is not a whole number >= 1 (exit 2, no endless run)', async () => {
+  for (const frames of ['abc', '0', '1.5']) {
+    const r = await runCli(['bench', '--pipeline', 'passthrough', '--frames', frames], { timeoutMs: 20_000 });
+    assert.equal(r.code, 2, `--frames ${frames}: ${r.stderr}`);
+    assert.match(r.stderr, /--frames <n>.*whole number >= 1/);
+  }
+});

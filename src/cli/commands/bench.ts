@@ -10,11 +10,12 @@ import { createLogger, LOG_LEVELS } from '../../log.js';
 import { SESSION_STAGES } from '../../pipelines/pipeline.js';
 import { pipelineByName } from '../../pipelines/registry.js';
 import { configFromFlags } from './run.js';
+import { intOption } from '../int-option.js';
 
 interface BenchFlags {
   model?: string;
-  frames: string;
-  warmup: string;
+  frames: number;
+  warmup: number;
   ep?: string;
   json?: boolean;
   pipeline?: string;
@@ -99,8 +100,7 @@ function printReport(r: BenchReport): void {
 }
 
 async function bench(flags: BenchFlags): Promise<void> {
-  const frames = Number(flags.frames);
-  const warmup = Number(flags.warmup);
+  const { frames, warmup } = flags;
   const set = [...(flags.set ?? []), ...(flags.ep ? [`execution_providers=${JSON.stringify(flags.ep.split(','))}`] : [])];
   const config = await configFromFlags({ pipeline: flags.pipeline, model: flags.model, set, logLevel: flags.logLevel ?? 'warn' });
   const log = createLogger(config.log_level);
@@ -133,8 +133,8 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('run a pipeline headless on generated frames and print fps, per-stage ms (median, p95) and the engine overhead')
     .option('-m, --model <dir>', 'model folder, or builtin:tiny')
-    .option('--frames <n>', 'frames to measure', '50')
-    .option('--warmup <n>', 'frames to run first and not measure', '3')
+    .option('--frames <n>', 'frames to measure', intOption(1), 50)
+    .option('--warmup <n>', 'frames to run first and not measure', intOption(0), 3)
     .option('--ep <list>', 'execution providers to try, comma-separated (e.g. cuda,cpu)')
     .option('--pipeline <name>', 'pipeline: streamdiffusion or passthrough')
     .option('-s, --set <key=value>', 'set a pipeline parameter, repeatable', (v: string, acc: string[] = []) => [...acc, v])
