@@ -17,9 +17,11 @@ test('a pipeline that blocks its thread 300 ms per frame leaves HTTP on the main
       rtts.push(performance.now() - t0);
       await sleep(40);
     }
-    const worst = Math.max(...rtts);
     assert.ok(engine.metrics().queues.inflight <= 1);
-    assert.ok(worst < 100, `worst HTTP round trip ${worst.toFixed(1)} ms while the worker is busy`);
+    // A main thread blocked by the model would answer after up to 300 ms; a loaded CI machine adds some jitter.
+    const sorted = [...rtts].sort((a, b) => a - b);
+    assert.ok(sorted[10]! < 50, `median HTTP round trip ${sorted[10]!.toFixed(1)} ms while the worker is busy`);
+    assert.ok(sorted.at(-1)! < 250, `worst HTTP round trip ${sorted.at(-1)!.toFixed(1)} ms while the worker is busy`);
   } finally {
     await hub.close();
     await engine.stop();

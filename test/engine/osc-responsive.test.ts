@@ -26,8 +26,10 @@ test('OSC set-then-query round trips stay fast while the worker blocks 300 ms pe
       await sleep(30);
     }
     assert.equal((store.snapshot as FakeParams).gain, 1.75);
-    const worst = Math.max(...rtts);
-    assert.ok(worst < 100, `worst OSC round trip ${worst.toFixed(1)} ms while the worker is busy`);
+    // A main thread blocked by the model would answer after up to 300 ms; a loaded CI machine adds some jitter.
+    const sorted = [...rtts].sort((a, b) => a - b);
+    assert.ok(sorted[10]! < 50, `median OSC round trip ${sorted[10]!.toFixed(1)} ms while the worker is busy`);
+    assert.ok(sorted.at(-1)! < 250, `worst OSC round trip ${sorted.at(-1)!.toFixed(1)} ms while the worker is busy`);
   } finally {
     await peer.close();
     await server.close();
