@@ -43,9 +43,12 @@ async function collect(source: FrameSource, ms: number, until: () => boolean = (
 
 const written = Array.from({ length: 30 }, (_, i) => renderTestPattern(W, H, i * 3, FPS));
 
-async function writeAll(spec: string): Promise<void> {
+/** Writes every test frame, at `fps` (a video file is timed by the wall clock) or as fast as ffmpeg takes them. */
+async function writeAll(spec: string, fps = 0): Promise<void> {
   const sink = await openSink(spec, ctx);
-  for (const f of written) {
+  const start = performance.now();
+  for (const [i, f] of written.entries()) {
+    await sleep(start + (fps ? (i * 1000) / fps : 0) - performance.now());
     // A sink never waits: while ffmpeg starts up its pipe fills and frames are dropped, so offer each again.
     for (let sent = sink.stats().frames; sink.stats().frames === sent; await sleep(5)) sink.write(f);
   }
@@ -55,7 +58,7 @@ async function writeAll(spec: string): Promise<void> {
 
 test('ffmpeg round trip: test pattern -> ffmpeg -> mp4 -> ffmpeg -> frames', { skip, timeout: 60_000 }, async () => {
   const file = join(dir, 'round.mp4');
-  await writeAll(`file:${file}`);
+  await writeAll(`file:${file}`, FPS);
   const probe = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,nb_read_frames', '-of', 'csv=p=0', file]).toString().trim();
   assert.equal(probe, `${W},${H},30`);
 
@@ -67,7 +70,8 @@ test('ffmpeg round trip: test pattern -> ffmpeg -> mp4 -> ffmpeg -> frames', { s
     assert.equal(f.width, W);
     const diffs = written.map((w) => meanAbsDiff(f, w));
     const best = Math.min(...diffs);
-    assert.ok(best < 8, `a decoded frame is ${best.toFixed(1)} levels from every written frame`);
+    // libx264 ultrafast at its default quality: 1-3 levels on key frames, 7-8.5 on P frames of this pattern.
+    assert.ok(best < 10, `a decoded frame is ${best.toFixed(1)} levels from every written frame`);
     assert.ok(Math.max(...diffs) > 3 * best + 10, 'frames are told apart (the comparison can fail)');
   }
 });
@@ -109,7 +113,7 @@ test('ffmpeg letterboxes to the pipeline size on its side', { skip, timeout: 30_
 
 test('a killed ffmpeg is restarted and frames keep coming; the last frame is held meanwhile', { skip: skip || process.platform !== 'linux', timeout: 30_000 }, async () => {
   const file = join(dir, 'loop.mp4');
-  await writeAll(`file:${file}`);
+  await writeAll(`file:${file}`, FPS);
   const source = await openSource(`file:${file}`, ctx);
   try {
     await collect(source, 5000, () => source.stats().frames > 5);
@@ -148,6 +152,28 @@ test('a sink whose ffmpeg dies is restarted; write() never throws or waits meanw
     assert.ok(sink.stats().frames > before + 20, 'frames flow again after the restart');
   } finally {
     await sink.close();
+  }
+});
+
+const probeDuration = (file: string): number =>
+  Number(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file]).toString());
+
+test('a recording lasts as long as the engine ran, whatever its frame rate', { skip, timeout: 30_000 }, async () => {
+  // 10 fps into a 30 fps context: a variable-rate mp4 and a constant-rate MPEG-TS.
+  const files = [join(dir, 'wall.mp4'), join(dir, 'wall.ts')];
+  const sinks = await Promise.all(files.map((f) => openSink(`file:${f}`, ctx)));
+  // Timed from the first write: ffmpeg's start-up (frames queued meanwhile share its first read time) is inside
+  // the tolerance.
+  const start = performance.now();
+  for (let i = 0; performance.now() - start < 3000; i++) {
+    for (const sink of sinks) sink.write(written[i % written.length]!);
+    await sleep(start + (i + 1) * 100 - performance.now());
+  }
+  const wall = (performance.now() - start) / 1000;
+  await Promise.all(sinks.map((s) => s.close()));
+  for (const file of files) {
+    const duration = probeDuration(file);
+    assert.ok(Math.abs(duration - wall) < 0.25 * wall, `${file}: ${duration.toFixed(2)} s of video for ${wall.toFixed(2)} s of frames`);
   }
 });
 

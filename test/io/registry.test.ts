@@ -49,7 +49,10 @@ test('ffmpeg command lines: files loop in real time, live inputs are low-delay, 
   assert.match(dshow, /-fflags nobuffer -flags low_delay -f dshow -i video=Cam /, 'a capture format is live: no -re, no loop');
   assert.match(inputArgs(parseTarget('frames/%04d.png', []), 64, 64, 25).args.join(' '), /-re -framerate 25 -loop 1 -i frames\/%04d\.png/);
   assert.equal(inputArgs(parseTarget('clip.mp4?loop=0', ['loop']), 64, 64, 25).endsByItself, true);
-  assert.match(outputArgs(parseTarget('srt://127.0.0.1:9999', []), 512, 512, 30).join(' '), /-s 512x512 -r 30 -i pipe:0 .*libx264.*-f mpegts srt:\/\/127\.0\.0\.1:9999$/);
+  assert.match(outputArgs(parseTarget('srt://127.0.0.1:9999', []), 512, 512, 30).join(' '), /-use_wallclock_as_timestamps 1 .*-s 512x512 -i pipe:0 -an -fps_mode cfr -r 30 .*libx264.*-f mpegts srt:\/\/127\.0\.0\.1:9999$/);
+  assert.match(outputArgs(parseTarget('out.mp4', []), 64, 64, 30).join(' '), /-use_wallclock_as_timestamps 1 .*-i pipe:0 -an -fps_mode vfr .*out\.mp4$/, 'a file keeps each frame at its wall-clock time');
+  assert.match(outputArgs(parseTarget('out.mp4?fps=25', ['fps']), 64, 64, 30).join(' '), /-fps_mode cfr -r 25 /);
+  assert.match(outputArgs(parseTarget('seq/%04d.png', []), 64, 64, 30).join(' '), /-r 30 .*-i pipe:0 -an seq/, 'an image sequence writes every frame');
   assert.match(outputArgs(parseTarget('rtsp://127.0.0.1:8554/live', []), 64, 64, 30).join(' '), /-f rtsp rtsp:/);
   assert.match(outputArgs(parseTarget('/dev/video10', []), 64, 64, 30).join(' '), /-pix_fmt yuv420p -f v4l2 \/dev\/video10$/);
   assert.match(outputArgs(parseTarget('out.mkv?codec=ffv1', ['codec']), 64, 64, 30).join(' '), /-c:v ffv1 out\.mkv$/);

@@ -47,11 +47,28 @@ export function inputArgs(t: SpecTarget, width: number, height: number, fps: num
 const H264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p'];
 const STREAM_FORMATS: Record<string, string> = { srt: 'mpegts', udp: 'mpegts', tcp: 'mpegts', rtp: 'rtp_mpegts', rtsp: 'rtsp', rtmp: 'flv', rtmps: 'flv' };
 const H264_FILES = new Set(['.mp4', '.mov', '.mkv', '.m4v', '.ts', '.flv']);
+/** Containers that store each frame's own time: frames are kept once, at the moment they arrived. */
+const VFR_FILES = new Set(['.mp4', '.mov', '.mkv', '.m4v', '.webm']);
+
+/**
+ * Timing of the raw pipe. Frames arrive at the engine's pace, not at a fixed rate, so ffmpeg stamps each by
+ * the wall clock (µs, so a burst of frames read at once stays distinct) and a recording lasts as long as the show did: containers that can hold
+ * variable frame rates keep each frame once (-fps_mode vfr), streams and devices get a constant rate
+ * (?fps=N, else the context's) by duplicating or dropping frames. Image sequences write every frame.
+ */
+function timing(t: SpecTarget, fps: number): { input: string[]; output: string[] } {
+  const rate = t.options.get('fps');
+  if (isImage(t.path)) return { input: ['-r', rate ?? String(fps)], output: [] };
+  const wallClock = ['-use_wallclock_as_timestamps', '1', '-framerate', '1000000'];
+  const vfr = !rate && !isUrl(t.path) && !isDevice(t.path) && VFR_FILES.has(extname(t.path).toLowerCase());
+  return { input: wallClock, output: vfr ? ['-fps_mode', 'vfr', '-enc_time_base', '-1'] : ['-fps_mode', 'cfr', '-r', rate ?? String(fps)] };
+}
 
 /** ffmpeg arguments that read raw RGBA frames of width x height on stdin and encode them to `target`. */
 export function outputArgs(t: SpecTarget, width: number, height: number, fps: number): string[] {
   const path = t.path;
-  const input = ['-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${width}x${height}`, '-r', String(t.options.get('fps') ?? fps), '-i', 'pipe:0'];
+  const time = timing(t, fps);
+  const input = [...time.input, '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${width}x${height}`, '-i', 'pipe:0'];
   const codec = t.options.get('codec');
   const format = t.options.get('format');
   let out: string[];
@@ -61,5 +78,5 @@ export function outputArgs(t: SpecTarget, width: number, height: number, fps: nu
     out = [...H264, '-f', format ?? STREAM_FORMATS[scheme] ?? 'mpegts'];
   } else out = [...(H264_FILES.has(extname(path).toLowerCase()) ? H264 : []), ...(format ? ['-f', format] : [])];
   if (codec) out = [...out.filter((_, i, a) => a[i] !== '-c:v' && a[i - 1] !== '-c:v'), '-c:v', codec];
-  return [...GLOBAL, '-y', ...input, '-an', ...out, path];
+  return [...GLOBAL, '-y', ...input, '-an', ...time.output, ...out, path];
 }
