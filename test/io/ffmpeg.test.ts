@@ -177,6 +177,28 @@ test('a recording lasts as long as the engine ran, whatever its frame rate', { s
   }
 });
 
+test('a recording whose ffmpeg restarts goes on in out-1.mp4; out.mp4 keeps what it holds', { skip: skip || process.platform !== 'linux', timeout: 30_000 }, async () => {
+  const file = join(dir, 'show.mp4');
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) }));
+  const sink = await openSink(`file:${file}`, { ...ctx, log });
+  const feed = async (ms: number) => {
+    for (let i = 0, t0 = performance.now(); performance.now() - t0 < ms; i++) {
+      sink.write(written[i % written.length]!);
+      await sleep(t0 + ((i + 1) * 1000) / FPS - performance.now());
+    }
+  };
+  await feed(1200);
+  // SIGTERM: ffmpeg finalises the mp4 and exits with an error, as when its output failed.
+  for (const pid of execFileSync('pgrep', ['-P', String(process.pid), 'ffmpeg']).toString().trim().split('\n')) process.kill(Number(pid), 'SIGTERM');
+  await feed(1500);
+  await sink.close();
+  const frames = (f: string) => Number(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', f]).toString());
+  assert.ok(frames(file) >= 10, `${file} holds ${frames(file)} frames`);
+  assert.ok(frames(join(dir, 'show-1.mp4')) >= 10, 'the restarted recording is in show-1.mp4');
+  assert.ok(lines.some((l) => l.includes('show-1.mp4') && l.includes('new file')), lines.join(''));
+});
+
 /** Log lines, and the env var SDLIVE_FFMPEG set for the duration of `body`. */
 async function withFfmpegBinary(binary: string, body: (log: pino.Logger) => Promise<void>): Promise<string[]> {
   const lines: string[] = [];

@@ -1,10 +1,18 @@
+import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Frame } from '../frame.js';
 import { fitFrame } from '../resize.js';
 import type { SpecTarget } from '../spec-target.js';
 import { StatsCounter, type FrameSink, type TransportContext } from '../transport.js';
-import { outputArgs } from './args.js';
+import { isImage, isUrl, outputArgs } from './args.js';
 import { SupervisedFfmpeg } from './process.js';
+
+/** out.mp4 -> out-N.mp4 (frames/%04d.png -> frames/%04d-N.png). */
+export function segmentPath(path: string, n: number): string {
+  const ext = extname(path);
+  return `${path.slice(0, path.length - ext.length)}-${n}${ext}`;
+}
 
 /**
  * Frames encoded by a supervised ffmpeg (files, SRT/RTSP/UDP streams, v4l2loopback). ffmpeg starts on the
@@ -17,15 +25,32 @@ export class FfmpegSink implements FrameSink {
   private backedUp = false;
   private size: { width: number; height: number } | undefined;
   private readonly counter = new StatsCounter();
+  private segment = 0;
 
   constructor(readonly spec: string, private readonly target: SpecTarget, private readonly ctx: TransportContext) {}
+
+  /**
+   * The file of the n-th start. A restarted recording goes on in out-1.mp4, out-2.mp4, ... instead of overwriting
+   * what was recorded; a start that failed before creating its file keeps the name.
+   */
+  private pathFor(start: number): string {
+    const path = this.target.path;
+    const current = this.segment ? segmentPath(path, this.segment) : path;
+    const live = isUrl(path) || path.startsWith('/dev/');
+    if (start === 0 || live || (!isImage(path) && !existsSync(current))) return current;
+    do this.segment++;
+    while (existsSync(segmentPath(path, this.segment)));
+    const next = segmentPath(path, this.segment);
+    this.ctx.log.info({ io: this.spec, file: next }, 'ffmpeg restarted; the recording goes on in a new file');
+    return next;
+  }
 
   private start(width: number, height: number): void {
     this.size = { width, height };
     this.ffmpeg = new SupervisedFfmpeg({
       log: this.ctx.log,
       what: this.spec,
-      args: () => outputArgs(this.target, width, height, this.ctx.fps),
+      args: (start) => outputArgs({ ...this.target, path: this.pathFor(start) }, width, height, this.ctx.fps),
       upWhen: 'alive',
       onStart: (child) => {
         this.stdin = child.stdin!;
