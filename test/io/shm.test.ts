@@ -157,6 +157,54 @@ test('shm raw mode: headerless RGB of a fixed size both ways', { timeout: 20_000
   }
 });
 
+test('shm raw mode: a writer that recreates its buffer is followed; one that removes it is one warning', { timeout: 20_000 }, async () => {
+  const name = uniqueName('raw-restart');
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }));
+  const writer = spawn(process.execPath, ['--import', 'tsx', 'test/io/fixtures/raw-shm-writer.ts', name, '8', '4'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const replies = writer.stdout.setEncoding('utf8')[Symbol.asyncIterator]();
+  const tell = async (command: string) => {
+    writer.stdin.write(`${command}\n`);
+    await replies.next();
+  };
+  await tell('create 10');
+  const source = await openSource(`shm:${name}?raw=1&width=8&height=4`, { ...ctx, log });
+  const red = async (value: number) => {
+    for (let i = 0; i < 60 && source.latest()?.data[0] !== value; i++) await sleep(50);
+    return source.latest()?.data[0];
+  };
+  try {
+    assert.equal(await red(10), 10);
+    await tell('create 200');
+    assert.equal(await red(200), 200, 'the recreated buffer is mapped again');
+    await tell('remove');
+    await sleep(1300);
+    assert.equal(source.latest()?.data[0], 200, 'the last frame is held while the buffer is gone');
+    assert.equal(source.stats().connected, false);
+    await tell('create 50');
+    assert.equal(await red(50), 50, 'the buffer is picked up again when it is back');
+    assert.equal(lines.filter((l) => l.includes('transport lost')).length, 1, lines.join(''));
+    assert.equal(lines.filter((l) => l.includes('reconnected')).length, 1, lines.join(''));
+  } finally {
+    await source.close();
+    writer.stdin.end();
+    await once(writer, 'exit');
+  }
+});
+
+test('shm raw mode: a buffer of another size than width x height x 3 is a spec error', async () => {
+  const name = uniqueName('raw-size');
+  for (const size of [8 * 4 * 3 - 3, 8 * 4 * 3 + 3]) {
+    const m = createMapping(name, size);
+    try {
+      await assert.rejects(openSource(`shm:${name}?raw=1&width=8&height=4`, ctx), (e: Error & { code?: string }) => e.code === 'SDL_ERR_TRANSPORT_SPEC' && /needs exactly 96/.test(e.message));
+    } finally {
+      m.close();
+      unlinkMapping(name);
+    }
+  }
+});
+
 test('shm: an unknown name, a bad name and a foreign buffer are clear errors', async () => {
   assert.throws(() => ShmRingReader.open(uniqueName('missing')), /cannot open shared memory/);
   await assert.rejects(openSource('shm:../etc/passwd', ctx), /use letters, digits/);

@@ -20,6 +20,11 @@ interface MappingBackend {
   open(name: string, size: number): SharedMapping;
   /** Size of an existing region, or undefined where the OS cannot tell cheaply. */
   sizeOf(name: string): number | undefined;
+  /**
+   * What tells this region from one recreated under the same name (inode and size on POSIX); undefined when
+   * no region has the name.
+   */
+  identity(name: string): string | undefined;
   unlink(name: string): void;
 }
 
@@ -48,10 +53,26 @@ function posixBackend(platform: 'linux' | 'darwin'): MappingBackend {
     if (fd < 0) throw fail('cannot open shared memory', name);
     return fd;
   };
-  const darwinSize = (fd: number): number => {
+  /** st_ino and st_size of macOS's 64-bit struct stat. */
+  const darwinStat = (fd: number): { ino: bigint; size: number } => {
     const st = Buffer.alloc(256);
     if ((fstat!(fd, st) as number) !== 0) throw new Error('fstat failed');
-    return Number(st.readBigInt64LE(96));
+    return { ino: st.readBigUInt64LE(8), size: Number(st.readBigInt64LE(96)) };
+  };
+  const darwinSize = (fd: number): number => darwinStat(fd).size;
+  /** Runs `read` on the open region, or gives undefined when the name does not exist. */
+  const withFd = <T>(name: string, read: (fd: number) => T): T | undefined => {
+    let fd: number;
+    try {
+      fd = openFd(name, O_RDWR);
+    } catch {
+      return undefined;
+    }
+    try {
+      return read(fd);
+    } finally {
+      close(fd);
+    }
   };
   const map = (name: string, fd: number, size: number): SharedMapping => {
     try {
@@ -96,17 +117,11 @@ function posixBackend(platform: 'linux' | 'darwin'): MappingBackend {
     },
     sizeOf(name) {
       if (linux) return statSync(osName(name), { throwIfNoEntry: false })?.size;
-      let fd: number;
-      try {
-        fd = openFd(name, O_RDWR);
-      } catch {
-        return undefined;
-      }
-      try {
-        return darwinSize(fd);
-      } finally {
-        close(fd);
-      }
+      return withFd(name, darwinSize);
+    },
+    identity(name) {
+      const st = linux ? statSync(osName(name), { bigint: true, throwIfNoEntry: false }) : withFd(name, darwinStat);
+      return st && `${st.ino}:${st.size}`;
     },
     unlink(name) {
       if (linux) unlinkSync(osName(name));
@@ -159,6 +174,9 @@ function windowsBackend(): MappingBackend {
       return view(name, handle, size);
     },
     sizeOf: () => undefined,
+    // A named mapping lives while any handle to it is open: a writer "recreating" it while a reader holds it gets
+    // the same object back (ERROR_ALREADY_EXISTS), so it never changes under the reader.
+    identity: () => 'held',
     // A Windows mapping disappears with its last handle.
     unlink: () => undefined,
   };
@@ -177,6 +195,7 @@ function platformBackend(): MappingBackend {
 export const createMapping = (name: string, size: number): SharedMapping => platformBackend().create(name, size);
 export const openMapping = (name: string, size: number): SharedMapping => platformBackend().open(name, size);
 export const mappingSize = (name: string): number | undefined => platformBackend().sizeOf(name);
+export const mappingIdentity = (name: string): string | undefined => platformBackend().identity(name);
 
 export function unlinkMapping(name: string): void {
   try {

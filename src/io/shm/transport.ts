@@ -1,3 +1,4 @@
+import { SdliveError } from '../../errors.js';
 import { rateLimited } from '../../log.js';
 import { createFrame, type Frame } from '../frame.js';
 import { Reconnector } from '../reconnect.js';
@@ -5,7 +6,7 @@ import { fitFrame } from '../resize.js';
 import { flagOption, intOption, parseTarget } from '../spec-target.js';
 import { StatsCounter, type FrameSink, type FrameSource, type Transport, type TransportContext } from '../transport.js';
 import { DEFAULT_SLOTS } from './layout.js';
-import { checkShmName, createMapping, openMapping, unlinkMapping, type SharedMapping } from './mapping.js';
+import { checkShmName, createMapping, mappingIdentity, mappingSize, openMapping, unlinkMapping, type SharedMapping } from './mapping.js';
 import { rgbaToRgb, rgbToRgba } from './raw.js';
 import { ShmRingReader, ShmRingWriter } from './ring.js';
 
@@ -111,32 +112,69 @@ class ShmRingSink implements FrameSink {
   }
 }
 
+/** How often a raw source looks whether its writer removed or recreated the buffer. */
+const RAW_CHECK_MS = 1000;
+
+/** A raw buffer must be exactly W x H packed RGB: any other size means the spec's width/height are wrong. */
+function checkRawSize(name: string, width: number, height: number): void {
+  const size = mappingSize(name);
+  if (size !== undefined && size !== width * height * 3) {
+    throw new SdliveError('SDL_ERR_TRANSPORT_SPEC', `shared memory "${name}" has ${size} bytes; ?raw=1&width=${width}&height=${height} needs exactly ${width * height * 3} (width * height * 3, packed RGB)`, 'input');
+  }
+}
+
 /**
  * Headerless packed RGB8 of a fixed size, as StreamDiffusionTD's TouchDesigner component shares it. There is
- * no sequence number, so the source re-reads the buffer at the frame rate and a torn frame is possible.
+ * no sequence number, so the source re-reads the buffer at the frame rate and a torn frame is possible. Once a
+ * second it checks the name: a writer that restarted (removed and recreated the buffer) is remapped, one that
+ * removed it is one warning and the last frame is held until it is back.
  */
 class RawShmSource implements FrameSource {
   private mapping: SharedMapping | undefined;
+  private identity: string | undefined;
   private held: Frame | undefined;
   private lastReadAt = -Infinity;
+  private checkedAt = performance.now();
   private readonly counter = new StatsCounter();
   private readonly reconnect: Reconnector;
 
-  constructor(readonly spec: string, name: string, private readonly width: number, private readonly height: number, private readonly ctx: TransportContext) {
-    this.reconnect = new Reconnector({ log: ctx.log, what: spec, maxDelayMs: 1000 }, () => {
-      this.mapping = openMapping(name, width * height * 3);
-      this.counter.connected = true;
-    });
+  constructor(readonly spec: string, private readonly name: string, private readonly width: number, private readonly height: number, private readonly ctx: TransportContext) {
+    this.reconnect = new Reconnector({ log: ctx.log, what: spec, maxDelayMs: 1000 }, () => this.map());
     this.counter.connected = false;
   }
 
+  private map(): void {
+    checkRawSize(this.name, this.width, this.height);
+    this.mapping = openMapping(this.name, this.width * this.height * 3);
+    this.identity = mappingIdentity(this.name);
+    this.counter.connected = true;
+  }
+
   async start(): Promise<this> {
+    checkRawSize(this.name, this.width, this.height);
     await this.reconnect.run();
     return this;
   }
 
+  private checkWriter(): void {
+    const now = mappingIdentity(this.name);
+    if (now === this.identity) return;
+    this.mapping!.close();
+    this.mapping = undefined;
+    this.counter.connected = false;
+    if (now === undefined) this.reconnect.failed('the writer removed the buffer');
+    else {
+      this.ctx.log.info({ io: this.spec }, 'the writer recreated the buffer; mapping it again');
+      void this.reconnect.run();
+    }
+  }
+
   latest(): Frame | undefined {
     const t0 = performance.now();
+    if (this.mapping && t0 - this.checkedAt >= RAW_CHECK_MS) {
+      this.checkedAt = t0;
+      this.checkWriter();
+    }
     if (!this.mapping || t0 - this.lastReadAt < 1000 / this.ctx.fps) return this.held;
     this.lastReadAt = t0;
     const frame = createFrame(this.width, this.height, t0);
