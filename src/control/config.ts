@@ -21,7 +21,7 @@ export const OscConfig = z.strictObject({
   feedback: z.array(OscTarget).default([]).describe('Where parameter changes, fps, latency and the heartbeat are sent.'),
   reply_to_sender: z.boolean().default(false).describe('Also send feedback to the address of the last sender.'),
   zeroconf: z.boolean().default(true).describe('Advertise OSC and OSCQuery with Zeroconf (_osc._udp, _oscjson._tcp).'),
-  heartbeat_ms: z.int().min(0).max(60000).default(1000).describe('Interval of /sdlive/heartbeat, fps, frame count and latency feedback (0 = off).'),
+  heartbeat_ms: z.int().min(0).max(60000).default(1000).describe('Interval of /sdlive/heartbeat and the metrics feedback: fps, latency, drops, stage times, memory, health (0 = off).'),
   max_packet_bytes: z.int().min(64).max(65507).default(65507).describe('Larger OSC datagrams are dropped and counted as oversize.'),
   streamdiffusiontd: z.union([z.boolean(), StreamDiffusionTdConfig]).default(false)
     .describe('Speak the StreamDiffusionTD wire contract (listen 8247, reply 8248) so its TouchDesigner component drives sdlive.'),

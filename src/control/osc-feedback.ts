@@ -1,4 +1,5 @@
 import type { EngineMetrics } from '../engine/engine.js';
+import { health } from '../engine/health.js';
 import { ChangeBatcher } from './change-batcher.js';
 import type { ParamChange } from '../engine/parameter-store.js';
 import { encodeMessage } from './osc-codec.js';
@@ -10,7 +11,27 @@ export interface OscFeedbackOptions {
   targets: readonly OscPeer[];
   replyToSender: boolean;
   heartbeatMs: number;
-  metrics?: () => Pick<EngineMetrics, 'frameCount' | 'fps' | 'latencyMs'>;
+  metrics?: () => EngineMetrics;
+}
+
+type MetricMessage = [path: string, args: (number | string)[], type?: 'i' | 'f'];
+
+const MIB = 1024 * 1024;
+
+/** What the heartbeat says about the engine, as `[address below the root, args, OSC types]`. */
+export function metricMessages(m: EngineMetrics): MetricMessage[] {
+  const h = health(m);
+  return [
+    ['fps', [m.fps], 'f'],
+    ['frame_count', [m.frameCount], 'i'],
+    ['latency_ms', [m.latencyMs], 'f'],
+    ['latency_frames', [m.latencyFrames], 'i'],
+    ['dropped_frames', [m.droppedFrames], 'i'],
+    ...Object.entries(m.stages).map(([stage, s]): MetricMessage => [`stage/${stage}_ms`, [s.median], 'f']),
+    ['queue/inflight', [m.queues.inflight], 'i'],
+    ['memory_mb', [m.memory.rss / MIB], 'f'],
+    ['health', [h.status, h.reason]],
+  ];
 }
 
 const peerKey = (p: OscPeer) => `${p.address}:${p.port}`;
@@ -18,7 +39,7 @@ const peerKey = (p: OscPeer) => `${p.address}:${p.port}`;
 /**
  * Sends live state to TouchDesigner & co: every changed parameter (coalesced per event-loop turn, so a flood
  * of 10k messages costs one reply per address), `/sdlive/error <address> <reason>` for rejected messages, and
- * every heartbeat `/sdlive/heartbeat 1`, `/sdlive/fps`, `/sdlive/frame_count`, `/sdlive/latency_ms`.
+ * every heartbeat `/sdlive/heartbeat 1` and the engine's metrics (`metricMessages`).
  */
 export class OscFeedback {
   private readonly batcher = new ChangeBatcher((keys) => this.flush(keys));
@@ -76,9 +97,7 @@ export class OscFeedback {
     this.broadcast(to, encodeMessage(`${root}/heartbeat`, [1], 'i'));
     const m = this.opts.metrics?.();
     if (!m) return;
-    this.broadcast(to, encodeMessage(`${root}/fps`, [m.fps], 'f'));
-    this.broadcast(to, encodeMessage(`${root}/frame_count`, [m.frameCount], 'i'));
-    this.broadcast(to, encodeMessage(`${root}/latency_ms`, [m.latencyMs], 'f'));
+    for (const [path, args, type] of metricMessages(m)) this.broadcast(to, encodeMessage(`${root}/${path}`, args, type));
   }
 
   private broadcast(to: readonly OscPeer[], data: Uint8Array): void {
