@@ -29,7 +29,8 @@ type BaseParams = { fps_cap?: number; paused?: boolean; width?: number; height?:
 /** Milliseconds per stage of one fresh frame: receive, preprocess, the pipeline's own stages, pipeline, ipc, send. */
 export type FrameTiming = Readonly<Record<string, number>>;
 
-export type EngineState = 'starting' | 'running' | 'paused' | 'stopped';
+/** `waiting`: the model is loaded but the source has not produced a single frame yet. */
+export type EngineState = 'starting' | 'waiting' | 'running' | 'paused' | 'stopped';
 
 export interface ModelStatus {
   pipeline: string;
@@ -65,6 +66,8 @@ export interface EngineMetrics {
   droppedFrames: number;
   /** Since the last fresh frame, ms; null before the first. */
   lastFrameAgeMs: number | null;
+  /** Since start(), ms (0 before). */
+  uptimeMs: number;
   stages: Record<string, StageSummary>;
   queues: { inflight: number; inputWaiting: number };
   model: ModelStatus;
@@ -91,6 +94,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   private lastSourceCount = 0;
   private lastGood: Frame | undefined;
   private lastFreshAt = 0;
+  private startedAt = 0;
   private pendingSteps = 0;
   private reloads = 0;
   private inflight = 0;
@@ -133,6 +137,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
    */
   async start(): Promise<void> {
     this.running = true;
+    this.startedAt = performance.now();
     this.loop = this.run();
     const host = this.spawn();
     try {
@@ -346,7 +351,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     const mem = process.memoryUsage();
     const req = this.host?.requirements;
     return {
-      state: !this.running ? (this.loop ? 'stopped' : 'starting') : !this.host ? 'starting' : params.paused ? 'paused' : 'running',
+      state: !this.running ? (this.loop ? 'stopped' : 'starting') : !this.host ? 'starting' : params.paused ? 'paused' : this.lastInput ? 'running' : 'waiting',
       frameCount: this.frameCount,
       fps: this.fpsMeter.fps(performance.now()),
       latencyMs: this.latency.ms,
@@ -357,6 +362,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
       heldFrames: this.counts.held,
       droppedFrames: this.counts.dropped,
       lastFrameAgeMs: this.lastFreshAt ? performance.now() - this.lastFreshAt : null,
+      uptimeMs: this.startedAt ? performance.now() - this.startedAt : 0,
       stages: this.stageStats.summary(),
       queues: { inflight: this.inflight, inputWaiting: this.opts.source.latest() !== this.lastInput ? 1 : 0 },
       model: {

@@ -1,20 +1,64 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { App } from '../../src/app.js';
+import { Engine } from '../../src/engine/engine.js';
 import { engineHttpPlugin } from '../../src/engine/http-plugin.js';
+import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { HttpHub } from '../../src/http/server.js';
+import { StatsCounter, type FrameSource } from '../../src/io/transport.js';
 import { silentLogger } from '../../src/log.js';
-import { startFakeEngine, until } from './harness.js';
+import type { PipelineDefinition } from '../../src/pipelines/pipeline.js';
+import { fake, FAKE_MODULE } from './fake-pipelines.js';
+import { CollectSink, startFakeEngine, until } from './harness.js';
 
-test('/health turns 503 "stalled" when the pipeline keeps failing, and 200 again when it recovers', async () => {
-  const { engine, store } = await startFakeEngine({}, 30);
+/** An input nobody writes to (like shm:nowriter): never a frame. */
+class SilentSource implements FrameSource {
+  readonly spec = 'silent:';
+  latest() {
+    return undefined;
+  }
+  stats() {
+    return new StatsCounter().snapshot();
+  }
+  async close(): Promise<void> {}
+}
+
+async function serveHealth(engine: Engine) {
   const http = new HttpHub({ port: 0, host: '127.0.0.1' }, silentLogger);
-  await engineHttpPlugin.register({ http, engine, store } as unknown as App);
+  await engineHttpPlugin.register({ http, engine } as unknown as App);
   await http.listen();
   const get = async () => {
     const res = await fetch(`${http.url}/health`);
     return { status: res.status, body: (await res.json()) as { status: string; reason: string } };
   };
+  return { http, get };
+}
+
+test('/health with a loaded model and a silent input says no input frames arrive (503 "stalled" after the stall window)', async () => {
+  const definition = fake as PipelineDefinition;
+  const engine = new Engine({ definition, store: new ParameterStore(definition.schema), source: new SilentSource(), sinks: [new CollectSink()], log: silentLogger, pipelineModule: FAKE_MODULE });
+  await engine.start();
+  const { http, get } = await serveHealth(engine);
+  try {
+    assert.equal(engine.metrics().state, 'waiting');
+    assert.equal(engine.metrics().model.loaded, true);
+    const early = await get();
+    assert.equal(early.status, 503);
+    assert.deepEqual([early.body.status, early.body.reason], ['starting', 'model loaded; waiting for the first input frame']);
+    await until('the stall window', () => engine.metrics().uptimeMs > 2100, 5000);
+    const silent = await get();
+    assert.equal(silent.status, 503);
+    assert.equal(silent.body.status, 'stalled');
+    assert.match(silent.body.reason, /^model loaded; no input frames for [2-9] s from silent:$/);
+  } finally {
+    await http.close();
+    await engine.stop();
+  }
+});
+
+test('/health turns 503 "stalled" when the pipeline keeps failing, and 200 again when it recovers', async () => {
+  const { engine, store } = await startFakeEngine({}, 30);
+  const { http, get } = await serveHealth(engine);
   try {
     await until('frames', () => engine.frameCount >= 2);
     assert.equal((await get()).status, 200);
