@@ -3,11 +3,14 @@ import { createSocket } from 'node:dgram';
 import { rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Command } from 'commander';
+import type { EngineConfig } from '../../config.js';
+import { StreamDiffusionTdConfig } from '../../control/config.js';
 import { rtMidiBackend } from '../../control/midi/backend.js';
 import { errorLine } from '../../errors.js';
 import { loadSpout, spoutLibraryPath } from '../../io/spout/api.js';
 import { loadNodeSyphon } from '../../io/syphon/binding.js';
 import { encodeModel } from '../../models/onnx/model-proto.js';
+import { configFromFlags } from './run.js';
 
 type Status = 'ok' | 'missing' | 'info';
 
@@ -114,32 +117,60 @@ async function sharedMemory(): Promise<Finding[]> {
   }
 }
 
-function portFree(kind: 'udp' | 'tcp', port: number): Promise<boolean> {
+interface PortUse {
+  kind: 'udp' | 'tcp';
+  host: string;
+  port: number;
+  use: string;
+  /** Where to choose another port. */
+  change: string;
+}
+
+function portFree({ kind, host, port }: PortUse): Promise<boolean> {
   return new Promise((resolve) => {
     if (kind === 'udp') {
       const s = createSocket('udp4');
       s.once('error', () => resolve(false));
-      s.bind(port, () => s.close(() => resolve(true)));
+      s.bind(port, host, () => s.close(() => resolve(true)));
     } else {
       const s = createServer();
       s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+      s.listen(port, host, () => s.close(() => resolve(true)));
     }
   });
 }
 
-async function ports(): Promise<Finding[]> {
-  const wanted = [['udp', 9000, 'OSC'], ['tcp', 9001, 'HTTP/OSCQuery/web page']] as const;
-  return Promise.all(wanted.map(async ([kind, port, use]) => ((await portFree(kind, port))
-    ? { status: 'ok' as const, what: `port ${port}/${kind}`, detail: `free (${use})` }
-    : { status: 'missing' as const, what: `port ${port}/${kind}`, detail: `in use (${use})`, fix: `stop the other program or run with --${kind === 'udp' ? 'osc' : 'http'}-port` })));
+/** The ports a show with this config binds (port 0 picks a free one: nothing to check). */
+function portsOf(config: EngineConfig): PortUse[] {
+  const { osc, http } = config;
+  const sdtd = osc.streamdiffusiontd === true ? StreamDiffusionTdConfig.parse({}) : osc.streamdiffusiontd;
+  const all: PortUse[] = [
+    { kind: 'udp', host: osc.host, port: osc.port, use: 'OSC', change: '--osc-port or osc.port' },
+    { kind: 'tcp', host: http.host, port: http.port, use: 'HTTP/OSCQuery/web page', change: '--http-port or http.port' },
+  ];
+  if (sdtd) all.push({ kind: 'udp', host: osc.host, port: sdtd.port, use: 'StreamDiffusionTD', change: 'osc.streamdiffusiontd.port' });
+  return all.filter((p) => p.port !== 0);
 }
 
-const CHECKS: readonly Check[] = [providers, gpu, ffmpeg, midi, textureSharing, sharedMemory, ports];
+function ports(config: EngineConfig): Check {
+  return () => Promise.all(portsOf(config).map(async (p) => ((await portFree(p))
+    ? { status: 'ok' as const, what: `port ${p.port}/${p.kind}`, detail: `free (${p.use})` }
+    : { status: 'missing' as const, what: `port ${p.port}/${p.kind}`, detail: `in use (${p.use})`, fix: `stop the other program or choose another port (${p.change})` })));
+}
+
 const MARK: Readonly<Record<Status, string>> = { ok: 'ok  ', missing: 'no  ', info: '--  ' };
 
-export async function diagnose(): Promise<Finding[]> {
-  return (await Promise.all(CHECKS.map((c) => c()))).flat();
+/** Everything, with the ports of `config` (the run command's config: file and flags). */
+export async function diagnose(config: EngineConfig): Promise<Finding[]> {
+  const checks: readonly Check[] = [providers, gpu, ffmpeg, midi, textureSharing, sharedMemory, ports(config)];
+  return (await Promise.all(checks.map((c) => c()))).flat();
+}
+
+interface DoctorFlags {
+  json?: boolean;
+  config?: string;
+  oscPort?: string;
+  httpPort?: string;
 }
 
 export function registerDoctor(program: Command): void {
@@ -147,9 +178,12 @@ export function registerDoctor(program: Command): void {
     .command('doctor')
     .description('say what this machine can do: execution providers, GPU, ffmpeg, MIDI, Spout/Syphon, shared memory, ports')
     .option('--json', 'print the findings as JSON')
-    .action(async (opts: { json?: boolean }) => {
-      const findings = await diagnose();
-      if (opts.json) return void process.stdout.write(`${JSON.stringify(findings, null, 2)}\n`);
+    .option('-c, --config <file>', 'check the ports this show config uses')
+    .option('--osc-port <port>', 'OSC UDP port to check (as for run; default 9000)')
+    .option('--http-port <port>', 'HTTP port to check (as for run; default 9001)')
+    .action(async ({ json, ...flags }: DoctorFlags) => {
+      const findings = await diagnose(await configFromFlags(flags));
+      if (json) return void process.stdout.write(`${JSON.stringify(findings, null, 2)}\n`);
       const width = Math.max(...findings.map((f) => f.what.length));
       for (const f of findings) {
         process.stdout.write(`${MARK[f.status]}${f.what.padEnd(width)}  ${f.detail}\n`);
