@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { AddressSpace } from '../../src/control/address-space.js';
@@ -15,6 +17,7 @@ import type { ControlStore } from '../../src/control/osc-server.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { silentLogger } from '../../src/log.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
+import { runCli } from '../helpers/cli.js';
 import { oscServer, UdpPeer, waitFor } from './helpers.js';
 
 function capturingLogger() {
@@ -45,11 +48,33 @@ class FakeBackend implements MidiBackend {
 describe('MIDI ports', () => {
   it('runs on without a MIDI subsystem: the real @julusian/midi throws, one clear log line, no ports', async () => {
     const { log, lines } = capturingLogger();
-    const ports = await MidiPorts.open(MidiConfig.parse({}), rtMidiBackend, log, () => {});
+    const ports = await MidiPorts.open(MidiConfig.parse({}), () => rtMidiBackend({ sequencer: null }), log, () => {});
     assert.equal(ports.inputCount, 0);
     assert.equal(lines.length, 1);
     assert.match(lines[0]!.msg, /^MIDI off: SDL_ERR_MIDI_UNAVAILABLE: no MIDI subsystem: Failed to initialise RtMidi/);
     ports.close();
+  });
+
+  it('reports a missing ALSA sequencer before touching RtMidi, and goes on to RtMidi when the device is there', { skip: existsSync('/dev/snd/seq') && 'this machine has an ALSA sequencer' }, async () => {
+    const { log, lines } = capturingLogger();
+    const ports = await MidiPorts.open(MidiConfig.parse({}), rtMidiBackend, log, () => {});
+    assert.equal(ports.inputCount, 0);
+    assert.deepEqual(lines.map((l) => l.msg), [
+      process.platform === 'linux'
+        ? 'MIDI off: SDL_ERR_MIDI_UNAVAILABLE: no ALSA sequencer (/dev/snd/seq): load snd-seq (modprobe snd-seq) (set midi.enabled false to silence)'
+        : 'MIDI off: SDL_ERR_MIDI_UNAVAILABLE: no MIDI subsystem: Failed to initialise RtMidi',
+    ]);
+    const present = fileURLToPath(import.meta.url); // a file that exists stands in for the device: RtMidi is asked
+    await assert.rejects(rtMidiBackend({ sequencer: present }), /no MIDI subsystem: Failed to initialise RtMidi/);
+  });
+
+  it('`sdlive run` without a MIDI subsystem prints one MIDI warning line and no ALSA text', { skip: existsSync('/dev/snd/seq') && 'this machine has an ALSA sequencer' }, async () => {
+    const r = await runCli(['run', '--pipeline', 'passthrough', '--osc-port', '0', '--http-port', '0', '--set', 'width=256', '--set', 'height=256', '--frames', '3']);
+    assert.equal(r.code, 0, r.stderr);
+    const all = r.stdout + r.stderr;
+    assert.doesNotMatch(all, /ALSA lib|MidiInAlsa|RtMidi/);
+    assert.equal(all.split('\n').filter((l) => /MIDI/.test(l)).length, 1, all);
+    assert.match(all, /MIDI off: SDL_ERR_MIDI_UNAVAILABLE: no ALSA sequencer/);
   });
 
   it('does not touch MIDI when disabled', async () => {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { SdliveError } from '../../errors.js';
 
 export interface MidiInputPort {
@@ -20,11 +21,22 @@ export interface MidiBackend {
 const listNames = (port: { getPortCount(): number; getPortName(i: number): string }) =>
   Array.from({ length: port.getPortCount() }, (_, i) => port.getPortName(i));
 
+export interface RtMidiOptions {
+  /** Device RtMidi's ALSA backend opens; checked first so ALSA prints nothing to stderr. null skips the check. */
+  sequencer?: string | null;
+}
+
+const ALSA_SEQUENCER = process.platform === 'linux' ? '/dev/snd/seq' : null;
+
 /**
- * @julusian/midi (RtMidi). Loaded lazily and probed once: without a MIDI subsystem (no /dev/snd/seq) RtMidi
- * cannot initialise and this throws SDL_ERR_MIDI_UNAVAILABLE instead of crashing the engine.
+ * @julusian/midi (RtMidi). Loaded lazily and probed once: without a MIDI subsystem RtMidi cannot initialise
+ * and this throws SDL_ERR_MIDI_UNAVAILABLE instead of crashing the engine. On Linux a missing ALSA sequencer is
+ * reported before RtMidi is touched (ALSA would print its own lines to stderr).
  */
-export async function rtMidiBackend(): Promise<MidiBackend> {
+export async function rtMidiBackend({ sequencer = ALSA_SEQUENCER }: RtMidiOptions = {}): Promise<MidiBackend> {
+  if (sequencer && !existsSync(sequencer)) {
+    throw new SdliveError('SDL_ERR_MIDI_UNAVAILABLE', `no ALSA sequencer (${sequencer}): load snd-seq (modprobe snd-seq)`, 'midi');
+  }
   let lib: typeof import('@julusian/midi');
   let probeIn: InstanceType<typeof lib.Input>;
   let probeOut: InstanceType<typeof lib.Output>;
