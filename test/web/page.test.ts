@@ -81,3 +81,20 @@ test('the engine panel shows live metrics', { skip }, async () => {
   const frames = Number(await page.locator('tr[data-metric=Frames] td:last-child').textContent());
   assert.ok(frames > 0);
 });
+
+test('a learn button shows the server\'s refusal (MIDI off) and the armed state the server reports', { skip }, async () => {
+  const row = (key: string) => page.locator(`.param[data-key=${key}]`);
+  await row('fps_cap').locator('button.learn').click();
+  await page.waitForFunction(() => (document.querySelector('.param[data-key=fps_cap] .learn-note')?.textContent ?? '') !== '', null, { timeout: 5000 });
+  assert.equal(await row('fps_cap').locator('.learn-note').textContent(), 'rejected: MIDI is off or unavailable (no MIDI input is open)');
+  assert.equal(await row('fps_cap').locator('button.learn.armed').count(), 0);
+  const learn = controlSurfaceOf(app)!.midi.learn;
+  learn.start('paused');
+  try {
+    await page.waitForSelector('.param[data-key=paused] button.learn.armed', { timeout: 5000 });
+    assert.equal(await page.locator('button.learn.armed').count(), 1);
+  } finally {
+    learn.cancel();
+  }
+  await page.waitForSelector('.param[data-key=paused] button.learn.armed', { state: 'detached', timeout: 5000 });
+});

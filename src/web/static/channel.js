@@ -1,5 +1,5 @@
 import { api, wsUrl } from './api.js';
-import { encodeMessage } from './osc.js';
+import { decodeMessage, encodeMessage } from './osc.js';
 import { fromArgs, toArgs } from './values.js';
 
 /**
@@ -14,6 +14,8 @@ export class Channel {
     this.root = root;
     this.handlers = new Map();
     this.stateHandlers = new Set();
+    this.learnHandlers = new Set();
+    this.errorHandlers = new Set();
     this.ws = undefined;
     this.state = 'connecting';
   }
@@ -24,9 +26,10 @@ export class Channel {
     ws.onopen = () => {
       this.ws = ws;
       for (const key of this.specs.keys()) ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: `${this.root}/${key}` }));
+      ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: `${this.root}/learn` }));
       this.setState('oscquery');
     };
-    ws.onmessage = (e) => typeof e.data === 'string' && this.onCommand(e.data);
+    ws.onmessage = (e) => (typeof e.data === 'string' ? this.onCommand(e.data) : this.onOsc(e.data));
     ws.onclose = () => {
       this.ws = undefined;
       this.setState('http');
@@ -42,9 +45,36 @@ export class Channel {
       return;
     }
     if (msg.COMMAND !== 'PATH_CHANGED' || !Array.isArray(msg.VALUE) || !msg.DATA.startsWith(`${this.root}/`)) return;
+    if (msg.DATA === `${this.root}/learn`) {
+      for (const fn of this.learnHandlers) fn(String(msg.VALUE[0] ?? ''));
+      return;
+    }
     const key = msg.DATA.slice(this.root.length + 1);
     const spec = this.specs.get(key);
     if (spec) this.apply(key, fromArgs(spec, msg.VALUE));
+  }
+
+  /** Binary frames: value pushes (PATH_CHANGED carries those too) and `/error "<address>" "<reason>"` replies. */
+  onOsc(buffer) {
+    let msg;
+    try {
+      msg = decodeMessage(buffer);
+    } catch {
+      return;
+    }
+    if (msg.address !== `${this.root}/error`) return;
+    const [address, message] = msg.args.map(String);
+    for (const fn of this.errorHandlers) fn(address, message);
+  }
+
+  /** Calls fn with the target MIDI learn is armed for ("" when idle), as the server reports it. */
+  onLearn(fn) {
+    this.learnHandlers.add(fn);
+  }
+
+  /** Calls fn(address, message) for each message the server refused from this page. */
+  onError(fn) {
+    this.errorHandlers.add(fn);
   }
 
   apply(key, value) {

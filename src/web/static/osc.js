@@ -29,3 +29,29 @@ export function encodeMessage(address, args) {
   }
   return out;
 }
+
+const decoder = new window.TextDecoder();
+
+/** One OSC message (no bundles: the server answers with plain messages) -> {address, args}; i f s T F N. */
+export function decodeMessage(buffer) {
+  const view = new DataView(buffer);
+  let at = 0;
+  const readString = () => {
+    const end = new Uint8Array(buffer, at).indexOf(0);
+    const s = decoder.decode(new Uint8Array(buffer, at, end));
+    at += (end + 4) & ~3;
+    return s;
+  };
+  const address = readString();
+  const tags = readString().slice(1);
+  const args = [];
+  for (const tag of tags) {
+    if (tag === 's') args.push(readString());
+    else if (tag === 'i' || tag === 'f') {
+      args.push(tag === 'i' ? view.getInt32(at) : view.getFloat32(at));
+      at += 4;
+    } else if (tag === 'T' || tag === 'F') args.push(tag === 'T');
+    else if (tag === 'N') args.push(null);
+  }
+  return { address, args };
+}

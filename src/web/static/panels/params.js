@@ -1,4 +1,5 @@
 import { controlFor } from './controls.js';
+import { LearnButtons } from './learn.js';
 
 /** Every schema parameter as a control, grouped as the schema groups them; generated from /api/params. */
 export const paramsPanel = {
@@ -6,17 +7,18 @@ export const paramsPanel = {
   title: 'Parameters',
   mount(section, { channel, specs }) {
     let group;
+    const learn = new LearnButtons(channel);
     for (const spec of specs) {
       if (spec.group !== group) {
         group = spec.group;
         section.append(Object.assign(document.createElement('h3'), { textContent: group }));
       }
-      section.append(row(spec, channel));
+      section.append(row(spec, channel, learn));
     }
   },
 };
 
-function row(spec, channel) {
+function row(spec, channel, learnButtons) {
   const div = document.createElement('div');
   div.className = 'param';
   div.dataset.key = spec.key;
@@ -26,15 +28,7 @@ function row(spec, channel) {
   if (spec.phase === 'load') label.append(Object.assign(document.createElement('span'), { className: 'load', textContent: 'reload' }));
   const control = controlFor(spec, channel.values[spec.key], (value) => channel.set(spec.key, value));
   channel.on(spec.key, (value) => control.update(value));
-  const learn = document.createElement('button');
-  learn.className = 'learn';
-  learn.textContent = 'learn';
-  learn.title = 'MIDI learn: click, then move a control on your controller';
-  learn.onclick = () => {
-    channel.learn(spec.key);
-    learn.classList.add('armed');
-    setTimeout(() => learn.classList.remove('armed'), 5000);
-  };
-  div.append(label, control.element, learn);
+  const learn = learnButtons.create(spec.key);
+  div.append(label, control.element, learn.button, learn.note);
   return div;
 }
