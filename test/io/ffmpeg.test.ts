@@ -76,6 +76,16 @@ test('ffmpeg round trip: test pattern -> ffmpeg -> mp4 -> ffmpeg -> frames', { s
   }
 });
 
+test('a recording written faster than real time reads back frame for frame', { skip, timeout: 30_000 }, async () => {
+  // Its frames are microseconds apart: decoding must not fill that up to a constant rate.
+  const file = join(dir, 'burst.mp4');
+  await writeAll(`file:${file}`);
+  const source = await openSource(`file:${file}?re=0&loop=0`, ctx);
+  await collect(source, 10_000, () => (source as { ended?: boolean }).ended === true);
+  await source.close();
+  assert.ok(source.stats().frames >= 25 && source.stats().frames <= 30, `${source.stats().frames} frames decoded from 30`);
+});
+
 test('image sequence out and in is lossless; a still image loops', { skip, timeout: 60_000 }, async () => {
   const seq = join(dir, 'seq');
   execFileSync('mkdir', ['-p', seq]);

@@ -41,7 +41,7 @@ test('ffmpeg command lines: files loop in real time, live inputs are low-delay, 
   const file = inputArgs(parseTarget('clip.mp4', []), 512, 512, 30).args.join(' ');
   assert.match(file, /-re -stream_loop -1 -i clip\.mp4/);
   assert.match(file, /scale=512:512:force_original_aspect_ratio=decrease,pad=512:512/);
-  assert.match(file, /-f rawvideo -pix_fmt rgba pipe:1$/);
+  assert.match(file, /-fps_mode passthrough -f rawvideo -pix_fmt rgba pipe:1$/);
   const cam = inputArgs(parseTarget('/dev/video0', []), 512, 512, 30);
   assert.match(cam.args.join(' '), /-fflags nobuffer -flags low_delay (-f v4l2 )?-i \/dev\/video0/);
   assert.equal(cam.endsByItself, false);

@@ -39,7 +39,8 @@ export function inputArgs(t: SpecTarget, width: number, height: number, fps: num
   else if (!live && loop) pre.push('-stream_loop', '-1');
   const fit = `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,format=rgba`;
   return {
-    args: [...GLOBAL, ...pre, '-i', path, '-an', '-vf', fit, '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'],
+    // Each decoded frame once: a variable-rate file (sdlive's own recordings) must not be filled up to a constant rate.
+    args: [...GLOBAL, ...pre, '-i', path, '-an', '-vf', fit, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'],
     endsByItself: !live && !loop,
   };
 }
