@@ -1,4 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { SdliveError } from '../errors.js';
 import type { Frame } from './frame.js';
 import { StatsCounter, type FrameSink, type Transport } from './transport.js';
 
@@ -43,7 +44,7 @@ export const rawFileTransport: Transport = {
   description: 'Headerless RGBA8 frames to a file, or to stdout with raw:-.',
   examples: ['raw:out.rgba', 'raw:-'],
   async openSink(target) {
-    if (!target) throw new Error('raw: needs a file path or - for stdout');
+    if (!target) throw new SdliveError('SDL_ERR_TRANSPORT_SPEC', 'raw: needs a file path or - for stdout', 'output');
     const stream = target === '-' ? process.stdout : createWriteStream(target);
     if (stream !== process.stdout) await new Promise<void>((resolve, reject) => (stream as WriteStream).once('open', () => resolve()).once('error', reject));
     return new RawFileSink(`raw:${target}`, stream);

@@ -1,3 +1,5 @@
+import { SdliveError } from '../errors.js';
+
 /** The part of a spec after "scheme:", split into its main part and its ?key=value options. */
 export interface SpecTarget {
   /** Everything before the first "?" (a name, a path or a URL without sdlive's own options). */
@@ -21,7 +23,7 @@ export function intOption(target: SpecTarget, key: string, fallback: number): nu
   const raw = target.options.get(key);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`option ${key}=${raw}: expected a positive integer`);
+  if (!Number.isInteger(n) || n <= 0) throw new SdliveError('SDL_ERR_TRANSPORT_SPEC', `option ${key}=${raw}: expected a positive integer`);
   return n;
 }
 

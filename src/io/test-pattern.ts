@@ -1,3 +1,4 @@
+import { SdliveError } from '../errors.js';
 import { createFrame, type Frame } from './frame.js';
 import { StatsCounter, type FrameSource, type Transport, type TransportContext } from './transport.js';
 
@@ -90,7 +91,7 @@ export const testPatternTransport: Transport = {
   description: 'Generated test pattern: moving colour bars, sweep line, frame counter and clock.',
   examples: ['test:bars'],
   async openSource(target, ctx) {
-    if (target !== 'bars' && target !== '') throw new Error(`unknown test pattern "${target}" (available: bars)`);
+    if (target !== 'bars' && target !== '') throw new SdliveError('SDL_ERR_TRANSPORT_SPEC', `test:${target}: unknown test pattern (available: bars)`, 'input');
     return new TestPatternSource(`test:${target || 'bars'}`, ctx);
   },
 };

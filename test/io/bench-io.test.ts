@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { benchResize } from '../../src/io/bench/bench-io.js';
 import { benchShm } from '../../src/io/bench/shm-bench.js';
 
 test('bench-io shm measurement runs its reader in another process and reports every figure', { timeout: 30_000 }, async () => {
@@ -9,4 +10,12 @@ test('bench-io shm measurement runs its reader in another process and reports ev
     assert.ok(t.latencyMs && t.latencyMs.mean >= 0 && Number.isFinite(t.latencyMs.p95), JSON.stringify(t));
   }
   assert.ok(r.endToEnd.latencyMs!.mean < 100, 'a frame crosses processes in well under 100 ms');
+});
+
+test('bench-io resize is timed per frame: mean and p95 are separate figures', () => {
+  const r = benchResize(512, 12);
+  const { mean, p95 } = r.latencyMs!;
+  assert.ok(mean > 0 && Number.isFinite(r.fps));
+  assert.notEqual(p95, mean, 'p95 is a percentile of the samples, not the mean again');
+  assert.ok(p95 >= mean * 0.5, JSON.stringify(r));
 });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSpec, TRANSPORTS } from '../../src/io/registry.js';
+import { openSink, openSource, parseSpec, TRANSPORTS } from '../../src/io/registry.js';
 import { parseTarget } from '../../src/io/spec-target.js';
 import { inputArgs, outputArgs } from '../../src/io/ffmpeg/args.js';
+import { silentLogger } from '../../src/log.js';
 
 test('every backend is registered by scheme', () => {
   assert.deepEqual(Object.keys(TRANSPORTS).sort(), ['ffmpeg', 'file', 'raw', 'shm', 'spout', 'syphon', 'test']);
@@ -56,4 +57,14 @@ test('ffmpeg command lines: files loop in real time, live inputs are low-delay, 
   assert.match(outputArgs(parseTarget('rtsp://127.0.0.1:8554/live', []), 64, 64, 30).join(' '), /-f rtsp rtsp:/);
   assert.match(outputArgs(parseTarget('/dev/video10', []), 64, 64, 30).join(' '), /-pix_fmt yuv420p -f v4l2 \/dev\/video10$/);
   assert.match(outputArgs(parseTarget('out.mkv?codec=ffv1', ['codec']), 64, 64, 30).join(' '), /-c:v ffv1 out\.mkv$/);
+});
+
+test('malformed shm, test, raw and option specs are coded spec errors', async () => {
+  const ctx = { log: silentLogger, width: 64, height: 64, fps: 30 };
+  const isSpecError = (e: Error & { code?: string }) => e.code === 'SDL_ERR_TRANSPORT_SPEC';
+  await assert.rejects(openSource('shm:bad name', ctx), isSpecError);
+  await assert.rejects(openSource('test:foo', ctx), isSpecError);
+  await assert.rejects(openSink('raw:', ctx), isSpecError);
+  await assert.rejects(openSource('shm:x?raw=1&width=-3', ctx), isSpecError);
+  await assert.rejects(openSource('ffmpeg:', ctx), isSpecError);
 });

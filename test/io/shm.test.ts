@@ -73,8 +73,10 @@ test('the seqlock is what protects the reader: a slot marked in-progress is neve
 
 test('shm: sink and source: frames, size change on the fly, writer gone and back', { timeout: 20_000 }, async () => {
   const name = uniqueName('resize');
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }));
   const sink = await openSink(`shm:${name}`, ctx);
-  const source = await openSource(`shm:${name}`, ctx);
+  const source = await openSource(`shm:${name}`, { ...ctx, log });
   try {
     const a = checksumFrame(64, 48);
     sink.write(a);
@@ -92,6 +94,8 @@ test('shm: sink and source: frames, size change on the fly, writer gone and back
     }
     assert.equal(resized?.width, 160, 'a bigger frame recreates the ring and the reader follows');
     assert.deepEqual(resized.data, bigger.data);
+    assert.ok(!lines.some((l) => l.includes('transport lost')), `a resize is not an outage: ${lines.join('')}`);
+    assert.equal(lines.filter((l) => l.includes('resized the ring')).length, 1, lines.join(''));
 
     await sink.close();
     assert.equal(source.latest(), resized, 'the last frame is held after the writer left');

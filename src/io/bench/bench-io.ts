@@ -4,7 +4,7 @@ import { fitFrame } from '../resize.js';
 import { renderTestPattern } from '../test-pattern.js';
 import { benchFfmpeg, type FfmpegBench } from './ffmpeg-bench.js';
 import { benchShm, type ShmBench } from './shm-bench.js';
-import type { Timing } from './stats.js';
+import { latencySummary, type Timing } from './stats.js';
 
 export interface BenchIoResult {
   size: number;
@@ -15,13 +15,18 @@ export interface BenchIoResult {
   resize: Timing;
 }
 
-function benchResize(size: number, frames: number): Timing {
+/** fitFrame timed frame by frame after a warm-up (the JIT, the first allocations), so p95 is a real percentile. */
+export function benchResize(size: number, frames: number): Timing {
   const other = size === 512 ? 1024 : 512;
   const src = renderTestPattern(other, other, 0, 30);
-  const t0 = performance.now();
-  for (let i = 0; i < frames; i++) fitFrame(src, size, size);
-  const ms = (performance.now() - t0) / frames;
-  return { fps: 1000 / ms, latencyMs: { mean: ms, p95: ms } };
+  for (let i = 0; i < 3; i++) fitFrame(src, size, size);
+  const samples = Array.from({ length: frames }, () => {
+    const t0 = performance.now();
+    fitFrame(src, size, size);
+    return performance.now() - t0;
+  });
+  const latencyMs = latencySummary(samples);
+  return { fps: 1000 / latencyMs.mean, latencyMs };
 }
 
 export async function benchIo(size: number, frames: number): Promise<BenchIoResult> {

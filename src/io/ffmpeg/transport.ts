@@ -7,7 +7,7 @@ import { FfmpegSink } from './sink.js';
 import { FfmpegSource } from './source.js';
 
 function needsTarget(scheme: string, target: string): void {
-  if (!target) throw new Error(`${scheme}: needs a path, device or URL, e.g. ${scheme}:clip.mp4`);
+  if (!target) throw new SdliveError('SDL_ERR_TRANSPORT_SPEC', `${scheme}: needs a path, device or URL, e.g. ${scheme}:clip.mp4`);
 }
 
 /** Anything ffmpeg can open: cameras, network streams, files. */

@@ -1,5 +1,6 @@
 import { statSync, unlinkSync } from 'node:fs';
 import koffi from 'koffi';
+import { SdliveError } from '../../errors.js';
 
 /**
  * A named shared-memory region mapped into this process. Node has no mmap, so the OS calls go through koffi:
@@ -207,6 +208,6 @@ export function unlinkMapping(name: string): void {
 
 /** A name is one path component: no slashes, so it cannot escape /dev/shm. */
 export function checkShmName(name: string): string {
-  if (!/^[A-Za-z0-9._-]{1,200}$/.test(name)) throw new Error(`shared memory name "${name}": use letters, digits, ".", "_" or "-"`);
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(name)) throw new SdliveError('SDL_ERR_TRANSPORT_SPEC', `shared memory name "${name}": use letters, digits, ".", "_" or "-"`);
   return name;
 }

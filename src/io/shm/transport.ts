@@ -51,12 +51,23 @@ class ShmRingSource implements FrameSource {
       this.lastNewAt = t0;
       this.stallWarned = false;
     } else if (r.kind === 'closed') {
-      this.detach('the writer closed the ring');
+      this.reattach();
     } else if (t0 - this.lastNewAt > STALL_MS && !this.stallWarned) {
       this.stallWarned = true;
       this.ctx.log.warn({ io: this.spec }, `no new frame for ${STALL_MS} ms; holding the last frame`);
     }
     return this.held;
+  }
+
+  /** A writer that resizes closes its ring and creates the next at once: follow it quietly, else report the loss. */
+  private reattach(): void {
+    this.reader?.close();
+    try {
+      this.reader = ShmRingReader.open(this.name);
+      this.ctx.log.info({ io: this.spec }, 'the writer resized the ring; reading the new one');
+    } catch {
+      this.detach('the writer closed the ring');
+    }
   }
 
   private detach(reason: string): void {
