@@ -134,7 +134,13 @@ class RingWriter:
             old.unlink()
         except FileNotFoundError:
             pass
-        self.shm = shared_memory.SharedMemory(name=self.name, create=True, size=total)
+        try:
+            self.shm = shared_memory.SharedMemory(name=self.name, create=True, size=total)
+        except FileExistsError:
+            # Windows: a reader still holds the old ring (marked closed above) and lets go at its next read;
+            # write() retries, so the new ring is always a fresh region of the right size.
+            self.shm, self.capacity = None, 0
+            return
         self.capacity = capacity
         head = np.frombuffer(self.shm.buf, dtype='<u4', count=16)
         head[:] = 0
@@ -145,11 +151,13 @@ class RingWriter:
         self.head = head
 
     def write(self, pixels, timestamp_ms=None):
-        """pixels: (h, w, 4) uint8 RGBA, top row first."""
+        """pixels: (h, w, 4) uint8 RGBA, top row first. False when the frame was dropped (ring being recreated)."""
         h, w = pixels.shape[0], pixels.shape[1]
         nbytes = w * h * 4
-        if nbytes > self.capacity:
+        if self.shm is None or nbytes > self.capacity:
             self._create(nbytes)
+            if self.shm is None:
+                return False
         head, buf = self.head, self.shm.buf
         n = (int(head[H_FRAME_COUNTER]) + 1) & 0xFFFFFFFF
         base = HEADER_BYTES + (n % self.slots) * self.stride
@@ -162,6 +170,7 @@ class RingWriter:
         slot[S_SEQ] = (seq + 1) & 0xFFFFFFFF
         head[H_WIDTH], head[H_HEIGHT] = w, h
         head[H_FRAME_COUNTER] = n
+        return True
 
     def close(self):
         if self.shm is not None:

@@ -14,8 +14,19 @@ export interface SharedMapping {
   close(): void;
 }
 
-interface MappingBackend {
-  /** Creates (or resizes) the named region and maps `size` bytes of it. */
+/**
+ * The name is still held open by another process (a reader that has not let go yet), so no new region can be
+ * made under it. Windows only: there a mapping lives while any handle is open, and CreateFileMappingW hands
+ * back the old (possibly smaller) object with ERROR_ALREADY_EXISTS instead of a fresh one.
+ */
+export class MappingInUseError extends Error {
+  constructor(readonly mappingName: string) {
+    super(`shared memory "${mappingName}" is still open in another process; it is recreated once that lets go`);
+  }
+}
+
+export interface MappingBackend {
+  /** Creates (or resizes) the named region and maps `size` bytes of it; MappingInUseError where it cannot. */
   create(name: string, size: number): SharedMapping;
   /** Maps `size` bytes of an existing region; throws when it does not exist or is smaller. */
   open(name: string, size: number): SharedMapping;
@@ -136,6 +147,7 @@ function windowsBackend(): MappingBackend {
   const PAGE_READWRITE = 0x04;
   const FILE_MAP_ALL_ACCESS = 0xf001f;
   const INVALID_HANDLE_VALUE = -1;
+  const ERROR_ALREADY_EXISTS = 183;
   const create = k32.func('void * __stdcall CreateFileMappingW(intptr_t hFile, void *attrs, uint32_t protect, uint32_t sizeHigh, uint32_t sizeLow, const char16_t *name)');
   const openMap = k32.func('void * __stdcall OpenFileMappingW(uint32_t access, bool inherit, const char16_t *name)');
   const mapView = k32.func('void * __stdcall MapViewOfFile(void *h, uint32_t access, uint32_t offHigh, uint32_t offLow, size_t bytes)');
@@ -166,7 +178,12 @@ function windowsBackend(): MappingBackend {
   return {
     create(name, size) {
       const handle: unknown = create(INVALID_HANDLE_VALUE, null, PAGE_READWRITE, Math.floor(size / 2 ** 32), size % 2 ** 32, name);
-      if (!handle) throw new Error(`cannot create shared memory "${name}": Windows error ${getLastError() as number}`);
+      const code = getLastError() as number;
+      if (!handle) throw new Error(`cannot create shared memory "${name}": Windows error ${code}`);
+      if (code === ERROR_ALREADY_EXISTS) {
+        closeHandle(handle);
+        throw new MappingInUseError(name);
+      }
       return view(name, handle, size);
     },
     open(name, size) {
@@ -184,6 +201,11 @@ function windowsBackend(): MappingBackend {
 }
 
 let backend: MappingBackend | undefined;
+
+/** Replaces the OS backend (tests model another OS's semantics with it); undefined restores the real one. */
+export function useMappingBackend(fake: MappingBackend | undefined): void {
+  backend = fake;
+}
 
 function platformBackend(): MappingBackend {
   if (backend) return backend;

@@ -4,7 +4,7 @@ import {
   DEFAULT_SLOTS, FORMAT_RGBA8, H, HEADER_BYTES, S, SHM_MAGIC, SHM_VERSION, STATE_CLOSED, STATE_LIVE,
   fromEpochMs, ringGeometry, slotOffset, toEpochMs, type RingGeometry,
 } from './layout.js';
-import { createMapping, mappingSize, openMapping, unlinkMapping, type SharedMapping } from './mapping.js';
+import { createMapping, MappingInUseError, mappingSize, openMapping, unlinkMapping, type SharedMapping } from './mapping.js';
 
 function words(m: SharedMapping): Uint32Array {
   return new Uint32Array(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength >>> 2);
@@ -17,12 +17,29 @@ function words(m: SharedMapping): Uint32Array {
 function retireStale(name: string, wanted: number): void {
   const size = mappingSize(name);
   if (size === undefined || size === wanted) return;
-  if (size >= HEADER_BYTES) {
-    const old = openMapping(name, HEADER_BYTES);
-    if (Atomics.load(words(old), H.magic) === SHM_MAGIC) Atomics.store(words(old), H.state, STATE_CLOSED);
-    old.close();
-  }
+  if (size >= HEADER_BYTES) markClosed(name);
   unlinkMapping(name);
+}
+
+/** Sets state=closed in the ring under this name, if it is one: its readers let go of it. */
+function markClosed(name: string): void {
+  const old = openMapping(name, HEADER_BYTES);
+  if (Atomics.load(words(old), H.magic) === SHM_MAGIC) Atomics.store(words(old), H.state, STATE_CLOSED);
+  old.close();
+}
+
+/**
+ * Creates the region, or (Windows) finds the name still held by a reader of an older ring (a crashed writer's,
+ * or ours before a resize): that ring is marked closed so the reader lets go, and the error is passed on so
+ * the caller retries with the next frame and gets a fresh region of the right size.
+ */
+function createFresh(name: string, size: number): SharedMapping {
+  try {
+    return createMapping(name, size);
+  } catch (e) {
+    if (e instanceof MappingInUseError) markClosed(name);
+    throw e;
+  }
 }
 
 /**
@@ -42,7 +59,7 @@ export class ShmRingWriter {
     this.retire();
     this.geometry = ringGeometry(this.slots, capacity);
     retireStale(this.name, this.geometry.totalBytes);
-    const m = createMapping(this.name, this.geometry.totalBytes);
+    const m = createFresh(this.name, this.geometry.totalBytes);
     m.bytes.fill(0, 0, HEADER_BYTES);
     this.mapping = m;
     this.u32 = words(m);

@@ -6,7 +6,7 @@ import { fitFrame } from '../resize.js';
 import { flagOption, intOption, parseTarget } from '../spec-target.js';
 import { StatsCounter, type FrameSink, type FrameSource, type Transport, type TransportContext } from '../transport.js';
 import { DEFAULT_SLOTS } from './layout.js';
-import { checkShmName, createMapping, mappingIdentity, mappingSize, openMapping, unlinkMapping, type SharedMapping } from './mapping.js';
+import { checkShmName, createMapping, MappingInUseError, mappingIdentity, mappingSize, openMapping, unlinkMapping, type SharedMapping } from './mapping.js';
 import { rgbaToRgb, rgbToRgba } from './raw.js';
 import { ShmRingReader, ShmRingWriter } from './ring.js';
 
@@ -95,8 +95,14 @@ class ShmRingSink implements FrameSink {
 
   constructor(readonly spec: string, name: string, slots: number, ctx: TransportContext) {
     this.writer = new ShmRingWriter(name, slots);
-    this.writer.prepare(ctx.width, ctx.height);
     this.warn = rateLimited(ctx.log);
+    try {
+      this.writer.prepare(ctx.width, ctx.height);
+    } catch (e) {
+      // A name still held by a reader of an older ring (Windows) is freed shortly: the first frame retries.
+      if (!(e instanceof MappingInUseError)) throw e;
+      this.failed(e);
+    }
   }
 
   write(frame: Frame): void {
@@ -106,12 +112,16 @@ class ShmRingSink implements FrameSink {
       this.counter.record(performance.now() - t0);
       this.counter.connected = true;
     } catch (e) {
-      // The next write recreates the ring.
-      this.counter.errors++;
-      this.counter.connected = false;
-      this.writer.close();
-      this.warn(this.spec, 'shared memory write failed; retrying on the next frame', { io: this.spec, err: String(e) });
+      this.failed(e);
     }
+  }
+
+  /** The next write recreates the ring. */
+  private failed(e: unknown): void {
+    this.counter.errors++;
+    this.counter.connected = false;
+    this.writer.close();
+    this.warn(this.spec, 'shared memory write failed; retrying on the next frame', { io: this.spec, err: String(e) });
   }
 
   stats() {
@@ -206,12 +216,22 @@ class RawShmSource implements FrameSource {
   }
 }
 
+/** A raw buffer is one fixed size: one still held open (Windows) is the same buffer, so it is written into. */
+function createOrAttach(name: string, size: number): SharedMapping {
+  try {
+    return createMapping(name, size);
+  } catch (e) {
+    if (e instanceof MappingInUseError) return openMapping(name, size);
+    throw e;
+  }
+}
+
 class RawShmSink implements FrameSink {
   private readonly mapping: SharedMapping;
   private readonly counter = new StatsCounter();
 
   constructor(readonly spec: string, private readonly name: string, private readonly width: number, private readonly height: number) {
-    this.mapping = createMapping(name, width * height * 3);
+    this.mapping = createOrAttach(name, width * height * 3);
   }
 
   write(frame: Frame): void {
