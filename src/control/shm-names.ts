@@ -1,8 +1,6 @@
 import { parseSpec } from '../io/registry.js';
+import { SHM_OPTION_KEYS } from '../io/shm/transport.js';
 import { flagOption, parseTarget } from '../io/spec-target.js';
-
-/** The shm transport's spec options (src/io/shm/transport.ts): needed to split them off the name. */
-const SHM_OPTIONS = ['raw', 'width', 'height', 'slots'];
 
 /** The shared-memory name of a `shm:NAME?raw=1` spec (headerless RGB, what StreamDiffusionTD's component uses), else undefined. */
 export function rawShmName(spec: string, direction: 'input' | 'output'): string | undefined {
@@ -13,7 +11,7 @@ export function rawShmName(spec: string, direction: 'input' | 'output'): string 
     return undefined;
   }
   if (parsed.transport.scheme !== 'shm') return undefined;
-  const target = parseTarget(parsed.target, SHM_OPTIONS);
+  const target = parseTarget(parsed.target, SHM_OPTION_KEYS);
   return flagOption(target, 'raw') ? target.path : undefined;
 }
 

@@ -10,7 +10,7 @@ import { checkShmName, createMapping, MappingInUseError, mappingIdentity, mappin
 import { rgbaToRgb, rgbToRgba } from './raw.js';
 import { ShmRingReader, ShmRingWriter } from './ring.js';
 
-const OPTION_KEYS = ['raw', 'width', 'height', 'slots'] as const;
+export const SHM_OPTION_KEYS = ['raw', 'width', 'height', 'slots'] as const;
 /** A writer that has published nothing for this long is reported as stalled (once). */
 const STALL_MS = 2000;
 
@@ -251,7 +251,7 @@ class RawShmSink implements FrameSink {
 }
 
 function parseShm(target: string, ctx: TransportContext) {
-  const t = parseTarget(target, OPTION_KEYS);
+  const t = parseTarget(target, SHM_OPTION_KEYS);
   return {
     name: checkShmName(t.path),
     raw: flagOption(t, 'raw'),
