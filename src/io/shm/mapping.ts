@@ -14,6 +14,19 @@ export interface SharedMapping {
   close(): void;
 }
 
+/** A mapping whose close() releases the OS resources once, however often it is called. */
+function releasedOnce(name: string, bytes: Uint8Array, release: () => void): SharedMapping {
+  let open = true;
+  return {
+    name,
+    bytes,
+    close: () => {
+      if (open) release();
+      open = false;
+    },
+  };
+}
+
 /**
  * The name is still held open by another process (a reader that has not let go yet), so no new region can be
  * made under it. Windows only: there a mapping lives while any handle is open, and CreateFileMappingW hands
@@ -90,16 +103,7 @@ function posixBackend(platform: 'linux' | 'darwin'): MappingBackend {
     try {
       const ptr: unknown = mmap(null, size, PROT_RW, MAP_SHARED, fd, 0);
       if (!ptr || koffi.address(ptr) === MAP_FAILED) throw fail('cannot map', name);
-      const bytes = new Uint8Array(koffi.view(ptr, size));
-      let open = true;
-      return {
-        name,
-        bytes,
-        close: () => {
-          if (open) munmap(ptr, size);
-          open = false;
-        },
-      };
+      return releasedOnce(name, new Uint8Array(koffi.view(ptr, size)), () => munmap(ptr, size));
     } finally {
       close(fd);
     }
@@ -161,19 +165,10 @@ function windowsBackend(): MappingBackend {
       closeHandle(handle);
       throw new Error(`cannot map shared memory "${name}" (${size} bytes): Windows error ${code}`);
     }
-    const bytes = new Uint8Array(koffi.view(ptr, size));
-    let open = true;
-    return {
-      name,
-      bytes,
-      close: () => {
-        if (open) {
-          unmap(ptr);
-          closeHandle(handle);
-        }
-        open = false;
-      },
-    };
+    return releasedOnce(name, new Uint8Array(koffi.view(ptr, size)), () => {
+      unmap(ptr);
+      closeHandle(handle);
+    });
   };
   return {
     create(name, size) {
