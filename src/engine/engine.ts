@@ -233,6 +233,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     if (this.failStreak > 0) this.opts.log.warn({ failedFrames: this.failStreak }, 'pipeline recovered');
     this.failStreak = 0;
     this.crashStreak = 0;
+    const previous = this.lastGood;
     this.lastGood = frame;
     const now = performance.now();
     this.lastFreshAt = now;
@@ -240,6 +241,8 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     this.latency = { ms: now - frame.timestamp, frames: this.opts.source.stats().frames - sourceCount };
     this.frameCount++;
     this.send(frame, true);
+    // The frame it replaces is read by nobody now (sinks copied it, the preview reads the current one).
+    if (previous && previous.data !== frame.data && !this.opts.sinks.some((s) => s.retainsFrames)) this.host?.recycleOutput(previous);
   }
 
   private failed(e: unknown): void {

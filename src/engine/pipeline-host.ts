@@ -56,6 +56,8 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
   private dead = false;
   /** Input buffers the worker handed back, for the next copies (see ownedInput). */
   private readonly spares: ArrayBuffer[] = [];
+  /** Output buffers the engine is done with, going back to the worker with the next frame. */
+  private readonly doneOutputs: ArrayBuffer[] = [];
 
   constructor() {
     super();
@@ -84,13 +86,20 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
     return { width: frame.width, height: frame.height, timestamp: frame.timestamp, data };
   }
 
+  /** Gives an output frame's buffer back to the worker for a later output; the caller no longer reads it. */
+  recycleOutput(frame: Frame): void {
+    const { buffer, byteOffset, byteLength } = frame.data;
+    if (byteOffset === 0 && byteLength === buffer.byteLength && this.doneOutputs.length < 4) this.doneOutputs.push(buffer as ArrayBuffer);
+  }
+
   /** Runs one step on the worker; the frames' buffers are transferred (the caller gives up these frames). */
   process(frames: Frame[], params: unknown): Promise<WorkerResult> {
     if (this.dead) return Promise.reject(new SdliveError('SDL_ERR_WORKER', 'inference worker is gone'));
     const id = this.nextId++;
     const result = new Promise<WorkerResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ code: 'frame', id, frames, params } satisfies ToWorker, transferList(frames));
+      const outputs = this.doneOutputs.splice(0);
+      this.worker.postMessage({ code: 'frame', id, frames, params, outputs } satisfies ToWorker, [...transferList(frames), ...outputs]);
     });
     this.lastFrame = result.then(() => undefined, () => undefined);
     return result;

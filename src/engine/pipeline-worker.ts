@@ -3,12 +3,14 @@ import pino from 'pino';
 import { SdliveError } from '../errors.js';
 import type { Pipeline, PipelineDefinition } from '../pipelines/pipeline.js';
 import { PIPELINES } from '../pipelines/registry.js';
-import { ownedCopy, toWireError, transferList, type FromWorker, type ToWorker } from './worker-protocol.js';
+import { OutputPool } from './output-pool.js';
+import { toWireError, transferList, type FromWorker, type ToWorker } from './worker-protocol.js';
 
 // The worker side of worker-protocol.ts: one pipeline per thread, one frame at a time.
 
 const port = parentPort!;
 let pipeline: Pipeline<unknown> | undefined;
+const outputs = new OutputPool();
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
@@ -26,7 +28,7 @@ async function load(msg: Extract<ToWorker, { code: 'load' }>): Promise<void> {
   try {
     const def = await definitionFor(msg.pipeline, msg.module);
     const log = pino({ level: msg.logLevel, base: { pipeline: msg.pipeline } }, pino.destination({ dest: 2, sync: true }));
-    pipeline = (await def.load(msg.params as never, { log })) as Pipeline<unknown>;
+    pipeline = (await def.load(msg.params as never, { log, outputBuffers: outputs })) as Pipeline<unknown>;
     post({ code: 'ready', requirements: pipeline.prepare() });
   } catch (e) {
     post({ code: 'load-failed', error: toWireError(e) });
@@ -36,9 +38,10 @@ async function load(msg: Extract<ToWorker, { code: 'load' }>): Promise<void> {
 async function processFrame(msg: Extract<ToWorker, { code: 'frame' }>): Promise<void> {
   const t0 = performance.now();
   try {
+    outputs.give(msg.outputs ?? []);
     const result = await pipeline!.process(msg.frames, msg.params as never);
-    // Pipelines may reuse their output buffers: send copies the main thread can own.
-    const frames = result.map((f) => ownedCopy(f));
+    // Frames in buffers from the pool go as they are; a pipeline's own (reused) buffers are copied.
+    const frames = result.map((f) => outputs.handOver(f));
     const spare = transferList(msg.frames).filter((b) => b.byteLength > 0);
     post({ code: 'result', id: msg.id, frames, stages: { ...result.stages }, ms: performance.now() - t0, spare }, [...transferList(frames), ...spare]);
   } catch (e) {

@@ -10,7 +10,7 @@ import type { PipelineRequirements, StageTimings } from '../pipelines/pipeline.j
  *   ───────────────────────────                         ───────────────────────────────────
  *   load   {pipeline, module?, params, logLevel} ──▶    look the definition up by name, definition.load()
  *          ◀── ready {requirements}  |  load-failed {error}
- *   frame  {id, frames (buffers transferred), params} ─▶ pipeline.process(frames, params)
+ *   frame  {id, frames (buffers transferred), params, outputs?} ─▶ pipeline.process(frames, params)
  *          ◀── result {id, frames (transferred), stages, ms}  |  frame-failed {id, error}
  *   dispose ──▶                                          pipeline.dispose()
  *          ◀── disposed                                  the thread exits
@@ -20,6 +20,8 @@ import type { PipelineRequirements, StageTimings } from '../pipelines/pipeline.j
  * - Frame pixels cross as transferred ArrayBuffers; each side sends a buffer it owns (no copies on arrival).
  * - `spare` hands the input frames' buffers back with the result (a pipeline does not keep its input frames
  *   past process()): the host copies the next input frames into them instead of allocating a megabyte a frame.
+ * - Output frames the pipeline wrote into buffers from the worker's OutputPool are transferred without a copy;
+ *   `outputs` gives such buffers back once the main thread no longer needs them (no sink reads them any more).
  * - An unknown code is a bug: the worker throws, which ends it ("this should not happen").
  * - A worker that dies (uncaught error, exit) becomes an 'error' event on the host; the engine restarts a
  *   worker with the last parameters that loaded and holds the last good frame meanwhile.
@@ -32,7 +34,7 @@ export interface WireError {
 
 export type ToWorker =
   | { code: 'load'; pipeline: string; module?: string; params: unknown; logLevel: string }
-  | { code: 'frame'; id: number; frames: Frame[]; params: unknown }
+  | { code: 'frame'; id: number; frames: Frame[]; params: unknown; outputs?: ArrayBuffer[] }
   | { code: 'dispose' };
 
 export type FromWorker =

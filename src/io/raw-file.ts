@@ -8,6 +8,7 @@ import { StatsCounter, type FrameSink, type Transport } from './transport.js';
  * rawvideo (`ffmpeg -f rawvideo -pix_fmt rgba -s 512x512 -i -`). A frame is dropped while the stream is backed up.
  */
 class RawFileSink implements FrameSink {
+  readonly retainsFrames = true;
   private readonly counter = new StatsCounter();
   private backedUp = false;
 

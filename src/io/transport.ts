@@ -22,6 +22,11 @@ export interface FrameSource {
 /** A place frames go to. write() never blocks the engine: a busy sink drops and counts. */
 export interface FrameSink {
   readonly spec: string;
+  /**
+   * True when write() may still read frame.data after it returns (an asynchronous write). The engine then never
+   * recycles an output buffer; sinks that copy synchronously (shm, Spout, Syphon) leave it unset.
+   */
+  readonly retainsFrames?: boolean;
   write(frame: Frame): void;
   stats(): IoStats;
   close(): Promise<void>;

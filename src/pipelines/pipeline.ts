@@ -11,6 +11,16 @@ export interface PipelineRequirements {
 
 export interface PipelineContext {
   log: Logger;
+  /** Output buffers the engine hands over without a copy (see OutputBuffers); absent outside the worker. */
+  outputBuffers?: OutputBuffers;
+}
+
+/**
+ * Buffers a pipeline may write its output frames into. A frame whose data is a whole buffer from take() is
+ * handed to the engine as it is (no copy): the pipeline must not read or write it after returning it.
+ */
+export interface OutputBuffers {
+  take(byteLength: number): Uint8Array;
 }
 
 /**

@@ -31,8 +31,7 @@ function blockFor(ms: number): void {
   if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function scaled(frame: Frame, gain: number, loadWidth: number): Frame {
-  const data = new Uint8Array(frame.data.length);
+function scaled(frame: Frame, gain: number, loadWidth: number, data: Uint8Array): Frame {
   for (let i = 0; i < data.length; i++) data[i] = i % 4 === 3 ? 255 : Math.min(255, Math.round(frame.data[i]! * gain));
   // The first pixel's red carries the loaded width / 4, so a test can tell which model produced a frame.
   data[0] = loadWidth / 4;
@@ -43,7 +42,9 @@ export const fake: PipelineDefinition<typeof FakeParams> = {
   name: 'fake',
   description: 'Scales pixels by gain; blocks its thread for block_ms per frame; fails on demand.',
   schema: FakeParams,
-  async load(params): Promise<Pipeline<FakeParams>> {
+  async load(params, ctx): Promise<Pipeline<FakeParams>> {
+    // Output buffers from the engine when it offers them; a recycled one still holds an earlier frame (alpha 255).
+    const take = (n: number) => ctx.outputBuffers?.take(n) ?? new Uint8Array(n);
     blockFor(params.load_ms);
     if (params.fail_load) throw new SdliveError('SDL_ERR_MODEL_LOAD', 'fake model refuses to load');
     return {
@@ -55,8 +56,13 @@ export const fake: PipelineDefinition<typeof FakeParams> = {
         if (p.mode === 'nan') throw new SdliveError('SDL_ERR_NONFINITE', 'unet output has NaN');
         const t0 = performance.now();
         blockFor(p.block_ms);
-        const out: ProcessResult = frames.map((f) => scaled(f, p.gain, params.width));
-        out.stages = { unet: performance.now() - t0, decode: 0.5 };
+        let recycled = 0;
+        const out: ProcessResult = frames.map((f) => {
+          const data = take(f.data.length);
+          recycled += data[3] === 255 ? 1 : 0;
+          return scaled(f, p.gain, params.width, data);
+        });
+        out.stages = { unet: performance.now() - t0, decode: 0.5, recycled };
         return out;
       },
       dispose: async () => {},

@@ -9,6 +9,7 @@ import { fake, FAKE_MODULE, type FakeParams } from './fake-pipelines.js';
 
 /** Keeps every frame written to it. */
 export class CollectSink implements FrameSink {
+  readonly retainsFrames: boolean = true;
   readonly spec = 'collect:';
   readonly frames: Frame[] = [];
   readonly times: number[] = [];
@@ -25,6 +26,15 @@ export class CollectSink implements FrameSink {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Keeps a copy of every frame, made during write(), as shm, Spout and Syphon do: the engine may recycle buffers. */
+export class CopySink extends CollectSink {
+  override readonly retainsFrames = false;
+
+  override write(frame: Frame): void {
+    super.write({ ...frame, data: frame.data.slice() });
+  }
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,12 +66,11 @@ export interface Harness {
 }
 
 /** The fake pipeline in a real worker, fed by the real test-pattern source at `sourceFps`. */
-export async function startFakeEngine(params: Partial<FakeParams> = {}, sourceFps = 30, maxFrames?: number): Promise<Harness> {
+export async function startFakeEngine(params: Partial<FakeParams> = {}, sourceFps = 30, maxFrames?: number, sink: CollectSink = new CollectSink()): Promise<Harness> {
   const definition = fake as PipelineDefinition;
   const store = new ParameterStore(definition.schema, params);
   const { width, height } = store.snapshot as FakeParams;
   const source = await testPatternTransport.openSource!('bars', { log: silentLogger, width, height, fps: sourceFps });
-  const sink = new CollectSink();
   const engine = new Engine({ definition, store, source, sinks: [sink], log: silentLogger, pipelineModule: FAKE_MODULE, maxFrames });
   await engine.start();
   return { engine, store, sink };

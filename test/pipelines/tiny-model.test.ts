@@ -10,6 +10,7 @@ import { TINY_VARIANT_NAMES, type SdModels } from '../../src/models/index.js';
 import type { Pipeline } from '../../src/pipelines/pipeline.js';
 import { streamDiffusion } from '../../src/pipelines/streamdiffusion/index.js';
 import { StreamDiffusion } from '../../src/pipelines/streamdiffusion/pipeline.js';
+import { OutputPool } from '../../src/engine/output-pool.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 
 /** End to end on the generated tiny models (real onnxruntime sessions on the CPU). */
@@ -130,6 +131,21 @@ test('a NaN in the decoded image is SDL_ERR_NONFINITE from the processor flag; t
   const [skipped] = await sd.process([bars(9)], p);
   assert.equal(skipped, good, 'a skipped frame shows the last good output');
   assert.deepEqual(skipped!.data, kept);
+});
+
+test('handed-over outputs (the worker path): frames go out in pool buffers, and a skipped frame still shows the last one', async () => {
+  const p = params({ cfg_type: 'self', similarity_filter: true, similarity_threshold: 0, similarity_max_skip_frames: 100 });
+  const real = (await load(p)) as StreamDiffusion;
+  const pool = new OutputPool();
+  const sd = new StreamDiffusion(real.models, { width: SIZE, height: SIZE, random: () => 0.99999, outputBuffers: pool });
+  const [first] = await sd.process([bars(0)], p);
+  assert.equal(pool.handOver(first!), first, 'the output is a pool buffer, handed over without a copy');
+  const kept = first!.data.slice();
+  structuredClone(first!.data.buffer, { transfer: [first!.data.buffer as ArrayBuffer] }); // as postMessage does
+  assert.equal(first!.data.byteLength, 0, 'gone from the worker');
+  const [skipped] = await sd.process([bars(0)], p);
+  assert.deepEqual(skipped!.data, kept, 'the similarity filter repeats its own copy of the last output');
+  assert.notEqual(pool.handOver(skipped!).data.buffer, skipped!.data.buffer, 'and the engine gets a copy of that copy');
 });
 
 /** The same sessions without the pixel processors: the pipeline falls back to image.ts in JS. */

@@ -20,6 +20,7 @@ export function segmentPath(path: string, n: number): string {
  * never waits: while ffmpeg's stdin is backed up or ffmpeg is restarting, frames are dropped and counted.
  */
 export class FfmpegSink implements FrameSink {
+  readonly retainsFrames = true;
   private ffmpeg: SupervisedFfmpeg | undefined;
   private stdin: Writable | undefined;
   private backedUp = false;

@@ -1,6 +1,7 @@
 import { SdliveError } from '../../errors.js';
 import type { Frame } from '../../io/frame.js';
 import type { ImageProcessors, TensorF32 } from '../../models/sd-models.js';
+import type { OutputBuffers } from '../pipeline.js';
 import { assertFinite } from './tensor.js';
 
 /** RGBA8 frame -> [1, 3, H, W] in [-1, 1] (alpha dropped). */
@@ -49,7 +50,10 @@ export class FrameConverter {
   private decoded: TensorF32 | undefined;
   private readonly outputs: Uint8Array[] = [];
 
-  constructor(private readonly processors: ImageProcessors | undefined) {}
+  constructor(
+    private readonly processors: ImageProcessors | undefined,
+    private readonly handOver?: OutputBuffers,
+  ) {}
 
   /** The frame as [1,3,H,W] in [-1,1]; with processors the tensor is overwritten by the next call. */
   async toImage(frame: Frame, time: StageTime): Promise<TensorF32> {
@@ -68,8 +72,9 @@ export class FrameConverter {
   }
 
   /**
-   * The decoded image as a frame, or SDL_ERR_NONFINITE when it holds a NaN or an Inf. With processors, two
-   * buffers alternate: the one of `keep` (the last frame returned) is never written.
+   * The decoded image as a frame, or SDL_ERR_NONFINITE when it holds a NaN or an Inf. With processors the frame
+   * goes into a buffer taken from `handOver` (the engine's, no copy), else two buffers alternate: the one of
+   * `keep` (the last frame returned) is never written.
    */
   async toFrame(image: TensorF32, timestamp: number, keep: Frame | undefined, time: StageTime): Promise<Frame> {
     const p = this.processors;
@@ -86,6 +91,7 @@ export class FrameConverter {
   }
 
   private outputBuffer(length: number, kept: Uint8Array | undefined): Uint8Array {
+    if (this.handOver) return this.handOver.take(length);
     const i = this.outputs[0] === kept ? 1 : 0;
     if (this.outputs[i]?.length !== length) this.outputs[i] = new Uint8Array(length);
     return this.outputs[i]!;

@@ -21,7 +21,7 @@ export function defineStreamDiffusion(loadModels: ModelLoader, random?: () => nu
     schema: StreamDiffusionParams,
     async load(params, ctx) {
       const models = await loadModels(params, ctx.log);
-      return new StreamDiffusion(models, { width: params.width, height: params.height, random });
+      return new StreamDiffusion(models, { width: params.width, height: params.height, random, outputBuffers: ctx.outputBuffers });
     },
   };
 }

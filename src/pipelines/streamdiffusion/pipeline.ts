@@ -1,7 +1,7 @@
 import { SdliveError } from '../../errors.js';
 import type { Frame } from '../../io/frame.js';
 import type { SdModels, TensorF32 } from '../../models/sd-models.js';
-import type { Pipeline, PipelineRequirements, ProcessResult } from '../pipeline.js';
+import type { OutputBuffers, Pipeline, PipelineRequirements, ProcessResult } from '../pipeline.js';
 import { type Guidance, guidanceEmbeddings, guidedType } from './cfg.js';
 import { FrameConverter } from './image.js';
 import { Derived } from './memo.js';
@@ -18,6 +18,8 @@ export interface StreamDiffusionOptions {
   height: number;
   /** u ~ U(0,1) for the similarity filter; fixed in tests. */
   random?: () => number;
+  /** Where output frames are written when the engine takes them without a copy (the inference worker). */
+  outputBuffers?: OutputBuffers;
 }
 
 /** Milliseconds per stage of one frame, summed over repeated calls (the UNet runs n times in sequential mode). */
@@ -63,7 +65,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   ) {
     this.prompts = new PromptEmbeddings(models);
     this.filter = new SimilarityFilter(options.random);
-    this.converter = new FrameConverter(models.processors);
+    this.converter = new FrameConverter(models.processors, options.outputBuffers);
   }
 
   /** The cross-frame state, for inspection; undefined before the first frame. */
@@ -87,7 +89,8 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     const x0 = await (params.use_denoising_batch ? streamBatch : sequentialDenoise)(xT, state, step);
     const decoded = await time('decode', () => this.models.vaeDecode(x0, this.converter.decodeBuffer(frame)));
     const output = await this.converter.toFrame(decoded, frame.timestamp, this.frameState.lastOutput, time);
-    this.frameState.lastOutput = output;
+    // A handed-over output is gone after return: the similarity filter's repeat needs a copy of its own.
+    this.frameState.lastOutput = this.options.outputBuffers && params.similarity_filter ? { ...output, data: output.data.slice() } : output;
     return Object.assign([output], { stages });
   }
 
@@ -110,7 +113,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
       return false;
     }
     const settings = { threshold: params.similarity_threshold, maxSkipFrames: params.similarity_max_skip_frames };
-    return this.filter.shouldSkip(image.data, settings) && this.frameState.lastOutput !== undefined;
+    return this.filter.shouldSkip(image.data, settings) && (this.frameState.lastOutput?.data.byteLength ?? 0) > 0;
   }
 
   /** x_t = alpha[0] * z + beta[0] * init_noise[0]. */
