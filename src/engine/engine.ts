@@ -81,6 +81,7 @@ const IDLE_MS = 2;
  * The frame loop on the main thread; inference runs in a worker (PipelineHost), so OSC, MIDI and HTTP stay
  * responsive. Latest-frame-wins input, one frame in flight, atomic parameter snapshots per frame, background
  * reloads with a swap, and an output that always carries a valid frame (docs/engine.md: never-black policy).
+ * A 'frame' listener reads the frame during the event only: its buffer may go back to the worker afterwards.
  */
 export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]; done: [] }> {
   frameCount = 0;

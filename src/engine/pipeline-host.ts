@@ -89,7 +89,8 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
   /** Gives an output frame's buffer back to the worker for a later output; the caller no longer reads it. */
   recycleOutput(frame: Frame): void {
     const { buffer, byteOffset, byteLength } = frame.data;
-    if (byteOffset === 0 && byteLength === buffer.byteLength && this.doneOutputs.length < 4) this.doneOutputs.push(buffer as ArrayBuffer);
+    const whole = byteLength > 0 && byteOffset === 0 && byteLength === buffer.byteLength;
+    if (whole && !this.doneOutputs.includes(buffer as ArrayBuffer) && this.doneOutputs.length < 4) this.doneOutputs.push(buffer as ArrayBuffer);
   }
 
   /** Runs one step on the worker; the frames' buffers are transferred (the caller gives up these frames). */
