@@ -5,7 +5,7 @@ import { SdliveError } from './errors.js';
 import { HttpConfig } from './http/config.js';
 import { LOG_LEVELS } from './log.js';
 import { PIPELINES, pipelineByName } from './pipelines/registry.js';
-import { didYouMean } from './util/did-you-mean.js';
+import { didYouMeanSuffix } from './util/did-you-mean.js';
 
 export const EngineConfig = z.strictObject({
   pipeline: z.string().default('streamdiffusion').describe(`Pipeline to run: ${Object.keys(PIPELINES).join(', ')}.`),
@@ -45,9 +45,8 @@ export function describeIssue(schema: z.ZodType, input: unknown, error: z.ZodErr
   const issue = error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
-    const hint = didYouMean(key, shapeKeysAt(schema, issue.path));
     const field = [...prefix, ...issue.path.map(String), key].join('.');
-    return new SdliveError('SDL_ERR_CONFIG', `config field "${field}": unknown key${hint ? ` (did you mean "${hint}"?)` : ''}`, field);
+    return new SdliveError('SDL_ERR_CONFIG', `config field "${field}": unknown key${didYouMeanSuffix(key, shapeKeysAt(schema, issue.path))}`, field);
   }
   const field = [...prefix, ...issue.path.map(String)].join('.') || '(root)';
   const value = JSON.stringify(valueAt(input, issue.path)) ?? 'missing';

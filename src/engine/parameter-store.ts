@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
 import { SdliveError } from '../errors.js';
 import { paramSpecs, type ParamSpec } from '../schema/param-spec.js';
-import { didYouMean } from '../util/did-you-mean.js';
+import { didYouMeanSuffix } from '../util/did-you-mean.js';
 
 /** Who moved a parameter: shown in logs and used to avoid echoing feedback to its own sender. */
 export type ChangeSource = 'config' | 'osc' | 'midi' | 'http' | 'web' | 'preset' | 'cli' | 'engine' | (string & {});
@@ -17,6 +17,13 @@ export interface ParamChange<P> {
 }
 
 export type SetResult<P> = { ok: true; current: Readonly<P> } | { ok: false; error: SdliveError };
+
+/** A rejected parameter value as one line naming the field (the first zod issue). */
+export function paramError(error: z.ZodError): SdliveError {
+  const issue = error.issues[0]!;
+  const field = issue.path.join('.');
+  return new SdliveError('SDL_ERR_PARAM', `${field || '(root)'}: ${issue.message}`, field);
+}
 
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object') {
@@ -45,7 +52,7 @@ export class ParameterStore<S extends z.ZodType> extends EventEmitter<{ change: 
     this.specs = paramSpecs(schema);
     this.byKey = new Map(this.specs.map((s) => [s.key, s]));
     const parsed = schema.safeParse(initial);
-    if (!parsed.success) throw this.toError(parsed.error);
+    if (!parsed.success) throw paramError(parsed.error);
     this.current = deepFreeze(parsed.data);
   }
 
@@ -69,12 +76,11 @@ export class ParameterStore<S extends z.ZodType> extends EventEmitter<{ change: 
   update(patch: Record<string, unknown>, source: ChangeSource): SetResult<z.output<S>> {
     for (const key of Object.keys(patch)) {
       if (!this.byKey.has(key)) {
-        const hint = didYouMean(key, [...this.byKey.keys()]);
-        return { ok: false, error: new SdliveError('SDL_ERR_UNKNOWN_PARAM', `unknown parameter "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`, key) };
+        return { ok: false, error: new SdliveError('SDL_ERR_UNKNOWN_PARAM', `unknown parameter "${key}"${didYouMeanSuffix(key, [...this.byKey.keys()])}`, key) };
       }
     }
     const parsed = this.schema.safeParse({ ...(this.current as object), ...patch });
-    if (!parsed.success) return { ok: false, error: this.toError(parsed.error) };
+    if (!parsed.success) return { ok: false, error: paramError(parsed.error) };
     const previous = this.current;
     const next = parsed.data as z.output<S>;
     const keys = Object.keys(patch).filter((k) => !sameValue(previous[k as keyof typeof previous], next[k as keyof typeof next])) as (keyof z.output<S> & string)[];
@@ -85,9 +91,4 @@ export class ParameterStore<S extends z.ZodType> extends EventEmitter<{ change: 
     return { ok: true, current: this.current };
   }
 
-  private toError(error: z.ZodError): SdliveError {
-    const issue = error.issues[0]!;
-    const field = issue.path.join('.');
-    return new SdliveError('SDL_ERR_PARAM', `${field || '(root)'}: ${issue.message}`, field);
-  }
 }

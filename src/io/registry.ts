@@ -1,5 +1,5 @@
 import { SdliveError } from '../errors.js';
-import { didYouMean } from '../util/did-you-mean.js';
+import { didYouMeanSuffix } from '../util/did-you-mean.js';
 import { ffmpegTransport, fileTransport } from './ffmpeg/transport.js';
 import { rawFileTransport } from './raw-file.js';
 import { shmTransport } from './shm/transport.js';
@@ -25,10 +25,9 @@ export function parseSpec(spec: string, direction: 'input' | 'output'): ParsedSp
   const canDo = direction === 'input' ? transport?.openSource : transport?.openSink;
   if (!m || scheme.length < 2 || !transport || !canDo) {
     const usable = Object.values(TRANSPORTS).filter((t) => (direction === 'input' ? t.openSource : t.openSink)).map((t) => t.scheme);
-    const hint = didYouMean(scheme, usable);
     throw new SdliveError(
       'SDL_ERR_TRANSPORT_SPEC',
-      `--${direction} "${spec}": ${!m ? 'expected scheme:target' : `no ${direction} transport "${scheme}"`}${hint ? ` (did you mean "${hint}:"?)` : ''}; available: ${usable.join(', ')}`,
+      `--${direction} "${spec}": ${!m ? 'expected scheme:target' : `no ${direction} transport "${scheme}"`}${didYouMeanSuffix(scheme, usable, (h) => `${h}:`)}; available: ${usable.join(', ')}`,
       direction,
     );
   }

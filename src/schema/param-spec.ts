@@ -45,7 +45,7 @@ function dropUndefined<T extends object>(o: T): T {
 
 /** The parameter list of a pipeline schema, ordered for display. */
 export function paramSpecs(schema: z.ZodType): ParamSpec[] {
-  const json = z.toJSONSchema(schema, { io: 'input' }) as { properties: Record<string, JsonNode> };
+  const json = jsonSchema(schema) as { properties: Record<string, JsonNode> };
   return Object.entries(json.properties)
     .map(([key, node]) => dropUndefined({
       key,

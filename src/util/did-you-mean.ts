@@ -10,6 +10,12 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** ` (did you mean "x"?)` for a likely typo, else ''; `decorate` shapes the suggestion (e.g. adds the ':' of a scheme). */
+export function didYouMeanSuffix(name: string, candidates: readonly string[], decorate = (hint: string) => hint): string {
+  const hint = didYouMean(name, candidates);
+  return hint ? ` (did you mean "${decorate(hint)}"?)` : '';
+}
+
 /** The closest candidate to a mistyped name, if one is close enough to be a likely typo. */
 export function didYouMean(name: string, candidates: readonly string[]): string | undefined {
   let best: { c: string; d: number } | undefined;

@@ -38,6 +38,7 @@ test('each kind of mistake gets one line naming the field, the value and the rea
     [{ params: { guidnace_scale: 2 } }, 'params.guidnace_scale', /did you mean "guidance_scale"/],
     [{ pipeline: 'streamdifusion' }, 'pipeline', /did you mean "streamdiffusion"/],
     [{ log_level: 'loud' }, 'log_level', /"loud"/],
+    [{ http: { host: '0.0.0.0' } }, 'http.token', /required when http.host is 0\.0\.0\.0/],
   ];
   for (const [input, field, reason] of cases) {
     const e = configError(input);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { SdliveError } from '../../errors.js';
+import { paramError } from '../../engine/parameter-store.js';
 import { slotSchedule } from '../../pipelines/streamdiffusion/schedule.js';
 import { StreamDiffusionParams } from '../../pipelines/streamdiffusion/schema.js';
 
@@ -16,10 +16,7 @@ function scheduleParams(flags: ScheduleFlags): StreamDiffusionParams {
     ...(flags.steps !== undefined ? { num_inference_steps: Number(flags.steps) } : {}),
   };
   const parsed = StreamDiffusionParams.safeParse(patch);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new SdliveError('SDL_ERR_PARAM', `${issue.path.join('.')}: ${issue.message}`, String(issue.path[0]));
-  }
+  if (!parsed.success) throw paramError(parsed.error);
   return parsed.data;
 }
 
