@@ -224,7 +224,8 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
       this.emit('timing', timing);
     } catch (e) {
       this.failed(e);
-      this.send(this.lastGood ?? frame, false);
+      // `frame` went to the worker (its buffer is gone here): before any good frame, show the input again.
+      this.send(this.lastGood ?? fitFrame(input, size.width, size.height), false);
     } finally {
       this.inflight--;
     }

@@ -66,6 +66,17 @@ test('a failed reload keeps the old model and reports why', async () => {
   }
 });
 
+test('a pipeline failing from its very first frame still shows the input, never an empty or black frame', async () => {
+  const { engine, sink } = await startFakeEngine({ mode: 'throw' }, 30);
+  try {
+    await until('failures', () => engine.metrics().failures >= 3);
+    const after = sink.frames.slice(-3);
+    assert.ok(after.every((f) => f.data.byteLength === 64 * 64 * 4 && !isBlack(f)), 'the input is shown while every step fails');
+  } finally {
+    await engine.stop();
+  }
+});
+
 test('an inference error holds the last good frame, counts, and recovers', async () => {
   const { engine, store, sink } = await startFakeEngine({}, 30);
   try {
