@@ -110,8 +110,12 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   private latency = { ms: 0, frames: 0 };
   private load = { ms: 0, error: null as string | null };
 
+  /** No sink reads a frame after write() returns, so replaced output buffers can go back to the worker. */
+  private readonly recycleOutputs: boolean;
+
   constructor(private readonly opts: EngineOptions) {
     super();
+    this.recycleOutputs = !opts.sinks.some((s) => s.retainsFrames);
     this.warn = rateLimited(opts.log);
     opts.store.on('change', (c) => {
       if (c.reload && this.running && c.source !== 'engine') void this.reload();
@@ -244,7 +248,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     this.frameCount++;
     this.send(frame, true);
     // The frame it replaces is read by nobody now (sinks copied it, the preview reads the current one).
-    if (previous && previous.data !== frame.data && !this.opts.sinks.some((s) => s.retainsFrames)) this.host?.recycleOutput(previous);
+    if (previous && previous.data !== frame.data && this.recycleOutputs) this.host?.recycleOutput(previous);
   }
 
   private failed(e: unknown): void {

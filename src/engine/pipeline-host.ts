@@ -66,10 +66,6 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
     this.worker.on('exit', (code) => this.die(new SdliveError('SDL_ERR_WORKER', `inference worker exited (code ${code})`)));
   }
 
-  get busy(): number {
-    return this.pending.size;
-  }
-
   load(spec: LoadSpec): Promise<PipelineRequirements> {
     return new Promise((resolve, reject) => {
       this.loaded = { resolve, reject };

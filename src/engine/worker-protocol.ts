@@ -50,8 +50,8 @@ export function transferList(frames: readonly Frame[]): ArrayBuffer[] {
 }
 
 /** A copy of a frame that owns its whole buffer, safe to transfer. */
-export function ownedCopy(frame: Frame, timestamp = frame.timestamp): Frame {
-  return { width: frame.width, height: frame.height, timestamp, data: frame.data.slice() };
+export function ownedCopy(frame: Frame): Frame {
+  return { width: frame.width, height: frame.height, timestamp: frame.timestamp, data: frame.data.slice() };
 }
 
 export function toWireError(e: unknown): WireError {

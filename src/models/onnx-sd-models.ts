@@ -15,6 +15,7 @@ function usageError(what: string): SdliveError {
 /** SdModels on onnxruntime-node sessions: every dialect difference is converted here, at the boundary. */
 export class OnnxSdModels implements SdModels {
   private disposed = false;
+  private readonly embeddingInputs = new WeakMap<TensorF32, ort.Tensor>();
   /** The four model sessions and the two processor sessions. */
   readonly sessionsCreated: number;
   /** The decoder returns float32 in [-1,1]: what vaeDecode returns, as it is. */
@@ -85,13 +86,26 @@ export class OnnxSdModels implements SdModels {
     await this.processors.release().catch(warn);
   }
 
+  /**
+   * Prompt embeddings change only with the prompt (tensors are never written after they are made), so their
+   * onnxruntime input, an fp16 conversion on fp16 exports, is made once per tensor rather than per frame.
+   */
+  private embeddingInput(embeddings: TensorF32): ort.Tensor {
+    let input = this.embeddingInputs.get(embeddings);
+    if (!input) {
+      input = floatInput(this.io.unetEmbeddings.type, embeddings);
+      this.embeddingInputs.set(embeddings, input);
+    }
+    return input;
+  }
+
   private async unetCall(latents: TensorF32, timesteps: readonly number[], embeddings: TensorF32): Promise<TensorF32> {
     const { unetSample, unetEmbeddings, unetTimestep, unetOut } = this.io;
     const { type, rank } = this.dialect.unetTimestep;
     const out = await this.run('unet', {
       [unetSample.name]: floatInput(unetSample.type, latents),
       [unetTimestep]: timestepInput(type, rank, timesteps),
-      [unetEmbeddings.name]: floatInput(unetEmbeddings.type, embeddings),
+      [unetEmbeddings.name]: this.embeddingInput(embeddings),
     });
     return readFloat(out[unetOut]!);
   }

@@ -14,7 +14,6 @@ export interface ProviderFailure {
 export interface OpenedSessions<K extends string> {
   provider: ExecutionProvider;
   sessions: Record<K, ort.InferenceSession>;
-  failures: ProviderFailure[];
 }
 
 /** First line of an ORT error, bounded: its messages carry whole source paths and driver chatter. */
@@ -107,7 +106,7 @@ export async function openSessions<K extends string>(
       : { failure: { provider, reason: `not in this onnxruntime-node build for ${process.platform}-${process.arch} (has: ${[...available].join(', ')})` } };
     if ('sessions' in attempt) {
       log.info({ provider, skipped: failures.map(describe) }, `execution provider: ${provider}`);
-      return { provider, sessions: attempt.sessions, failures };
+      return { provider, sessions: attempt.sessions };
     }
     failures.push(attempt.failure);
     log.warn({ provider, file: attempt.failure.file, reason: attempt.failure.reason }, `execution provider ${provider} failed`);

@@ -65,4 +65,3 @@ export interface PipelineDefinition<S extends z.ZodType = z.ZodType> {
   load(params: Readonly<z.output<S>>, ctx: PipelineContext): Promise<Pipeline<z.output<S>>>;
 }
 
-export type PipelineParams<D extends PipelineDefinition> = z.output<D['schema']>;

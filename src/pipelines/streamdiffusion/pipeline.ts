@@ -56,7 +56,6 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   private readonly frameState: FrameState = { stream: undefined, lastOutput: undefined };
   private readonly schedule = new Derived<SlotSchedule>();
   private readonly noise = new Derived<StreamState>();
-  private readonly cond = new Derived<Promise<TensorF32>>();
   private readonly embeddings = new Derived<Promise<TensorF32>>();
 
   constructor(
@@ -137,12 +136,11 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   /** Cond (and, for full/initialize, uncond) embeddings laid out for the UNet batch; per-text encodings are cached. */
   private batchEmbeddings(params: Readonly<StreamDiffusionParams>, guidance: Guidance, slotsPerCall: number): Promise<TensorF32> {
     const prompts = promptList(params.prompt);
-    const cond = this.cond.get([prompts, params.prompt_interpolation], () => this.prompts.blended(prompts, params.prompt_interpolation));
     const type = guidedType(guidance);
     const negative = type === 'full' || type === 'initialize' ? params.negative_prompt : undefined;
     return this.embeddings.get([prompts, params.prompt_interpolation, negative, type, slotsPerCall], async () => {
       const uncond = negative === undefined ? undefined : await this.prompts.encode(negative);
-      const c = await cond;
+      const c = await this.prompts.blended(prompts, params.prompt_interpolation);
       return guidanceEmbeddings(guidance, slotsPerCall, c, uncond ?? c);
     });
   }

@@ -1,3 +1,4 @@
+import { clipInputIds } from '../../models/token-ids.js';
 import type { ModelDialect, TensorF32 } from '../../models/sd-models.js';
 
 /**
@@ -76,18 +77,12 @@ export interface WeightedTokens {
 
 /** Tokenizes each weighted fragment, truncates to the model's window and lays out BOS ... EOS pad. */
 export function weightedTokens(prompt: string, tokenize: (text: string) => number[], dialect: ModelDialect): WeightedTokens {
-  const ids = new Int32Array(dialect.maxTokens).fill(dialect.padId);
-  const weights = new Float32Array(dialect.maxTokens).fill(1);
   const body = parsePromptWeights(prompt)
     .flatMap((f) => tokenize(f.text).map((id) => ({ id, weight: f.weight })))
     .slice(0, dialect.maxTokens - 2);
-  ids[0] = dialect.bosId;
-  body.forEach((t, i) => {
-    ids[i + 1] = t.id;
-    weights[i + 1] = t.weight;
-  });
-  ids[body.length + 1] = dialect.eosId;
-  return { ids, weights };
+  const weights = new Float32Array(dialect.maxTokens).fill(1);
+  weights.set(body.map((t) => t.weight), 1);
+  return { ids: clipInputIds(body.map((t) => t.id), dialect), weights };
 }
 
 export function hasEmphasis(weights: Float32Array): boolean {
