@@ -19,7 +19,7 @@ export function installLearnCommands(osc: OscServer, midi: MidiControl, log: Log
       midi.learn.start(asString(args[0]));
       log.info({ target: midi.learn.target }, 'MIDI learn armed: move a control');
     } catch (e) {
-      osc.fail(address, e instanceof ControlError ? e : new ControlError('rejected', (e as Error).message), from);
+      osc.fail(address, e, from);
     }
   });
   const removeCancel = osc.command(`${address}/cancel`, () => midi.learn.cancel());

@@ -115,7 +115,7 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
     try {
       messages = decodePacket(data);
     } catch (e) {
-      return this.fail('(packet)', e as ControlError, from);
+      return this.fail('(packet)', e, from);
     }
     for (const m of messages) this.handleMessage(m, from);
   }
@@ -131,7 +131,7 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
       if (isQuery(message.args)) return void this.answer(targets, message.address, from);
       for (const target of targets) this.apply(target, message.args, from, message.address);
     } catch (e) {
-      this.fail(message.address, e instanceof ControlError ? e : new ControlError('rejected', (e as Error).message), from);
+      this.fail(message.address, e, from);
     }
   }
 
@@ -144,7 +144,7 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
       this.stats.applied++;
       return true;
     } catch (e) {
-      this.fail(address, e instanceof ControlError ? e : new ControlError('rejected', (e as Error).message), from);
+      this.fail(address, e, from);
       return false;
     }
   }
@@ -162,7 +162,9 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
     return true;
   }
 
-  fail(address: string, error: ControlError, from?: OscPeer): void {
+  /** Counts, logs and emits a failure; anything thrown that is not a ControlError counts as 'rejected'. */
+  fail(address: string, e: unknown, from?: OscPeer): void {
+    const error = e instanceof ControlError ? e : new ControlError('rejected', (e as Error).message);
     this.stats.failures[error.reason]++;
     this.warn(error.reason, `${this.name}: ${error.reason.replaceAll('_', ' ')}: ${address}: ${error.message}`, { from: from ? `${from.address}:${from.port}` : undefined });
     this.emit('failure', { address, reason: error.reason, message: error.message, from });

@@ -15,7 +15,9 @@ export interface StreamDiffusionTdOptions {
   store: ControlStore;
   space: AddressSpace;
   log: Logger;
-  metrics: () => Pick<EngineMetrics, 'frameCount' | 'fps'>;
+  metrics: () => Pick<EngineMetrics, 'fps'>;
+  /** Output frames since start: read on every frame, so it must be cheap. */
+  frameCount: () => number;
   /** Subscribes to output frames; returns the unsubscribe function. */
   onFrame: (listener: () => void) => () => void;
   /** The app's frame specs: the raw shm names in them are what the component must read and write. */
@@ -61,7 +63,7 @@ export class StreamDiffusionTd {
     };
     adapter.timer = setInterval(() => adapter.heartbeat(), opts.config.heartbeat_ms);
     adapter.timer.unref();
-    adapter.offFrame = opts.onFrame(() => adapter.send('/framecount', [opts.metrics().frameCount], 'i'));
+    adapter.offFrame = opts.onFrame(() => adapter.send('/framecount', [opts.frameCount()], 'i'));
     opts.log.info({ port: server.port, reply: `${adapter.reply.address}:${adapter.reply.port}`, output: adapter.outputName }, 'StreamDiffusionTD compatibility listening');
     return adapter;
   }

@@ -16,12 +16,24 @@ import { OscQueryService } from './oscquery-server.js';
 import { StreamDiffusionTd } from './streamdiffusiontd.js';
 import { advertise, type ZeroconfHandle } from './zeroconf.js';
 
+/** One value per synchronous pass: a namespace read or a LISTEN push reads all its nodes in one go. */
+function oncePerTick<T>(get: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => {
+    if (!value) {
+      value = { v: get() };
+      queueMicrotask(() => (value = undefined));
+    }
+    return value.v;
+  };
+}
+
 /** Read-only engine state in the namespace: what feedback and OSCQuery listeners see. */
 function metricNodes(app: App, root: string): ExtraNode[] {
-  const m = () => app.engine.metrics();
+  const m = oncePerTick(() => app.engine.metrics());
   return [
     { path: `${root}/fps`, type: 'f', access: ACCESS.read, unit: 'fps', description: 'Output frames per second', read: () => [m().fps] },
-    { path: `${root}/frame_count`, type: 'i', access: ACCESS.read, description: 'Output frames since start', read: () => [m().frameCount] },
+    { path: `${root}/frame_count`, type: 'i', access: ACCESS.read, description: 'Output frames since start', read: () => [app.engine.frameCount] },
     { path: `${root}/latency_ms`, type: 'f', access: ACCESS.read, unit: 'ms', description: 'Input-to-output delay of the last frame', read: () => [m().latencyMs] },
   ];
 }
@@ -135,7 +147,7 @@ export class ControlSurface {
     const sdtd = await StreamDiffusionTd.start({
       config: cfg === true ? StreamDiffusionTdConfig.parse({}) : cfg,
       host: app.config.osc.host, store: app.store, space: this.space, log: app.log,
-      metrics: () => app.engine.metrics(), frames: { input: app.config.input, outputs: app.config.outputs },
+      metrics: () => app.engine.metrics(), frameCount: () => app.engine.frameCount, frames: { input: app.config.input, outputs: app.config.outputs },
       onFrame: (listener) => {
         app.engine.on('frame', listener);
         return () => app.engine.off('frame', listener);

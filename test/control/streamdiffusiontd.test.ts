@@ -27,7 +27,7 @@ describe('StreamDiffusionTD compatibility (its wire contract over real UDP)', ()
     adapter = await StreamDiffusionTd.start({
       config: StreamDiffusionTdConfig.parse({ port: 0, reply_port: td.port, heartbeat_ms: 50, output_name: 'sd_output_test' }),
       host: '127.0.0.1', store, space: new AddressSpace(StreamDiffusionParams), log: silentLogger,
-      metrics: () => ({ frameCount, fps: 24 }),
+      metrics: () => ({ fps: 24 }), frameCount: () => frameCount,
       onFrame: (l) => {
         frames.on('frame', l);
         return () => frames.off('frame', l);
@@ -110,7 +110,7 @@ describe('StreamDiffusionTD frame buffer names', () => {
       const opts: StreamDiffusionTdOptions = {
         config: StreamDiffusionTdConfig.parse({ port: 0, reply_port: td.port, heartbeat_ms: 50 }),
         host: '127.0.0.1', store: new ParameterStore(StreamDiffusionParams), space: new AddressSpace(StreamDiffusionParams), log,
-        metrics: () => ({ frameCount: 0, fps: 0 }), onFrame: () => () => undefined,
+        metrics: () => ({ fps: 0 }), frameCount: () => 0, onFrame: () => () => undefined,
         frames: { input: 'shm:sdtd-in?raw=1&width=512&height=512', outputs: ['test:null', 'shm:sdtd-out?raw=1&width=512&height=512'] },
       };
       adapter = await StreamDiffusionTd.start(opts);

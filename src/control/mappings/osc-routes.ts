@@ -20,7 +20,7 @@ function routeFor(server: OscServer, b: OscBinding) {
       try {
         values = [(asNumber(args[0]) - lo) / (hi - lo)];
       } catch (e) {
-        return server.fail(b.address, e as ControlError, from);
+        return server.fail(b.address, e, from);
       }
     }
     server.apply(address, values, from, b.address);

@@ -14,7 +14,8 @@ export interface DecodedInput {
   input: ControlInput;
 }
 
-const NRPN = { paramMsb: 99, paramLsb: 98, dataMsb: 6, dataLsb: 38, increment: 96, decrement: 97 } as const;
+/** The controller numbers of an NRPN: 99/98 select the parameter, 6/38 carry its value, 96/97 step it. */
+export const NRPN = { paramMsb: 99, paramLsb: 98, dataMsb: 6, dataLsb: 38, increment: 96, decrement: 97 } as const;
 const NRPN_CCS = new Set<number>(Object.values(NRPN));
 
 export function relativeTicks(encoding: Extract<MidiBinding, { type: 'relative' }>['encoding'], v: number): number {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { AddressSpace } from '../address-space.js';
 import type { MidiBinding } from '../mappings/schema.js';
 import { ControlError } from '../values.js';
+import { NRPN } from './decoder.js';
 import type { MidiEvent } from './messages.js';
 
 /** Time to wait for the LSB of a 14-bit CC (or the rest of an NRPN) before settling on what was seen. */
@@ -90,9 +91,9 @@ export class MidiLearn extends EventEmitter<{ learned: [MidiBinding, string]; ar
   private observeCc(e: Extract<MidiEvent, { kind: 'cc' }>, param: string): void {
     const s = this.nrpn.get(e.channel) ?? { msb: 0 };
     this.nrpn.set(e.channel, s);
-    if (e.number === 99) return void (s.msb = e.value);
-    if (e.number === 98) return void (s.number = (s.msb << 7) | e.value);
-    if ((e.number === 6 || e.number === 38) && s.number !== undefined) {
+    if (e.number === NRPN.paramMsb) return void (s.msb = e.value);
+    if (e.number === NRPN.paramLsb) return void (s.number = (s.msb << 7) | e.value);
+    if ((e.number === NRPN.dataMsb || e.number === NRPN.dataLsb) && s.number !== undefined) {
       return this.finish(this.continuous({ type: 'nrpn', channel: e.channel, number: s.number, bits: 14, step: 1 / 128, param }));
     }
     const pending = this.pending;
