@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { Worker } from 'node:worker_threads';
 import type { RunningApp } from '../app.js';
+import { quantile } from '../engine/stage-stats.js';
 import { encodeMessage } from './osc-codec.js';
 import { controlSurfaceOf } from './surface.js';
 
@@ -23,7 +24,7 @@ export interface OscBenchResult {
   frames: number;
 }
 
-const percentile = (sorted: readonly number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+const percentile = (sorted: readonly number[], q: number) => (sorted.length ? quantile(sorted, q) : NaN);
 
 /** Values in the top fifth of the parameter's range, so the engine keeps running at full speed. */
 function valueAt(min: number, max: number, i: number): number {

@@ -6,7 +6,8 @@ export interface StageSummary {
   count: number;
 }
 
-function quantile(sorted: readonly number[], q: number): number {
+/** The q-quantile (0..1) of ascending samples, nearest rank; 0 when there are none. */
+export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }

@@ -14,9 +14,3 @@ export function createFrame(width: number, height: number, timestamp = performan
 export function frameBytes(width: number, height: number): number {
   return width * height * 4;
 }
-
-export function assertFrame(frame: Frame): void {
-  if (frame.data.length !== frameBytes(frame.width, frame.height)) {
-    throw new RangeError(`frame ${frame.width}x${frame.height} needs ${frameBytes(frame.width, frame.height)} bytes, got ${frame.data.length}`);
-  }
-}

@@ -55,10 +55,6 @@ export class Reconnector {
     this.delayMs = this.opts.minDelayMs ?? 250;
   }
 
-  get isFailing(): boolean {
-    return this.failing;
-  }
-
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);

@@ -27,7 +27,9 @@ export function intOption(target: SpecTarget, key: string, fallback: number): nu
   return n;
 }
 
-export function flagOption(target: SpecTarget, key: string): boolean {
+/** An on/off option: "0" and "false" are off, any other value on, and an absent one is `fallback`. */
+export function flagOption(target: SpecTarget, key: string, fallback = false): boolean {
   const raw = target.options.get(key);
-  return raw !== undefined && raw !== '0' && raw !== 'false';
+  if (raw === undefined) return fallback;
+  return raw !== '0' && raw !== 'false';
 }

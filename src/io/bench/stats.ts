@@ -1,3 +1,5 @@
+import { quantile } from '../../engine/stage-stats.js';
+
 export interface Timing {
   /** Frames per second. */
   fps: number;
@@ -8,7 +10,7 @@ export interface Timing {
 export function latencySummary(samples: number[]): { mean: number; p95: number } {
   const sorted = [...samples].sort((a, b) => a - b);
   const mean = sorted.reduce((s, v) => s + v, 0) / Math.max(1, sorted.length);
-  return { mean, p95: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] ?? 0 };
+  return { mean, p95: quantile(sorted, 0.95) };
 }
 
 /** A child of this Node, with the same loader flags (tsx in development), running a sibling module. */

@@ -29,10 +29,10 @@ export function inputArgs(t: SpecTarget, width: number, height: number, fps: num
   const path = t.path;
   const pre: string[] = [];
   const format = t.options.get('format');
-  const loop = t.options.has('loop') ? flagOption(t, 'loop') : true;
+  const loop = flagOption(t, 'loop', true);
   const live = isUrl(path) || isDevice(path) || DEVICE_FORMATS.has(format ?? '');
   if (live) pre.push('-fflags', 'nobuffer', '-flags', 'low_delay');
-  if (!live && (t.options.has('re') ? flagOption(t, 're') : true)) pre.push('-re');
+  if (!live && flagOption(t, 're', true)) pre.push('-re');
   if (isDevice(path) && !format && process.platform === 'linux') pre.push('-f', 'v4l2');
   if (format) pre.push('-f', format);
   if (!live && isImage(path)) pre.push('-framerate', String(t.options.get('fps') ?? fps), ...(loop ? ['-loop', '1'] : []));

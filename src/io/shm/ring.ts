@@ -153,7 +153,7 @@ export class ShmRingReader {
   }
 
   /** The newest frame not returned before; 'none' when there is none yet, 'closed' when the writer left. */
-  read(into?: Uint8Array): ReadResult {
+  read(): ReadResult {
     const u = this.u32;
     for (let attempt = 0; attempt < 8; attempt++) {
       if (Atomics.load(u, H.state) !== STATE_LIVE) return { kind: 'closed' };
@@ -168,7 +168,7 @@ export class ShmRingReader {
       const valid = (seq & 1) === 0 && u[w + S.frame] === n && bytes === frameBytes(width, height) && bytes <= this.geometry.slotCapacity;
       if (valid) {
         // Uninitialised memory: every byte is overwritten by the copy, so skip zero-filling megabytes.
-        const data = into && into.length === bytes ? into : new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, bytes);
+        const data = new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, bytes);
         data.set(this.mapping.bytes.subarray(base + 64, base + 64 + bytes));
         const timestamp = fromEpochMs(this.view.getFloat64(base + S.timestampLo * 4, true));
         if (Atomics.load(u, w + S.seq) === seq) {

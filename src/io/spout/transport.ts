@@ -16,7 +16,6 @@ export class SpoutSource implements FrameSource {
   private width: number;
   private height: number;
   private held: Frame | undefined;
-  private connected = false;
   private lastTry = -Infinity;
   private readonly counter = new StatsCounter();
 
@@ -30,7 +29,7 @@ export class SpoutSource implements FrameSource {
 
   latest(): Frame | undefined {
     const t0 = performance.now();
-    if (!this.connected && t0 - this.lastTry < RETRY_MS) return this.held;
+    if (!this.counter.connected && t0 - this.lastTry < RETRY_MS) return this.held;
     this.lastTry = t0;
     if (!this.api.receiveImage(this.pixels)) {
       this.setConnected(false);
@@ -53,8 +52,7 @@ export class SpoutSource implements FrameSource {
   }
 
   private setConnected(up: boolean): void {
-    if (up === this.connected) return;
-    this.connected = up;
+    if (up === this.counter.connected) return;
     this.counter.connected = up;
     if (up) this.ctx.log.info({ io: this.spec, sender: this.api.getSenderName() }, 'Spout sender connected');
     else this.ctx.log.warn({ io: this.spec }, 'Spout sender gone; holding the last frame and waiting for it');

@@ -135,7 +135,7 @@ export function makeSyphonTransport(load: SyphonLoader = loadNodeSyphon): Transp
     async openSink(target) {
       const t = parseTarget(target, ['flip']);
       // Syphon's OpenGL textures are bottom row first: the server flips unless ?flip=0.
-      return new SyphonSink(`syphon:${target}`, await load(), t.path || 'sdlive', t.options.has('flip') ? flagOption(t, 'flip') : true);
+      return new SyphonSink(`syphon:${target}`, await load(), t.path || 'sdlive', flagOption(t, 'flip', true));
     },
   };
 }
