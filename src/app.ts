@@ -53,10 +53,16 @@ function unlessAborted<T>(start: () => Promise<T>, signal?: AbortSignal): Promis
  * Builds and starts the engine with every plugin. On a start-up failure, or when `signal` aborts (Ctrl-C while a
  * model loads), what was opened is closed again before the promise rejects.
  */
-export async function startApp(config: EngineConfig, log: Logger, plugins: readonly AppPlugin[] = PLUGINS, signal?: AbortSignal): Promise<RunningApp> {
+/** The pipeline a config names and its parameter store, with the frame size those parameters ask for. */
+export function pipelineState(config: EngineConfig) {
   const definition = pipelineByName(config.pipeline);
   const store = new ParameterStore(definition.schema, config.params);
   const { width, height } = store.snapshot as { width: number; height: number };
+  return { definition, store, width, height };
+}
+
+export async function startApp(config: EngineConfig, log: Logger, signal?: AbortSignal): Promise<RunningApp> {
+  const { definition, store, width, height } = pipelineState(config);
   const ctx = { log, width, height, fps: 30 };
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
@@ -75,7 +81,7 @@ export async function startApp(config: EngineConfig, log: Logger, plugins: reado
     closers.splice(0, closers.length, () => engine.stop()); // the engine owns and closes the source and sinks now
     const http = new HttpHub(config.http, log);
     const app: App = { config, log, definition, store, engine, http };
-    for (const plugin of plugins) {
+    for (const plugin of PLUGINS) {
       const handle = await plugin.register(app);
       if (handle) closers.push(() => handle.close());
     }

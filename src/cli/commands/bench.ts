@@ -1,14 +1,13 @@
 import { availableParallelism, cpus, platform } from 'node:os';
 import { Command, Option } from 'commander';
 import { Engine, type FrameTiming } from '../../engine/engine.js';
-import { ParameterStore } from '../../engine/parameter-store.js';
+import { pipelineState } from '../../app.js';
 import { StageStats, type StageSummary } from '../../engine/stage-stats.js';
 import type { Frame } from '../../io/frame.js';
 import { renderTestPattern } from '../../io/test-pattern.js';
 import { StatsCounter, type FrameSource } from '../../io/transport.js';
 import { createLogger, LOG_LEVELS } from '../../log.js';
 import { SESSION_STAGES } from '../../pipelines/pipeline.js';
-import { pipelineByName } from '../../pipelines/registry.js';
 import { configFromFlags } from './run.js';
 import { intOption } from '../int-option.js';
 
@@ -104,9 +103,7 @@ async function bench(flags: BenchFlags): Promise<void> {
   const set = [...(flags.set ?? []), ...(flags.ep ? [`execution_providers=${JSON.stringify(flags.ep.split(','))}`] : [])];
   const config = await configFromFlags({ pipeline: flags.pipeline, model: flags.model, set, logLevel: flags.logLevel ?? 'warn' });
   const log = createLogger(config.log_level);
-  const definition = pipelineByName(config.pipeline);
-  const store = new ParameterStore(definition.schema, config.params);
-  const { width, height } = store.snapshot as { width: number; height: number };
+  const { definition, store, width, height } = pipelineState(config);
   const engine = new Engine({ definition, store, source: new BenchSource(width, height), sinks: [], log, maxFrames: warmup + frames });
   const timings: FrameTiming[] = [];
   const times: number[] = [];

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { PLUGINS, startApp } from '../../app.js';
+import { startApp } from '../../app.js';
 import { SdliveError } from '../../errors.js';
 import { readConfigFile, resolveConfig } from '../../config.js';
 import { createLogger, LOG_LEVELS } from '../../log.js';
@@ -69,7 +69,7 @@ export function registerRun(program: Command): void {
       const config = await configFromFlags(flags);
       const log = createLogger(config.log_level);
       const starting = new AbortController();
-      const started = startApp(config, log, PLUGINS, starting.signal);
+      const started = startApp(config, log, starting.signal);
       const shutdown = async (why: string) => {
         if (starting.signal.aborted) return;
         log.info({ why }, 'stopping');
