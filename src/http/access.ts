@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { LOOPBACK_HOSTS, type HttpConfig } from './config.js';
 
-export const TOKEN_COOKIE = 'sdlive_token';
+const TOKEN_COOKIE = 'sdlive_token';
 
 export type RefusalReason = 'host' | 'origin' | 'token' | 'content_type' | 'websockets';
 
@@ -13,7 +13,7 @@ export interface Refusal {
   error: string;
 }
 
-/** What passed: whether the token came in a header or the query (then the reply sets the cookie). */
+/** A request that passed: the token cookie to set when the token came in a header or the query. */
 export interface Admission {
   setCookie?: string;
 }
