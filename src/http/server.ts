@@ -9,7 +9,7 @@ import { HttpConfig, type HttpConfigInput } from './config.js';
 import { MetricsRegistry } from './metrics.js';
 
 /** Larger WebSocket messages close that socket (1009); ws's own default is 100 MiB. */
-export const MAX_WS_MESSAGE_BYTES = 1 << 20;
+const MAX_WS_MESSAGE_BYTES = 1 << 20;
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 export type SocketHandler = (socket: WebSocket, req: IncomingMessage) => void;
