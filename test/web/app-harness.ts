@@ -3,11 +3,11 @@ import { resolveConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 
 /** The real app (control surface, metrics, web page) on the passthrough pipeline, ports picked by the OS. */
-export function startTestApp(params: Record<string, unknown> = {}): Promise<RunningApp> {
+export function startTestApp(params: Record<string, unknown> = {}, http: Record<string, unknown> = {}): Promise<RunningApp> {
   const config = resolveConfig({
     pipeline: 'passthrough',
     params: { width: 256, height: 256, ...params },
-    http: { port: 0 },
+    http: { port: 0, ...http },
     osc: { port: 0, host: '127.0.0.1', zeroconf: false },
     midi: { enabled: false },
   });

@@ -48,13 +48,13 @@ test('/api/params lists every schema parameter with its value; POST changes it o
   const got = (await (await fetch(`${base}/api/params`)).json()) as { specs: { key: string }[]; values: Record<string, unknown> };
   assert.deepEqual(got.specs.map((s) => s.key), app.store.specs.map((s) => s.key));
   assert.deepEqual(got.values, app.store.snapshot);
-  let res = await fetch(`${base}/api/params`, { method: 'POST', body: JSON.stringify({ fps_cap: 24 }) });
+  let res = await fetch(`${base}/api/params`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fps_cap: 24 }) });
   assert.equal(res.status, 200);
   assert.equal(app.store.get('fps_cap' as never), 24);
-  res = await fetch(`${base}/api/params`, { method: 'POST', body: JSON.stringify({ fps_cap: 1000 }) });
+  res = await fetch(`${base}/api/params`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fps_cap: 1000 }) });
   assert.equal(res.status, 400);
   assert.match(((await res.json()) as { error: string }).error, /^SDL_ERR_PARAM: fps_cap/);
-  res = await fetch(`${base}/api/params`, { method: 'POST', body: '{"fps_cap": ' });
+  res = await fetch(`${base}/api/params`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"fps_cap": ' });
   assert.equal(res.status, 400);
   app.store.set('fps_cap', 0, 'http');
 });

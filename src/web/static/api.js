@@ -1,4 +1,4 @@
-// HTTP helpers; a ?token= in the page URL is passed on to every request (needed when bound beyond loopback).
+// HTTP helpers; a ?token= in the page URL is passed on to every request and WebSocket (the server also sets a cookie).
 const token = new URLSearchParams(location.search).get('token');
 
 export function url(path, protocol = location.protocol) {
@@ -19,10 +19,13 @@ async function json(path, init) {
   return body;
 }
 
+// The server takes only JSON POSTs (a cross-site form or text/plain "simple request" is refused).
+const post = (path, body) => json(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
 export const api = {
   params: () => json('/api/params'),
-  setParams: (patch) => json('/api/params', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) }),
+  setParams: (patch) => post('/api/params', patch),
   metrics: () => json('/api/metrics'),
-  step: () => json('/api/engine/step', { method: 'POST' }),
+  step: () => post('/api/engine/step', {}),
   namespace: () => json('/', { headers: { accept: 'application/json' } }),
 };
