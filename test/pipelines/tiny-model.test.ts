@@ -69,7 +69,7 @@ test('builtin:tiny on CPU: frames in, frames out, identical bytes for a fixed se
 test('a seed fixes the noise: same seed same noise and picture, another seed another; a seed change applies on the next frame without a reload', async () => {
   // One denoising step: the frame processed with a seed shows that seed's noise (no Stream Batch delay).
   const seeded = (seed: number) => params({ cfg_type: 'none', t_index_list: [30], seed });
-  const [a, b, other] = await Promise.all([load(seeded(2)), load(seeded(2)), load(seeded(3))]) as StreamDiffusion[];
+  const [a, b, other] = (await Promise.all([load(seeded(2)), load(seeded(2)), load(seeded(3))])) as [StreamDiffusion, StreamDiffusion, StreamDiffusion];
   const [outA, outB, outOther] = [await outputs(a, seeded(2), 2), await outputs(b, seeded(2), 2), await outputs(other, seeded(3), 2)];
   assert.deepEqual(a.state!.initNoise.data, b.state!.initNoise.data, 'same seed, same noise');
   assert.deepEqual(outA, outB, 'same seed, same bytes');
