@@ -25,7 +25,7 @@ const row = (key: string, i: number) => control(key).locator('.row').nth(i);
 
 before(async () => {
   if (skip) return;
-  app = await startTestApp({ model: 'builtin:tiny', execution_providers: ['cpu'], ...START }, 'streamdiffusion');
+  app = await startTestApp({ model: 'builtin:tiny', execution_providers: ['cpu'], fps_cap: 5, ...START }, 'streamdiffusion');
   browser = await launchBrowser();
   page = await openControlPage(browser, app);
   udp = createSocket('udp4');
@@ -149,4 +149,12 @@ test('OSCQuery serves the prompt and seed list nodes; an OSC change of a list en
   await storeHas('seed', [{ seed: 77, weight: 1 }]);
   assert.deepEqual(await oscQueryValue('/sdlive/seeds/0/value'), [77]);
   await page.waitForFunction(() => (document.querySelector('.param[data-key=seed] .row input') as HTMLInputElement).value === '77', null, { timeout: 5000 });
+});
+
+test('the StreamDiffusion pipeline ran through every change from the page without a failed frame', { skip }, async () => {
+  const frames = app.engine.frameCount;
+  await until('a frame after the last change', () => app.engine.frameCount > frames, 20_000);
+  const m = app.engine.metrics();
+  assert.equal(m.model.pipeline, 'streamdiffusion');
+  assert.equal(m.failures, 0, JSON.stringify(m.errors));
 });
