@@ -16,8 +16,6 @@ function usageError(what: string): SdliveError {
 export class OnnxSdModels implements SdModels {
   private disposed = false;
   private readonly embeddingInputs = new WeakMap<TensorF32, ort.Tensor>();
-  /** The four model sessions and the two processor sessions. */
-  readonly sessionsCreated: number;
   /** The decoder returns float32 in [-1,1]: what vaeDecode returns, as it is. */
   private readonly decodesFinalImage: boolean;
 
@@ -30,7 +28,6 @@ export class OnnxSdModels implements SdModels {
     private readonly tokenizer: ClipTokenizer,
     private readonly log: Logger,
   ) {
-    this.sessionsCreated = Object.keys(sessions).length + 2;
     const image = sessions.vaeDecoder.outputMetadata.find((m) => m.name === io.decoderImage);
     this.decodesFinalImage = image?.isTensor === true && image.type === 'float32' && dialect.vaeRange === 'minus_one_one';
   }

@@ -57,6 +57,20 @@ export function sessionOptions(provider: ExecutionProvider): ort.InferenceSessio
   return { executionProviders: [provider], graphOptimizationLevel: 'all', logSeverityLevel: 3, extra: NO_SPINNING };
 }
 
+let sessionCount = 0;
+
+/** Sessions this process has created, probes included: a runtime parameter change must never raise it. */
+export function sessionsCreated(): number {
+  return sessionCount;
+}
+
+/** Every model, probe and processor session is created here, so sessionsCreated() sees them all. */
+export async function createSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  const session = await (typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options));
+  sessionCount++;
+  return session;
+}
+
 async function releaseAll(sessions: Iterable<ort.InferenceSession>): Promise<void> {
   for (const s of sessions) await s.release().catch(() => undefined);
 }
@@ -65,14 +79,14 @@ type Attempt<K extends string> = { sessions: Record<K, ort.InferenceSession> } |
 
 async function tryProvider<K extends string>(provider: ExecutionProvider, files: Record<K, string>): Promise<Attempt<K>> {
   try {
-    await (await ort.InferenceSession.create(probeBytes(), sessionOptions(provider))).release();
+    await (await createSession(probeBytes(), sessionOptions(provider))).release();
   } catch (e) {
     return { failure: { provider, reason: failureReason(provider, e) } };
   }
   const opened = new Map<K, ort.InferenceSession>();
   for (const [key, file] of Object.entries(files) as [K, string][]) {
     try {
-      opened.set(key, await ort.InferenceSession.create(file, sessionOptions(provider)));
+      opened.set(key, await createSession(file, sessionOptions(provider)));
     } catch (e) {
       await releaseAll(opened.values());
       return { failure: { provider, file, reason: shortReason(e) } };

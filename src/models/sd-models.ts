@@ -46,8 +46,6 @@ export interface ImageProcessors {
 export interface SdModels {
   readonly dialect: ModelDialect;
   readonly provider: ExecutionProvider;
-  /** Sessions created since load: a runtime parameter change must never raise it. */
-  readonly sessionsCreated: number;
   /** Pre/postprocessing sessions; without them (plain-JS fakes) the pipeline converts pixels in JS. */
   readonly processors?: ImageProcessors;
   /** BPE ids of a text, without BOS/EOS/padding, exactly as CLIP tokenizes it. */

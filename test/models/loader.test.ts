@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { loadSdModels } from '../../src/models/load.js';
+import { sessionsCreated } from '../../src/models/providers.js';
 import { resolveModelDir } from '../../src/models/resolve.js';
 import type { SdModels, TensorF32 } from '../../src/models/sd-models.js';
 import { clipInputIds } from '../../src/models/token-ids.js';
@@ -30,11 +31,12 @@ function stack(t: TensorF32, times: number): TensorF32 {
 describe('loadSdModels on every tiny variant', () => {
   for (const variant of TINY_VARIANT_NAMES) {
     it(`${variant}: detects the declared dialect and runs a frame`, async () => {
+      const created = sessionsCreated();
       const m = await load(variant);
       try {
         assert.deepEqual(m.dialect, declaredDialect(TINY_VARIANTS[variant]));
         assert.equal(m.provider, 'cpu');
-        assert.equal(m.sessionsCreated, 6, 'four model sessions and the two pixel processors');
+        assert.equal(sessionsCreated() - created, 7, 'the cpu probe, four model sessions and the two pixel processors');
         const emb = await embed(m, 'a photo of a cat', 'a forest');
         assert.deepEqual(emb.dims, [2, 77, m.dialect.textWidth]);
         const z = await m.vaeEncode(wave([1, 3, SIZE, SIZE]));

@@ -38,7 +38,6 @@ export function fakeTokenize(text: string): number[] {
 export class FakeSdModels implements SdModels {
   readonly dialect = FAKE_DIALECT;
   readonly provider = 'cpu' as const;
-  readonly sessionsCreated = 4;
   readonly unetCalls: UnetCall[] = [];
   /** What vaeDecode received: the x0 latents the pipeline produced. */
   readonly decoded: TensorF32[] = [];

@@ -2,15 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { boundaryScalings, lcmOriginTimesteps, lcmTimesteps, slotSchedule } from '../../src/pipelines/streamdiffusion/schedule.js';
 import { runCli } from '../helpers/cli.js';
-
-/** alphas_cumprod[t] from the definition, as a product of logs (independent of the implementation's loop). */
-function alphaBar(t: number): number {
-  const lo = Math.sqrt(0.00085);
-  const hi = Math.sqrt(0.012);
-  let logSum = 0;
-  for (let i = 0; i <= t; i++) logSum += Math.log(1 - (lo + (i / 999) * (hi - lo)) ** 2);
-  return Math.exp(logSum);
-}
+import { alphaBar, lcmSetTimesteps } from './reference.js';
 
 const close = (a: number, b: number, rel = 1e-12) => assert.ok(Math.abs(a - b) <= rel * Math.max(1, Math.abs(b)), `${a} != ${b}`);
 
@@ -28,6 +20,11 @@ test('fewer steps skip through the reversed origin schedule (diffusers 0.24 set_
   assert.deepEqual(lcmTimesteps(3), [999, 679, 359]);
   assert.throws(() => lcmTimesteps(51), RangeError);
   assert.throws(() => lcmTimesteps(0), RangeError);
+});
+
+test('every step count 1..50 gives the timesteps of the transcribed LCMScheduler.set_timesteps', () => {
+  for (let steps = 1; steps <= 50; steps++) assert.deepEqual(lcmTimesteps(steps), lcmSetTimesteps(steps), `${steps} steps`);
+  assert.deepEqual(lcmSetTimesteps(25).slice(0, 3), [999, 959, 919], 'skipping_step 2');
 });
 
 test('per-slot alpha, beta, c_skip, c_out match hand-derived values', () => {

@@ -39,7 +39,7 @@ function reference(p: StreamDiffusionParams): ReferenceStream {
   const n = p.t_index_list.length;
   const noise = gaussianNoise(p.seed as number, n * SLOT);
   const slots = Array.from({ length: n }, (_, i) => Array.from(noise.subarray(i * SLOT, (i + 1) * SLOT)));
-  const settings: ReferenceSettings = { tIndexList: p.t_index_list, cfgType: p.cfg_type, guidance: p.guidance_scale, delta: p.delta, doAddNoise: p.do_add_noise };
+  const settings: ReferenceSettings = { tIndexList: p.t_index_list, numInferenceSteps: p.num_inference_steps, cfgType: p.cfg_type, guidance: p.guidance_scale, delta: p.delta, doAddNoise: p.do_add_noise };
   return new ReferenceStream(settings, slots, referenceEmbedding(p.prompt as string), referenceEmbedding(p.negative_prompt));
 }
 
@@ -52,16 +52,28 @@ function assertClose(actual: TensorF32, expected: number[], what: string): void 
   actual.data.forEach((v, j) => assert.ok(Math.abs(v - expected[j]!) < 1e-4 * Math.max(1, Math.abs(expected[j]!)), `${what}[${j}]: ${v} vs ${expected[j]}`));
 }
 
+/** The 50-step schedule, and shorter ones where LCM's skipping_step (50 // steps) is 2 and 12. */
+const SCHEDULES = [
+  { num_inference_steps: 50, t_index_list: [10, 25, 40] },
+  { num_inference_steps: 25, t_index_list: [3, 12, 24] },
+  { num_inference_steps: 4, t_index_list: [0, 2, 3] },
+];
+
 for (const cfg_type of CFG_TYPES) {
-  for (const guidance_scale of cfg_type === 'none' || cfg_type === 'full' ? [1.5] : [1.5, 1]) {
-    test(`cfg ${cfg_type} at guidance ${guidance_scale} matches the reference pipeline.py frame by frame (incl. stock noise)`, async () => {
-      const p = params({ cfg_type, guidance_scale });
-      const { models, sd } = setup();
-      const ref = reference(p);
-      const scratch = new FakeSdModels();
-      await run(sd, p, 6);
-      for (let k = 0; k < 6; k++) assertClose(models.decoded[k]!, ref.frame(ref.noisy(await referenceLatent(scratch, k))), `frame ${k}`);
-    });
+  // Guidance applies only above 1 (pipeline.py's guidance_scale > 1.0): 1 and below run without the negative.
+  for (const guidance_scale of cfg_type === 'none' ? [1.5] : [1.5, 1, 0.6]) {
+    for (const schedule of SCHEDULES) {
+      const name = `cfg ${cfg_type} at guidance ${guidance_scale}, ${schedule.num_inference_steps} steps t_index ${schedule.t_index_list.join(',')}`;
+      test(`${name} matches the reference pipeline.py frame by frame (incl. stock noise)`, async () => {
+        const p = params({ cfg_type, guidance_scale, ...schedule });
+        const { models, sd } = setup();
+        const ref = reference(p);
+        const scratch = new FakeSdModels();
+        await run(sd, p, 6);
+        assert.deepEqual(models.unetCalls[0]!.timesteps.slice(-3), ref.t, 'the UNet gets the reference sub_timesteps');
+        for (let k = 0; k < 6; k++) assertClose(models.decoded[k]!, ref.frame(ref.noisy(await referenceLatent(scratch, k))), `frame ${k}`);
+      });
+    }
   }
 }
 

@@ -7,11 +7,13 @@ import { isSdliveError } from '../../src/errors.js';
 import { createFrame, type Frame } from '../../src/io/frame.js';
 import { silentLogger } from '../../src/log.js';
 import { TINY_VARIANT_NAMES, type SdModels } from '../../src/models/index.js';
+import { sessionsCreated } from '../../src/models/providers.js';
 import type { Pipeline } from '../../src/pipelines/pipeline.js';
 import { streamDiffusion } from '../../src/pipelines/streamdiffusion/index.js';
 import { StreamDiffusion } from '../../src/pipelines/streamdiffusion/pipeline.js';
 import { OutputPool } from '../../src/engine/output-pool.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
+import { paramSpecs } from '../../src/schema/param-spec.js';
 
 /** End to end on the generated tiny models (real onnxruntime sessions on the CPU). */
 const SIZE = 256;
@@ -49,33 +51,69 @@ after(async () => {
   for (const p of loaded) await p.dispose().catch(() => undefined);
 });
 
+/** Mean absolute difference of the colour channels of two RGBA frames, in 8-bit levels. */
+function meanColourDifference(a: Uint8Array, b: Uint8Array): number {
+  let sum = 0;
+  for (let j = 0; j < a.length; j++) if (j % 4 !== 3) sum += Math.abs(a[j]! - b[j]!);
+  return sum / ((a.length / 4) * 3);
+}
+
 test('builtin:tiny on CPU: frames in, frames out, identical bytes for a fixed seed', async () => {
   const p = params({ cfg_type: 'self' });
   const a = await outputs(await load(p), p, 3);
   const b = await outputs(await load(p), p, 3);
   assert.deepEqual(a, b);
   assert.ok(a[2]!.some((v, j) => j % 4 !== 3 && v !== a[2]![0]), 'not a flat frame');
-  const other = await outputs(await load(params({ cfg_type: 'self', seed: 3 })), p, 1);
-  assert.equal(other.length, 1);
 });
 
-test('runtime parameter changes never create sessions and never reset the stream', async () => {
+test('a seed fixes the noise: same seed same noise and picture, another seed another; a seed change applies on the next frame without a reload', async () => {
+  // One denoising step: the frame processed with a seed shows that seed's noise (no Stream Batch delay).
+  const seeded = (seed: number) => params({ cfg_type: 'none', t_index_list: [30], seed });
+  const [a, b, other] = (await Promise.all([load(seeded(2)), load(seeded(2)), load(seeded(3))])) as [StreamDiffusion, StreamDiffusion, StreamDiffusion];
+  const [outA, outB, outOther] = [await outputs(a, seeded(2), 2), await outputs(b, seeded(2), 2), await outputs(other, seeded(3), 2)];
+  assert.deepEqual(a.state!.initNoise.data, b.state!.initNoise.data, 'same seed, same noise');
+  assert.deepEqual(outA, outB, 'same seed, same bytes');
+  const noiseDiff = a.state!.initNoise.data.reduce((max, v, j) => Math.max(max, Math.abs(v - other.state!.initNoise.data[j]!)), 0);
+  assert.ok(noiseDiff > 1, `seeds 2 and 3 draw different noise (largest difference ${noiseDiff})`);
+  const pictureDiff = meanColourDifference(outA[1]!, outOther[1]!);
+  assert.ok(pictureDiff > 1, `seeds 2 and 3 give different pictures (mean difference ${pictureDiff.toFixed(2)} levels)`);
+
+  const created = sessionsCreated();
+  const [changed] = await a.process([bars(2)], seeded(3));
+  const [kept] = await b.process([bars(2)], seeded(2));
+  const [fresh] = await other.process([bars(2)], seeded(3));
+  assert.deepEqual(a.state!.initNoise.data, other.state!.initNoise.data, 'the changed pipeline now draws seed 3\'s noise');
+  assert.ok(meanColourDifference(changed!.data, kept!.data) > 1, 'the next frame already shows the new seed');
+  assert.deepEqual(changed!.data, fresh!.data, 'and equals a pipeline that ran seed 3 all along');
+  assert.equal(sessionsCreated(), created, 'a seed change is not a reload');
+});
+
+/** One changed value per runtime parameter, applied one after another (each valid on top of the ones before). */
+const RUNTIME_CHANGES: [string, unknown][] = [
+  ['prompt', 'a neon city, (rain:1.3)'], ['negative_prompt', 'blurry'], ['cfg_type', 'full'], ['guidance_scale', 1.6],
+  ['delta', 0.5], ['cfg_type', 'initialize'], ['t_index_list', [20, 40]], ['num_inference_steps', 45],
+  ['seed', [{ seed: 1, weight: 1 }, { seed: 2, weight: 1 }]], ['seed_interpolation', 'slerp'], ['use_denoising_batch', false],
+  ['do_add_noise', false], ['mode', 'txt2img'], ['prompt', [{ text: 'a', weight: 1 }, { text: 'b', weight: 2 }]],
+  ['prompt_interpolation', 'slerp'], ['mode', 'img2img'], ['similarity_filter', true], ['similarity_threshold', 0.5],
+  ['similarity_max_skip_frames', 3], ['fps_cap', 24], ['paused', true], ['use_denoising_batch', true],
+];
+
+test('no runtime parameter change creates a session or resets the stream; a fresh load does create them', async () => {
+  const runtimeKeys = paramSpecs(StreamDiffusionParams).filter((s) => s.phase === 'runtime').map((s) => s.key);
+  assert.deepEqual([...new Set(RUNTIME_CHANGES.map(([key]) => key))].sort(), runtimeKeys.sort(), 'every runtime parameter is changed');
   const pipeline = (await load(params())) as StreamDiffusion;
-  const created = pipeline.models.sessionsCreated;
-  const changes: Record<string, unknown>[] = [
-    {}, { prompt: 'a neon city, (rain:1.3)' }, { cfg_type: 'full', negative_prompt: 'blurry' }, { cfg_type: 'initialize', prompt: 'a quiet lake' },
-    { guidance_scale: 1.6, delta: 0.5 }, { t_index_list: [20, 40] }, { seed: [{ seed: 1, weight: 1 }, { seed: 2, weight: 1 }] },
-    { use_denoising_batch: false }, { mode: 'txt2img' }, { similarity_filter: true }, { do_add_noise: false },
-    { prompt: [{ text: 'a', weight: 1 }, { text: 'b', weight: 2 }], prompt_interpolation: 'slerp' },
-  ];
+  await pipeline.process([bars(0)], params());
+  const created = sessionsCreated();
   let patch: Record<string, unknown> = {};
-  for (const change of changes) {
-    patch = { ...patch, ...change };
+  for (const [key, value] of RUNTIME_CHANGES) {
+    patch = { ...patch, [key]: value };
     const [frame] = await pipeline.process([bars(1)], params(patch));
-    assert.ok(frame, JSON.stringify(change));
+    assert.ok(frame, key);
+    assert.equal(sessionsCreated(), created, `changing ${key} created a session`);
   }
-  assert.equal(pipeline.models.sessionsCreated, created);
   assert.ok(pipeline.state!.latentBuffer.data.some((v) => v !== 0), 'the buffer was never reset');
+  await load(params({ width: 320 }));
+  assert.ok(sessionsCreated() - created >= 6, `a load creates the four model sessions and the two pixel processors (${sessionsCreated() - created})`);
 });
 
 for (const variant of TINY_VARIANT_NAMES) {

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { RunningApp } from '../../src/app.js';
 import { encodeMessage } from '../../src/control/osc-codec.js';
 import { controlSurfaceOf } from '../../src/control/surface.js';
 import { until } from '../engine/harness.js';
 import { startTestApp } from './app-harness.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
+import { launchBrowser, noBrowser as skip, openControlPage } from './browser-harness.js';
 
 let app: RunningApp;
 let browser: Browser;
@@ -19,13 +16,8 @@ let page: Page;
 before(async () => {
   if (skip) return;
   app = await startTestApp();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
-  page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${app.http.url}/ui/`);
-  await page.waitForFunction(() => document.getElementById('channel-state')?.textContent === 'live (OSCQuery)', null, { timeout: 10_000 });
-  assert.deepEqual(errors, []);
+  browser = await launchBrowser();
+  page = await openControlPage(browser, app);
 });
 
 after(async () => {

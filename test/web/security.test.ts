@@ -32,7 +32,7 @@ describe('bound to loopback, no token', () => {
   const sameOrigin = () => `http://127.0.0.1:${port}`;
 
   before(async () => {
-    app = await startTestApp({}, { max_websockets: 3 });
+    app = await startTestApp({}, { http: { max_websockets: 3 } });
     base = app.http.url;
     port = new URL(base).port;
   });
@@ -121,7 +121,7 @@ describe('bound beyond loopback (0.0.0.0, reached over 127.0.0.1)', () => {
   let port: string;
 
   before(async () => {
-    app = await startTestApp({}, { host: '0.0.0.0', token, allowed_hosts: ['Show-PC.local'], allowed_origins: ['http://show-pc.local:9001'] });
+    app = await startTestApp({}, { http: { host: '0.0.0.0', token, allowed_hosts: ['Show-PC.local'], allowed_origins: ['http://show-pc.local:9001'] } });
     base = app.http.url;
     port = new URL(base).port;
   });

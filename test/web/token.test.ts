@@ -16,7 +16,7 @@ let app: RunningApp;
 let base: string;
 
 before(async () => {
-  app = await startTestApp({}, { token: TOKEN });
+  app = await startTestApp({}, { http: { token: TOKEN } });
   base = app.http.url;
 });
 after(() => app.stop());

@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { createSession } from '../providers.js';
 import type { ImageProcessors, TensorF32 } from '../sd-models.js';
 import { postprocessGraph, preprocessGraph, PROCESSOR_OPSET } from './graphs.js';
 
@@ -16,9 +17,9 @@ export class OnnxImageProcessors implements ImageProcessors {
 
   /** Both sessions with the model's session options (its execution provider). */
   static async create(options: ort.InferenceSession.SessionOptions): Promise<OnnxImageProcessors> {
-    const pre = await ort.InferenceSession.create(preprocessGraph().toBytes(PROCESSOR_OPSET), options);
+    const pre = await createSession(preprocessGraph().toBytes(PROCESSOR_OPSET), options);
     try {
-      return new OnnxImageProcessors(pre, await ort.InferenceSession.create(postprocessGraph().toBytes(PROCESSOR_OPSET), options));
+      return new OnnxImageProcessors(pre, await createSession(postprocessGraph().toBytes(PROCESSOR_OPSET), options));
     } catch (e) {
       await pre.release();
       throw e;
