@@ -42,6 +42,8 @@ export const CatalogueManifest = z.object({
 });
 
 const LISTED_NAMES = 6;
+/** How long a scan of the sources is reused: a flood of refused names costs no file-system work per message. */
+const RESCAN_MS = 1000;
 
 export function hasOptimumLayout(dir: string): boolean {
   return Object.values(MODEL_FILES).every((f) => existsSync(join(dir, f)));
@@ -94,12 +96,13 @@ export function startupModel(value: unknown): ModelSource {
  * command line may also give a folder path. The first source naming a model wins.
  */
 export class ModelCatalogue implements ChoiceSet {
+  private scanned?: { at: number; models: KnownModel[] };
+
   constructor(private readonly sources: readonly ModelSource[]) {}
 
   models(): KnownModel[] {
-    const byName = new Map<string, KnownModel>();
-    for (const m of this.sources.flatMap((source) => source())) if (!byName.has(m.name)) byName.set(m.name, m);
-    return [...byName.values()];
+    if (!this.scanned || Date.now() - this.scanned.at > RESCAN_MS) this.scanned = { at: Date.now(), models: this.scan() };
+    return this.scanned.models;
   }
 
   names(): string[] {
@@ -123,6 +126,12 @@ export class ModelCatalogue implements ChoiceSet {
     if (!model) return resolveModelDir(value);
     if (!model.present()) throw new SdliveError('SDL_ERR_MODEL_LOAD', `model "${model.name}" is known but not fetched yet: ${model.fetch}`, 'model');
     return model.folder();
+  }
+
+  private scan(): KnownModel[] {
+    const byName = new Map<string, KnownModel>();
+    for (const m of this.sources.flatMap((source) => source())) if (!byName.has(m.name)) byName.set(m.name, m);
+    return [...byName.values()];
   }
 
   private someNames(): string {
