@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -45,13 +45,17 @@ const LISTED_NAMES = 6;
 /** How long a scan of the sources is reused: a flood of refused names costs no file-system work per message. */
 const RESCAN_MS = 1000;
 
-export function hasOptimumLayout(dir: string): boolean {
+function hasOptimumLayout(dir: string): boolean {
   return Object.values(MODEL_FILES).every((f) => existsSync(join(dir, f)));
 }
 
-function subfolders(dir: string): string[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
-  return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+/** A source's models; one that cannot be read (a missing or unreadable folder) knows none. */
+function listed(source: ModelSource): KnownModel[] {
+  try {
+    return source();
+  } catch {
+    return [];
+  }
 }
 
 /** builtin:tiny and builtin:tiny-<variant>: always present (generated on first use). */
@@ -62,7 +66,7 @@ export const builtinModels: ModelSource = () => [
 
 /** The manifests in `dir` (*.json that parse as a CatalogueManifest); present once their folder holds the export. */
 export function manifestModels(dir: string): ModelSource {
-  return () => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : []).flatMap((file) => {
+  return () => readdirSync(dir).filter((f) => f.endsWith('.json')).sort().flatMap((file) => {
     const parsed = CatalogueManifest.safeParse(safeRead(join(dir, file)));
     if (!parsed.success) return [];
     const m = parsed.data;
@@ -81,7 +85,8 @@ function safeRead(file: string): unknown {
 
 /** Sub-folders of `dir` in optimum layout, by folder name. */
 export function folderModels(dir: string): ModelSource {
-  return () => subfolders(dir).map((name) => join(dir, name)).filter(hasOptimumLayout).map((folder) => ({
+  const subfolders = () => readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name)).sort();
+  return () => subfolders().filter(hasOptimumLayout).map((folder) => ({
     name: basename(folder), description: `model folder ${folder}`, folder: () => folder, present: () => true,
   }));
 }
@@ -130,7 +135,7 @@ export class ModelCatalogue implements ChoiceSet {
 
   private scan(): KnownModel[] {
     const byName = new Map<string, KnownModel>();
-    for (const m of this.sources.flatMap((source) => source())) if (!byName.has(m.name)) byName.set(m.name, m);
+    for (const m of this.sources.flatMap(listed)) if (!byName.has(m.name)) byName.set(m.name, m);
     return [...byName.values()];
   }
 

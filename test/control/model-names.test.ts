@@ -159,8 +159,16 @@ describe('the parameter store and the model catalogue', () => {
     }
   });
 
-  it('lists the shipped manifests and every built-in tiny model', () => {
+  it('lists the shipped manifests and every built-in tiny model, also in sdlive models list', async () => {
     const names = modelCatalogue().names();
     for (const name of ['sd-turbo', 'sd-1.5-lcm', 'builtin:tiny', 'builtin:tiny-sd15', 'builtin:tiny-taesd-zero-one']) assert.ok(names.includes(name), name);
+    const r = await runCli(['models', 'list']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').map((line) => line.split(/\s+/)[0]), names);
+  });
+
+  it('skips a source folder that does not exist', () => {
+    const missing = join(tmpdir(), 'sdlive-no-such-models-folder');
+    assert.deepEqual(new ModelCatalogue([manifestModels(missing), folderModels(missing), builtinModels]).names(), new ModelCatalogue([builtinModels]).names());
   });
 });
