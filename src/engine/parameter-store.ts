@@ -102,6 +102,12 @@ export class ParameterStore<S extends z.ZodType> extends EventEmitter<{ change: 
     return { ok: true, current: this.current };
   }
 
+  /** The names a remote source may choose from for this parameter, when its schema limits them (ParamMeta.remoteChoices). */
+  choiceNames(key: string): readonly string[] | undefined {
+    const setName = this.byKey.get(key)?.remoteChoices;
+    return setName === undefined ? undefined : (this.choices[setName]?.names() ?? []);
+  }
+
   /** A remote value for a field with `remoteChoices` must be one of that set's names (keeping the current value is fine). */
   private remoteRefusal(patch: Record<string, unknown>): SdliveError | undefined {
     for (const [key, value] of Object.entries(patch)) {

@@ -84,6 +84,12 @@ describe('over the network `model` is a name the engine knows, never a path', ()
     assert.equal(modelOf(app), 'builtin:tiny');
   });
 
+  it('advertises the known names as the OSCQuery RANGE VALS of /sdlive/model', async () => {
+    const node = (await (await fetch(`${app.http.url}/sdlive/model`)).json()) as { TYPE: string; RANGE: { VALS: string[] }[] };
+    assert.equal(node.TYPE, 's');
+    for (const name of ['builtin:tiny', 'builtin:tiny-sd15', 'sd-turbo']) assert.ok(node.RANGE[0]!.VALS.includes(name), name);
+  });
+
   it('accepts a known name over OSC and reloads with it; none of the refused paths was ever loaded', async () => {
     await peer.send(oscPort, '/sdlive/model', 'builtin:tiny-sd15');
     await waitFor(() => app.engine.metrics().model.loads === 2, 'reload with builtin:tiny-sd15', LOAD_MS);
