@@ -7,6 +7,7 @@ import { HttpHub } from './http/server.js';
 import { openSink, openSource } from './io/registry.js';
 import type { FrameSink } from './io/transport.js';
 import type { Logger } from './log.js';
+import { MODEL_CHOICES, modelCatalogue, startupModel } from './models/catalogue.js';
 import { pipelineByName } from './pipelines/registry.js';
 import type { PipelineDefinition } from './pipelines/pipeline.js';
 import { webPlugin } from './web/plugin.js';
@@ -56,7 +57,8 @@ function unlessAborted<T>(start: () => Promise<T>, signal?: AbortSignal): Promis
 /** The pipeline a config names and its parameter store, with the frame size those parameters ask for. */
 export function pipelineState(config: EngineConfig) {
   const definition = pipelineByName(config.pipeline);
-  const store = new ParameterStore(definition.schema, config.params);
+  const models = modelCatalogue([startupModel(config.params.model)]);
+  const store = new ParameterStore(definition.schema, config.params, { [MODEL_CHOICES]: models });
   const { width, height } = store.snapshot as { width: number; height: number };
   return { definition, store, width, height };
 }

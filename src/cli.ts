@@ -1,25 +1,12 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
-import { COMMANDS } from './cli/commands/index.js';
-import { errorLine, isSdliveError } from './errors.js';
+import { installShutdownSignals } from './cli/shutdown.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+// Before the command modules (onnxruntime and the rest) load: a signal during start-up is already a clean stop.
+const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
+if (command === 'run') installShutdownSignals();
+// A closed pipe (`sdlive schema | head`) is a normal end. Not under `run`: there stdout carries raw:- frames, and a
+// reader that goes away ends that sink, never the show.
+else process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
 
-// A closed pipe (`sdlive schema | head`) is a normal end, not a crash.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
-
-const program = new Command('sdlive')
-  .description('Real-time StreamDiffusion engine for live performance')
-  .version(pkg.version)
-  .showHelpAfterError()
-  .exitOverride();
-for (const register of COMMANDS) register(program);
-
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
-  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
-  process.stderr.write(`sdlive: ${errorLine(e)}\n`);
-  process.exit(isSdliveError(e) ? 2 : 1);
-}
+const { main } = await import('./cli/main.js');
+await main(process.argv);

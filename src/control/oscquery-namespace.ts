@@ -26,12 +26,16 @@ export type OscQueryNode = {
   CLIPMODE?: string[];
 };
 
-function leafOf(a: ControlAddress, p: Params): OscQueryNode {
+/** The names a string parameter may be set to from the network (the known models for `model`), if limited. */
+export type ChoiceNames = (key: string) => readonly string[] | undefined;
+
+function leafOf(a: ControlAddress, p: Params, choices: ChoiceNames): OscQueryNode {
   const value = a.readable ? a.read(p) : [];
   const count = a.list ? Math.max(1, value.length) : 1;
   const asJson = typeof value[0] === 'string' && a.type !== 's';
   const type = asJson ? 's' : a.type;
-  const oneRange = a.values ? { VALS: a.values } : !asJson && (a.min !== undefined || a.max !== undefined) ? { MIN: a.min, MAX: a.max } : undefined;
+  const values = a.values ?? (a.type === 's' && !a.list && a.target === a.spec.key ? choices(a.spec.key) : undefined);
+  const oneRange = values ? { VALS: values } : !asJson && (a.min !== undefined || a.max !== undefined) ? { MIN: a.min, MAX: a.max } : undefined;
   const node: OscQueryNode = {
     FULL_PATH: a.path,
     TYPE: type.repeat(count),
@@ -72,9 +76,9 @@ function insert(root: OscQueryNode, leaf: OscQueryNode): void {
 }
 
 /** The whole OSCQuery tree, values included, generated from the address space on each request. */
-export function buildNamespace(addresses: readonly ControlAddress[], extras: readonly ExtraNode[], p: Params): OscQueryNode {
+export function buildNamespace(addresses: readonly ControlAddress[], extras: readonly ExtraNode[], p: Params, choices: ChoiceNames = () => undefined): OscQueryNode {
   const root: OscQueryNode = { FULL_PATH: '/', ACCESS: ACCESS.none, DESCRIPTION: 'sdlive', CONTENTS: {} };
-  for (const a of addresses) insert(root, leafOf(a, p));
+  for (const a of addresses) insert(root, leafOf(a, p, choices));
   for (const n of extras) insert(root, extraLeaf(n));
   return root;
 }

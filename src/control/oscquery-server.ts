@@ -67,7 +67,7 @@ export class OscQueryService {
   }
 
   namespace(): OscQueryNode {
-    return buildNamespace(this.opts.server.space.addresses, this.opts.extras, this.opts.store.snapshot as Record<string, unknown>);
+    return buildNamespace(this.opts.server.space.addresses, this.opts.extras, this.opts.store.snapshot as Record<string, unknown>, (key) => this.opts.store.choiceNames(key));
   }
 
   hostInfo(): object {

@@ -1,11 +1,18 @@
 import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
 import { SdliveError } from '../errors.js';
+import type { ChoiceSet } from '../schema/param.js';
 import { paramSpecs, type ParamSpec } from '../schema/param-spec.js';
 import { didYouMeanSuffix } from '../util/did-you-mean.js';
 
 /** Who moved a parameter: shown in logs and used to avoid echoing feedback to its own sender. */
 export type ChangeSource = 'config' | 'osc' | 'midi' | 'http' | 'web' | 'preset' | 'cli' | 'engine' | (string & {});
+
+/** Sources on this machine (the config file, the command line, the engine itself); every other source is remote. */
+const LOCAL_SOURCES: ReadonlySet<ChangeSource> = new Set(['config', 'cli', 'engine']);
+
+/** The choice sets a schema's `remoteChoices` metadata names, by name. */
+export type ChoiceSets = Readonly<Record<string, ChoiceSet>>;
 
 export interface ParamChange<P> {
   keys: (keyof P & string)[];
@@ -47,7 +54,7 @@ export class ParameterStore<S extends z.ZodType> extends EventEmitter<{ change: 
   private readonly byKey: ReadonlyMap<string, ParamSpec>;
   private current: Readonly<z.output<S>>;
 
-  constructor(readonly schema: S, initial: unknown = {}) {
+  constructor(readonly schema: S, initial: unknown = {}, private readonly choices: ChoiceSets = {}) {
     super();
     this.specs = paramSpecs(schema);
     this.byKey = new Map(this.specs.map((s) => [s.key, s]));
@@ -79,6 +86,10 @@ export class ParameterStore<S extends z.ZodType> extends EventEmitter<{ change: 
         return { ok: false, error: new SdliveError('SDL_ERR_UNKNOWN_PARAM', `unknown parameter "${key}"${didYouMeanSuffix(key, [...this.byKey.keys()])}`, key) };
       }
     }
+    if (!LOCAL_SOURCES.has(source)) {
+      const refused = this.remoteRefusal(patch);
+      if (refused) return { ok: false, error: refused };
+    }
     const parsed = this.schema.safeParse({ ...(this.current as object), ...patch });
     if (!parsed.success) return { ok: false, error: paramError(parsed.error) };
     const previous = this.current;
@@ -91,4 +102,21 @@ export class ParameterStore<S extends z.ZodType> extends EventEmitter<{ change: 
     return { ok: true, current: this.current };
   }
 
+  /** The names a remote source may choose from for this parameter, when its schema limits them (ParamMeta.remoteChoices). */
+  choiceNames(key: string): readonly string[] | undefined {
+    const setName = this.byKey.get(key)?.remoteChoices;
+    return setName === undefined ? undefined : (this.choices[setName]?.names() ?? []);
+  }
+
+  /** A remote value for a field with `remoteChoices` must be one of that set's names (keeping the current value is fine). */
+  private remoteRefusal(patch: Record<string, unknown>): SdliveError | undefined {
+    for (const [key, value] of Object.entries(patch)) {
+      const setName = this.byKey.get(key)!.remoteChoices;
+      if (setName === undefined || sameValue(value, this.current[key as keyof typeof this.current])) continue;
+      const set = this.choices[setName];
+      const reason = set ? set.refusal(String(value)) : 'cannot be set over the network on this engine';
+      if (reason) return new SdliveError('SDL_ERR_PARAM', `${key}: ${reason}`, key);
+    }
+    return undefined;
+  }
 }

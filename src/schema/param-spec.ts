@@ -59,6 +59,7 @@ export function paramSpecs(schema: z.ZodType): ParamSpec[] {
       phase: node.phase as ParamMeta['phase'],
       description: (node.description as string) ?? '',
       unit: node.unit as string | undefined,
+      remoteChoices: node.remoteChoices as string | undefined,
     }))
     .sort((a, b) => a.order - b.order);
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { SdliveError } from '../../errors.js';
 import { createLogger } from '../../log.js';
+import { modelCatalogue } from '../../models/catalogue.js';
 import { loadSdModels } from '../../models/load.js';
 import { resolveModelDir } from '../../models/resolve.js';
 import type { ModelDialect } from '../../models/sd-models.js';
@@ -27,7 +28,7 @@ function parseProviders(list: string): ExecutionProvider[] {
 }
 
 export function registerModels(program: Command): void {
-  const models = program.command('models').description('generate the built-in tiny models, inspect a model folder');
+  const models = program.command('models').description('list the known models, generate the built-in tiny models, inspect a model folder');
   models
     .command('make-tiny')
     .description('write a tiny random-weight model folder (same I/O as a real export); default models/generated/<variant>')
@@ -44,15 +45,23 @@ export function registerModels(program: Command): void {
       for (const v of Object.values(TINY_VARIANTS)) process.stdout.write(`${v.name.padEnd(16)} ${v.description}\n`);
     });
   models
+    .command('list')
+    .description('the model names the engine knows (what OSC, HTTP and MIDI may set `model` to)')
+    .action(() => {
+      for (const m of modelCatalogue().models()) {
+        process.stdout.write(`${m.name.padEnd(28)} ${m.present() ? m.description : `not fetched yet: ${m.fetch}`}\n`);
+      }
+    });
+  models
     .command('inspect')
-    .argument('<dir>', 'model folder, or builtin:tiny[-variant]')
+    .argument('<model>', 'model name (sdlive models list), builtin:tiny[-variant] or model folder')
     .description("load a model folder and print the dialect the loader detected")
     .option('--json', 'print JSON')
     .option('--providers <list>', `comma-separated, tried in order (${EXECUTION_PROVIDERS.join(',')})`, 'cpu')
     .option('--width <px>', 'generation width', '512')
     .option('--height <px>', 'generation height', '512')
     .action(async (spec: string, opts: { json?: boolean; providers: string; width: string; height: string }) => {
-      const dir = resolveModelDir(spec);
+      const dir = modelCatalogue().folderOf(spec);
       const providers = parseProviders(opts.providers);
       const log = createLogger(opts.json ? 'error' : 'warn');
       const m = await loadSdModels(dir, { providers, width: Number(opts.width), height: Number(opts.height), log });

@@ -3,6 +3,7 @@ import { startApp } from '../../app.js';
 import { SdliveError } from '../../errors.js';
 import { readConfigFile, resolveConfig } from '../../config.js';
 import { createLogger, LOG_LEVELS } from '../../log.js';
+import { onShutdown, shutdown } from '../shutdown.js';
 
 interface RunFlags {
   config?: string;
@@ -70,18 +71,12 @@ export function registerRun(program: Command): void {
       const log = createLogger(config.log_level);
       const starting = new AbortController();
       const started = startApp(config, log, starting.signal);
-      const shutdown = async (why: string) => {
-        if (starting.signal.aborted) return;
+      // Registered in the same tick as startApp. Still starting: startApp closes what it opened and rejects.
+      onShutdown(async (why) => {
         log.info({ why }, 'stopping');
-        setTimeout(() => process.exit(0), 2000).unref();
         starting.abort(new Error(why));
-        // Still starting: startApp closes what it opened and rejects. Running: stop the app.
         await started.then((app) => app.stop(), () => undefined);
-        process.exit(0);
-      };
-      // Installed before the model loads: Ctrl-C during a long load still closes sinks and exits 0.
-      process.once('SIGINT', () => void shutdown('SIGINT'));
-      process.once('SIGTERM', () => void shutdown('SIGTERM'));
+      });
       const app = await started.catch((e: unknown) => {
         if (!starting.signal.aborted) throw e;
       });

@@ -1,5 +1,6 @@
 import type { Logger } from '../../log.js';
-import { loadSdModels, resolveModelDir, type SdModels } from '../../models/index.js';
+import { modelCatalogue } from '../../models/catalogue.js';
+import { loadSdModels, type SdModels } from '../../models/index.js';
 import type { PipelineDefinition } from '../pipeline.js';
 import { StreamDiffusion } from './pipeline.js';
 import { StreamDiffusionParams } from './schema.js';
@@ -9,9 +10,9 @@ export type ModelParams = Pick<StreamDiffusionParams, 'model' | 'execution_provi
 
 export type ModelLoader = (params: Readonly<ModelParams>, log: Logger) => Promise<SdModels>;
 
-/** The model layer: `model` is a folder or builtin:tiny[-variant]. */
+/** The model layer: `model` is a known model name (src/models/catalogue.ts), builtin:tiny[-variant] or a folder. */
 export const loadModelFolder: ModelLoader = (p, log) =>
-  loadSdModels(resolveModelDir(p.model), { providers: p.execution_providers, width: p.width, height: p.height, vaeRange: p.vae_range, log });
+  loadSdModels(modelCatalogue().folderOf(p.model), { providers: p.execution_providers, width: p.width, height: p.height, vaeRange: p.vae_range, log });
 
 /** The pipeline definition over any model loader (tests pass a fake one). */
 export function defineStreamDiffusion(loadModels: ModelLoader, random?: () => number): PipelineDefinition<typeof StreamDiffusionParams> {

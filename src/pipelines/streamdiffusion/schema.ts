@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MODEL_CHOICES } from '../../models/catalogue.js';
 import { param } from '../../schema/param.js';
 
 export const EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
@@ -16,8 +17,8 @@ const interpolation = z.enum(['linear', 'slerp']);
 
 export const streamDiffusionFields = {
   model: param(z.string().min(1).default('builtin:tiny'), {
-    label: 'Model', group: 'Model', order: 0, phase: 'load',
-    description: 'Model folder (optimum layout) or builtin:tiny for the generated test model.',
+    label: 'Model', group: 'Model', order: 0, phase: 'load', remoteChoices: MODEL_CHOICES,
+    description: 'A model name the engine knows (sdlive models list; builtin:tiny is the generated test model). The config file and the command line may also give a folder in optimum layout.',
   }),
   execution_providers: param(z.array(z.enum(EXECUTION_PROVIDERS)).min(1).max(6).default(['cuda', 'dml', 'coreml', 'webgpu', 'cpu']), {
     label: 'Execution providers', group: 'Model', order: 1, phase: 'load',
