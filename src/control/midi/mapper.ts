@@ -23,7 +23,8 @@ class BoundControl {
   private target: number | undefined;
   previous: Value | undefined;
 
-  constructor(readonly binding: MidiBinding, readonly address: ControlAddress, private readonly apply: (patch: Patch) => boolean, private readonly store: ControlStore) {
+  /** `apply` gets the patch as a function: computing it may throw (a list entry that went away while gliding). */
+  constructor(readonly binding: MidiBinding, readonly address: ControlAddress, private readonly apply: (patch: () => Patch) => boolean, private readonly store: ControlStore) {
     const b = binding as Partial<{ range: [number, number]; takeover: 'jump' | 'pickup' | 'scale'; smoothing_ms: number }>;
     const { min, max } = address;
     const toUnit = (v: number) => (min !== undefined && max !== undefined && max !== min ? (v - min) / (max - min) : v);
@@ -82,7 +83,7 @@ class BoundControl {
   }
 
   private writeUnit(unit: number): void {
-    if (this.apply(this.address.unitView!.patch(this.store.snapshot as Record<string, unknown>, unit))) this.written = this.unitNow;
+    if (this.apply(() => this.address.unitView!.patch(this.store.snapshot as Record<string, unknown>, unit))) this.written = this.unitNow;
   }
 }
 
@@ -101,9 +102,15 @@ function pressValue(address: ControlAddress, current: Value): Value {
 export class MidiMapper {
   private decoders: { device?: string; decoder: MidiDecoder; controls: Map<MidiBinding, BoundControl> }[] = [];
   private readonly warn: ReturnType<typeof rateLimited>;
+  /** MIDI messages refused (a failed binding or a value the store rejected). */
+  failures = 0;
 
   constructor(private readonly store: ControlStore, private readonly space: AddressSpace, log: Logger) {
-    this.warn = rateLimited(log);
+    const warn = rateLimited(log);
+    this.warn = (key, msg) => {
+      this.failures++;
+      warn(key, msg);
+    };
   }
 
   setMappings(mappings: readonly LoadedMapping[]): void {
@@ -112,7 +119,7 @@ export class MidiMapper {
       const controls = new Map<MidiBinding, BoundControl>();
       for (const b of mapping.midi) {
         const address = this.space.target(b.param);
-        if (address) controls.set(b, new BoundControl(b, address, (patch) => this.applyPatch(patch, address.path), this.store));
+        if (address) controls.set(b, new BoundControl(b, address, (patch) => this.guarded(patch, address.path), this.store));
       }
       return { device: mapping.device, decoder: new MidiDecoder([...controls.keys()]), controls };
     });
@@ -131,13 +138,7 @@ export class MidiMapper {
   handle(event: MidiEvent, port = ''): void {
     for (const { device, decoder, controls } of this.decoders) {
       if (device && !port.toLowerCase().includes(device.toLowerCase())) continue;
-      for (const { binding, input } of decoder.decode(event)) {
-        try {
-          this.dispatch(controls.get(binding)!, input);
-        } catch (e) {
-          this.warn(`midi ${binding.param}`, `midi: ${binding.param}: ${(e as Error).message}`);
-        }
-      }
+      for (const { binding, input } of decoder.decode(event)) this.guarded(() => this.dispatch(controls.get(binding)!, input), binding.param);
     }
   }
 
@@ -165,6 +166,17 @@ export class MidiMapper {
     }
     if (b.button !== 'trigger') control.previous = current;
     set(on);
+  }
+
+  /** Runs one binding's work (a dispatch, or a smoother tick's write); a failure is counted and logged, never thrown. */
+  private guarded(work: () => Patch | void, path: string): boolean {
+    try {
+      const patch = work();
+      return patch ? this.applyPatch(patch, path) : true;
+    } catch (e) {
+      this.warn(`midi ${path}`, `midi: ${path}: ${(e as Error).message}`);
+      return false;
+    }
   }
 
   private applyPatch(patch: Patch, path: string): boolean {
