@@ -91,6 +91,11 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
     return (this.socket?.address() as AddressInfo | undefined)?.port ?? this.opts.port;
   }
 
+  /** The address and port the socket is bound to, once listening. */
+  get bound(): AddressInfo | undefined {
+    return this.socket?.address();
+  }
+
   get space(): AddressSpace {
     return this.opts.space;
   }
