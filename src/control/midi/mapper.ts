@@ -106,11 +106,7 @@ export class MidiMapper {
   failures = 0;
 
   constructor(private readonly store: ControlStore, private readonly space: AddressSpace, log: Logger) {
-    const warn = rateLimited(log);
-    this.warn = (key, msg) => {
-      this.failures++;
-      warn(key, msg);
-    };
+    this.warn = rateLimited(log);
   }
 
   setMappings(mappings: readonly LoadedMapping[]): void {
@@ -119,7 +115,7 @@ export class MidiMapper {
       const controls = new Map<MidiBinding, BoundControl>();
       for (const b of mapping.midi) {
         const address = this.space.target(b.param);
-        if (address) controls.set(b, new BoundControl(b, address, (patch) => this.guarded(patch, address.path), this.store));
+        if (address) controls.set(b, new BoundControl(b, address, (patch) => this.applyPatch(patch, address.path), this.store));
       }
       return { device: mapping.device, decoder: new MidiDecoder([...controls.keys()]), controls };
     });
@@ -138,7 +134,13 @@ export class MidiMapper {
   handle(event: MidiEvent, port = ''): void {
     for (const { device, decoder, controls } of this.decoders) {
       if (device && !port.toLowerCase().includes(device.toLowerCase())) continue;
-      for (const { binding, input } of decoder.decode(event)) this.guarded(() => this.dispatch(controls.get(binding)!, input), binding.param);
+      for (const { binding, input } of decoder.decode(event)) {
+        try {
+          this.dispatch(controls.get(binding)!, input);
+        } catch (e) {
+          this.refuse(binding.param, (e as Error).message);
+        }
+      }
     }
   }
 
@@ -146,7 +148,7 @@ export class MidiMapper {
     const { address, binding } = control;
     const p = () => this.store.snapshot as Record<string, unknown>;
     const current = () => address.read(p())[0] ?? null;
-    const set = (v: Value) => this.applyPatch(address.write(p(), [v]), address.path);
+    const set = (v: Value) => this.applyPatch(() => address.write(p(), [v]), address.path);
     switch (input.kind) {
       case 'position': return control.position(input.value);
       case 'delta': return control.delta(input.value);
@@ -168,21 +170,21 @@ export class MidiMapper {
     set(on);
   }
 
-  /** Runs one binding's work (a dispatch, or a smoother tick's write); a failure is counted and logged, never thrown. */
-  private guarded(work: () => Patch | void, path: string): boolean {
-    try {
-      const patch = work();
-      return patch ? this.applyPatch(patch, path) : true;
-    } catch (e) {
-      this.warn(`midi ${path}`, `midi: ${path}: ${(e as Error).message}`);
-      return false;
-    }
+  private refuse(path: string, reason: string): void {
+    this.failures++;
+    this.warn(`midi ${path}`, `midi: ${path}: ${reason}`);
   }
 
-  private applyPatch(patch: Patch, path: string): boolean {
-    const result = this.store.update(patch, 'midi');
-    if (!result.ok) this.warn(`midi ${path}`, `midi: ${path}: ${result.error.message}`);
-    return result.ok;
+  /** Computes and applies a binding's patch; a throw (a list entry gone while a knob glides) or a refusal is counted, never thrown. */
+  private applyPatch(patchOf: () => Patch, path: string): boolean {
+    try {
+      const result = this.store.update(patchOf(), 'midi');
+      if (!result.ok) this.refuse(path, result.error.message);
+      return result.ok;
+    } catch (e) {
+      this.refuse(path, (e as Error).message);
+      return false;
+    }
   }
 
   close(): void {
