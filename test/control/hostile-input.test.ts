@@ -64,17 +64,22 @@ describe('OSCQuery WebSocket and HTTP paths under hostile input', () => {
   });
 });
 
-/** A MIDI library stand-in: one input, whose callback the test plays into. */
+/** A MIDI library stand-in: one input, whose callback the test plays into, and one output that was unplugged. */
 function oneInputBackend(): { backend: MidiBackend; play: (bytes: number[]) => void } {
   let listener: ((bytes: number[]) => void) | undefined;
   const backend: MidiBackend = {
     inputs: () => ['Test Controller'],
-    outputs: () => [],
+    outputs: () => ['Unplugged Controller'],
     openInput: (_i, onMessage) => {
       listener = onMessage;
       return { close: () => (listener = undefined) };
     },
-    openOutput: () => assert.fail('no outputs'),
+    openOutput: () => ({
+      send: () => {
+        throw new Error('MidiOutWinMM::sendMessage: error sending MIDI message');
+      },
+      close: () => {},
+    }),
   };
   return { backend, play: (bytes) => listener?.(bytes) };
 }
@@ -102,7 +107,7 @@ describe('MIDI input and mapping reloads under hostile input', () => {
     const space = new AddressSpace(StreamDiffusionParams);
     mappings = new MappingSet([file], space, silentLogger);
     await mappings.start();
-    midi = await new MidiControl({ config: MidiConfig.parse({}), store, space, mappings, learnFile: join(dir, 'learned.json'), log: silentLogger, backend: async () => backend }).open();
+    midi = await new MidiControl({ config: MidiConfig.parse({ outputs: ['all'] }), store, space, mappings, learnFile: join(dir, 'learned.json'), log: silentLogger, backend: async () => backend }).open();
   });
   after(async () => {
     midi.close();
@@ -117,6 +122,12 @@ describe('MIDI input and mapping reloads under hostile input', () => {
     assert.deepEqual(p().prompt, prompt);
     play(cc(1, 17, 127));
     await waitFor(() => p().delta === 5, 'a good control still applies');
+  });
+
+  it('keeps applying changes when a MIDI output fails to send their LED feedback', () => {
+    const result = store.update({ delta: 2.5 }, 'test');
+    assert.ok(result.ok);
+    assert.equal(p().delta, 2.5);
   });
 
   it('counts a broken hot reload, keeps the previous version, and survives a listener that throws', async () => {
