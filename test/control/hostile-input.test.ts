@@ -19,7 +19,7 @@ import { controlSurfaceOf, type ControlSurface } from '../../src/control/surface
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { silentLogger } from '../../src/log.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
-import { waitFor } from './helpers.js';
+import { oscServer, UdpPeer, waitFor } from './helpers.js';
 
 describe('OSCQuery WebSocket and HTTP paths under hostile input', () => {
   let app: RunningApp;
@@ -139,5 +139,25 @@ describe('MIDI input and mapping reloads under hostile input', () => {
     assert.equal(mappings.current[0]!.mapping.midi.length, 2);
     play(cc(1, 17, 0));
     await waitFor(() => p().delta === 0, 'the previous mapping still drives the store');
+  });
+});
+
+describe('OSC server handlers', () => {
+  it('count a throwing listener as a rejected message and never throw out of the socket handler or a send', async () => {
+    const { server, store, close } = await oscServer(silentLogger, false);
+    const peer = await UdpPeer.open();
+    try {
+      server.on('message', (m) => {
+        if (m.address === '/sdlive/delta') throw new Error('a listener bug');
+      });
+      await peer.send(server.port, '/sdlive/delta', 2);
+      await waitFor(() => server.stats.failures.rejected === 1, 'the listener failure counted');
+      await peer.send(server.port, '/sdlive/guidance_scale', 3);
+      await waitFor(() => (store.snapshot as { guidance_scale: number }).guidance_scale === 3, 'the next message applied');
+      assert.doesNotThrow(() => server.send({ address: '127.0.0.1', port: 0 }, encodeMessage('/x', [1])));
+    } finally {
+      await peer.close();
+      await close();
+    }
   });
 });

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { silentLogger } from '../../src/log.js';
 import { AddressSpace } from '../../src/control/address-space.js';
 import { OscPattern } from '../../src/control/osc-pattern.js';
 import { ControlError } from '../../src/control/values.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
+import { oscServer, UdpPeer } from './helpers.js';
 
 // Expected answers read off the OSC 1.0 specification ("OSC Message Dispatching and Pattern Matching"):
 // `?` one character, `*` zero or more, `[...]` one of the characters (`a-c` a range, `-` last is literal, `!`
@@ -74,5 +76,19 @@ describe('OSC address patterns', () => {
       assert.ok(ms < 200, `${stars} stars took ${ms.toFixed(0)} ms`);
     }
     assert.deepEqual(space.match('/sdlive/{delta,guidance_scale}').map((a) => a.path).sort(), ['/sdlive/delta', '/sdlive/guidance_scale']);
+  });
+
+  it('count a pattern over the limits as malformed on a real OSC server and answer the sender', async () => {
+    const { server, close } = await oscServer(silentLogger, true);
+    const peer = await UdpPeer.open();
+    try {
+      await peer.send(server.port, `/sdlive/${'?'.repeat(70)}`, 1);
+      const error = await peer.next('/sdlive/error');
+      assert.match(String(error.args[1]), /^malformed: address pattern with 70 wildcards is over the limit of 64$/);
+      assert.equal(server.stats.failures.malformed, 1);
+    } finally {
+      await peer.close();
+      await close();
+    }
   });
 });
