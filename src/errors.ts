@@ -18,7 +18,7 @@ export const ERROR_CODES = {
   SDL_ERR_MAPPING: 'A mapping file is invalid.',
   SDL_ERR_MIDI_UNAVAILABLE: 'No MIDI subsystem is available on this machine.',
   SDL_ERR_PORT_IN_USE: 'A network port the engine needs is already in use.',
-  SDL_ERR_BIND: 'A configured listen address is not an address of this machine; the error names the field.',
+  SDL_ERR_BIND: 'A listener cannot bind its configured address or port (not an address of this machine, or not permitted).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -3,7 +3,7 @@ import { jsonSchema, paramSpecs } from '../schema/param-spec.js';
 import type { ControlAddress, Params, Patch } from './address.js';
 import { listAddresses, type ListNode } from './list-addresses.js';
 import { SCALAR_BUILDERS } from './param-addresses.js';
-import { isPattern, patternToRegExp } from './osc-pattern.js';
+import { isPattern, OscPattern } from './osc-pattern.js';
 import { asNumber, clamp01, ControlError, type OscArg } from './values.js';
 
 export const OSC_ROOT = '/sdlive';
@@ -61,13 +61,8 @@ export class AddressSpace {
     }
     let hits = this.patterns.get(address);
     if (!hits) {
-      let re: RegExp;
-      try {
-        re = patternToRegExp(address);
-      } catch (e) {
-        throw new ControlError('malformed', (e as Error).message);
-      }
-      hits = this.addresses.filter((a) => re.test(a.path));
+      const pattern = new OscPattern(address);
+      hits = this.addresses.filter((a) => pattern.matches(a.path));
       if (this.patterns.size > 1000) this.patterns.clear();
       this.patterns.set(address, hits);
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAllowEntry } from './allow-list.js';
 
 export const OscTarget = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -17,7 +18,10 @@ export type StreamDiffusionTdConfig = z.output<typeof StreamDiffusionTdConfig>;
 
 export const OscConfig = z.strictObject({
   port: z.int().min(0).max(65535).default(9000).describe('UDP port the OSC server listens on (0 picks a free port).'),
-  host: z.string().default('0.0.0.0').describe('Address the OSC server binds.'),
+  host: z.string().default('127.0.0.1')
+    .describe('Address the OSC and StreamDiffusionTD listeners bind: loopback by default; "0.0.0.0" (or this machine\'s LAN address) takes OSC from the network.'),
+  allow: z.array(z.string().refine((e) => parseAllowEntry(e) !== undefined, 'expected an IPv4/IPv6 address or CIDR, e.g. "192.168.1.0/24" or "10.0.0.7"'))
+    .optional().describe('Senders the OSC and StreamDiffusionTD listeners accept (addresses and CIDRs); datagrams from others are dropped and counted as not_allowed. Unset: any sender that reaches osc.host.'),
   feedback: z.array(OscTarget).default([]).describe('Where parameter changes, fps, latency and the heartbeat are sent.'),
   reply_to_sender: z.boolean().default(false).describe('Also send feedback to the address of the last sender.'),
   zeroconf: z.boolean().default(true).describe('Advertise OSC and OSCQuery with Zeroconf (_osc._udp, _oscjson._tcp).'),

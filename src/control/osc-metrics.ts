@@ -13,3 +13,11 @@ export function oscMetricFamilies(listeners: ReadonlyMap<string, OscServer>): Me
     { name: 'osc_failures_total', type: 'counter', help: 'OSC messages refused, by reason (answered with /sdlive/error).', samples: failures },
   ];
 }
+
+/** MIDI messages and mapping-file loads refused, for `/metrics` next to the OSC failures. */
+export function controlFailureFamilies(counts: { midi: number; mappings: number }): MetricFamily[] {
+  return [
+    { name: 'midi_failures_total', type: 'counter', help: 'MIDI messages refused (failed binding, value rejected).', samples: [[{}, counts.midi]] },
+    { name: 'mapping_failures_total', type: 'counter', help: 'Mapping-file loads and hot reloads that failed (the previous version stays active).', samples: [[{}, counts.mappings]] },
+  ];
+}

@@ -1,12 +1,13 @@
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { isIPv6, type AddressInfo, type BlockList } from 'node:net';
 import type { z } from 'zod';
 import type { ChangeSource, ParameterStore } from '../engine/parameter-store.js';
 import { SdliveError } from '../errors.js';
 import { rateLimited, type Logger } from '../log.js';
 import type { ControlAddress } from './address.js';
 import { isQuery, patchFor, type AddressSpace } from './address-space.js';
+import { allowList, isAllowed } from './allow-list.js';
 import { decodePacket, encodeMessage, type DecodedMessage } from './osc-codec.js';
 import { ControlError, type ControlFailure, type OscArg } from './values.js';
 
@@ -42,7 +43,12 @@ export interface OscServerOptions {
   space: AddressSpace;
   log: Logger;
   port: number;
+  /** Default 127.0.0.1. */
   host?: string;
+  /** The config field `port` comes from, named in start-up errors (default `osc.port`). */
+  portField?: string;
+  /** Senders accepted (addresses and CIDRs, validated by OscConfig); others are dropped and counted as not_allowed. */
+  allow?: readonly string[];
   /** Larger datagrams are dropped and counted as oversize. */
   maxPacketBytes?: number;
   /** Who the store records as the source of changes. */
@@ -53,7 +59,14 @@ export interface OscServerOptions {
 
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
-const emptyFailures = (): Record<ControlFailure, number> => ({ unknown_address: 0, bad_type: 0, out_of_range: 0, rejected: 0, malformed: 0, oversize: 0 });
+const emptyFailures = (): Record<ControlFailure, number> => ({ unknown_address: 0, bad_type: 0, out_of_range: 0, rejected: 0, malformed: 0, oversize: 0, not_allowed: 0 });
+
+/** A bind failure as a start-up error naming the config field to change. */
+function bindError(e: NodeJS.ErrnoException, host: string, port: number, portField: string): Error {
+  if (e.code === 'EADDRINUSE') return new SdliveError('SDL_ERR_PORT_IN_USE', `${portField} ${port} is already in use (UDP): pick another port`, portField);
+  if (e.code === 'EACCES') return new SdliveError('SDL_ERR_BIND', `${portField} ${port} cannot be bound (EACCES): pick a port above 1023`, portField);
+  return new SdliveError('SDL_ERR_BIND', `osc.host "${host}" cannot be bound (${e.code ?? e.message}): use "127.0.0.1", "0.0.0.0" or an address of this machine`, 'osc.host');
+}
 
 /**
  * The OSC UDP server: messages and bundles in, each message resolved against the address space (or an
@@ -65,15 +78,22 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
   lastSender: OscPeer | undefined;
   private readonly commands = new Map<string, OscCommand>();
   private readonly warn: ReturnType<typeof rateLimited>;
+  private readonly allowed: BlockList | undefined;
   private socket: Socket | undefined;
 
   constructor(private readonly opts: OscServerOptions) {
     super();
     this.warn = rateLimited(opts.log);
+    this.allowed = opts.allow && allowList(opts.allow);
   }
 
   get port(): number {
     return (this.socket?.address() as AddressInfo | undefined)?.port ?? this.opts.port;
+  }
+
+  /** The address and port the socket is bound to, once listening. */
+  get bound(): AddressInfo | undefined {
+    return this.socket?.address();
   }
 
   get space(): AddressSpace {
@@ -87,32 +107,44 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
   }
 
   async listen(): Promise<void> {
-    const socket = createSocket({ type: 'udp4', reuseAddr: false, recvBufferSize: RECEIVE_BUFFER_BYTES });
-    socket.on('message', (data, rinfo) => this.handlePacket(data, { address: rinfo.address, port: rinfo.port }));
+    const { port, host = '127.0.0.1', portField = 'osc.port' } = this.opts;
+    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false, recvBufferSize: RECEIVE_BUFFER_BYTES });
+    socket.on('message', (data, rinfo) => this.receive(data, rinfo));
     socket.on('error', (e) => this.warn('socket', `${this.name}: socket error`, { err: e.message }));
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', (e: NodeJS.ErrnoException) =>
-        reject(e.code === 'EADDRINUSE' ? new SdliveError('SDL_ERR_PORT_IN_USE', `OSC port ${this.opts.port} is already in use (set --osc-port)`, 'osc.port') : e));
-      socket.bind(this.opts.port, this.opts.host ?? '0.0.0.0', () => resolve());
+      socket.once('error', (e: NodeJS.ErrnoException) => {
+        socket.close();
+        reject(bindError(e, host, port, portField));
+      });
+      socket.bind(port, host, () => resolve());
     });
     this.socket = socket;
+  }
+
+  /** One datagram: senders off the allow-list are dropped before anything is decoded or answered. */
+  private receive(data: Uint8Array, rinfo: RemoteInfo): void {
+    if (this.allowed && !isAllowed(this.allowed, rinfo.address)) {
+      this.stats.failures.not_allowed++;
+      this.warn('not_allowed', `${this.name}: dropped a datagram from ${rinfo.address}, which is not on osc.allow`, { from: `${rinfo.address}:${rinfo.port}` });
+      return;
+    }
+    this.handlePacket(data, { address: rinfo.address, port: rinfo.port });
   }
 
   private get name(): string {
     return this.opts.name ?? 'osc';
   }
 
+  /** One packet from a peer (UDP or an OSCQuery WebSocket); never throws. */
   handlePacket(data: Uint8Array, from?: OscPeer): void {
     this.stats.packets++;
-    if (from && !from.reply) {
-      this.lastSender = from;
-      this.emit('sender', from);
-    }
-    if (data.byteLength > (this.opts.maxPacketBytes ?? 65507)) {
-      return this.fail('(packet)', new ControlError('oversize', `packet of ${data.byteLength} bytes is over the limit`), from);
-    }
     let messages: DecodedMessage[];
     try {
+      if (from && !from.reply) {
+        this.lastSender = from;
+        this.emit('sender', from);
+      }
+      if (data.byteLength > (this.opts.maxPacketBytes ?? 65507)) throw new ControlError('oversize', `packet of ${data.byteLength} bytes is over the limit`);
       messages = decodePacket(data);
     } catch (e) {
       return this.fail('(packet)', e, from);
@@ -122,8 +154,8 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
 
   handleMessage(message: DecodedMessage, from?: OscPeer): void {
     this.stats.messages++;
-    this.emit('message', message);
     try {
+      this.emit('message', message);
       const command = this.commands.get(message.address);
       if (command) return command(message.args, from);
       const targets = this.opts.space.match(message.address);
@@ -162,19 +194,27 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
     return true;
   }
 
-  /** Counts, logs and emits a failure; anything thrown that is not a ControlError counts as 'rejected'. */
+  /** Counts, logs and emits a failure; anything thrown that is not a ControlError counts as 'rejected'. Never throws. */
   fail(address: string, e: unknown, from?: OscPeer): void {
-    const error = e instanceof ControlError ? e : new ControlError('rejected', (e as Error).message);
+    const error = e instanceof ControlError ? e : new ControlError('rejected', e instanceof Error ? e.message : String(e));
     this.stats.failures[error.reason]++;
     this.warn(error.reason, `${this.name}: ${error.reason.replaceAll('_', ' ')}: ${address}: ${error.message}`, { from: from ? `${from.address}:${from.port}` : undefined });
-    this.emit('failure', { address, reason: error.reason, message: error.message, from });
+    try {
+      this.emit('failure', { address, reason: error.reason, message: error.message, from });
+    } catch (listenerError) {
+      this.warn('failure listener', `${this.name}: cannot report a failure`, { err: (listenerError as Error).message });
+    }
   }
 
+  /** Sends one packet; a peer that cannot be reached (closed WebSocket, bad port) is logged, never thrown. */
   send(to: OscPeer, data: Uint8Array): void {
-    if (to.reply) return to.reply(data);
-    this.socket?.send(data, to.port, to.address, (e) => {
-      if (e) this.warn(`send ${to.address}:${to.port}`, `${this.name}: cannot send to ${to.address}:${to.port}`, { err: e.message });
-    });
+    const cannotSend = (e: Error) => this.warn(`send ${to.address}:${to.port}`, `${this.name}: cannot send to ${to.address}:${to.port}`, { err: e.message });
+    try {
+      if (to.reply) return to.reply(data);
+      this.socket?.send(data, to.port, to.address, (e) => e && cannotSend(e));
+    } catch (e) {
+      cannotSend(e as Error);
+    }
   }
 
   async close(): Promise<void> {

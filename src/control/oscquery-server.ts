@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ChangeBatcher } from './change-batcher.js';
 import type { RawData, WebSocket } from 'ws';
 import type { ParamChange } from '../engine/parameter-store.js';
+import { decodePathOr400 } from '../http/decode-path.js';
 import { sendJson, type HttpHub } from '../http/server.js';
 import type { Logger } from '../log.js';
 import { encodeMessage } from './osc-codec.js';
@@ -88,7 +89,9 @@ export class OscQueryService {
       return;
     }
     if (query === 'HOST_INFO') return sendJson(res, 200, this.hostInfo());
-    const node = findNode(this.namespace(), decodeURIComponent(url.pathname.replace(/\/+$/, '')));
+    const path = decodePathOr400(res, url.pathname.replace(/\/+$/, ''));
+    if (path === undefined) return;
+    const node = findNode(this.namespace(), path);
     if (!node) return sendJson(res, 404, { error: `no OSC node at ${url.pathname}` });
     if (!query) return sendJson(res, 200, node);
     if (!/^[A-Z_]+$/.test(query)) return sendJson(res, 400, { error: `unknown query ${query}` });
@@ -106,24 +109,32 @@ export class OscQueryService {
     this.listens.set(ws, listening);
     const peer: OscPeer = { address: 'websocket', port: 0, reply: (data) => ws.send(data) };
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-      if (isBinary) this.opts.server.handlePacket(bytes, peer);
-      else this.handleCommand(bytes.toString('utf8'), listening);
+      try {
+        const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+        if (isBinary) this.opts.server.handlePacket(bytes, peer);
+        else this.handleCommand(bytes.toString('utf8'), listening);
+      } catch (e) {
+        this.opts.server.fail('(websocket)', e, peer);
+      }
     });
     ws.on('close', () => this.listens.delete(ws));
     ws.on('error', () => this.listens.delete(ws));
   }
 
+  /** A text frame: `{"COMMAND":"LISTEN"|"IGNORE","DATA":"<path>"}`; anything else is counted as malformed. */
   private handleCommand(text: string, listening: Set<string>): void {
-    let msg: { COMMAND?: unknown; DATA?: unknown };
+    let msg: unknown;
     try {
-      msg = JSON.parse(text) as typeof msg;
+      msg = JSON.parse(text);
     } catch {
-      return this.opts.server.fail('(websocket)', new ControlError('malformed', 'WebSocket text frame is not JSON'));
+      throw new ControlError('malformed', 'WebSocket text frame is not JSON');
     }
-    if (typeof msg.DATA !== 'string') return;
-    if (msg.COMMAND === 'LISTEN') listening.add(msg.DATA);
-    else if (msg.COMMAND === 'IGNORE') listening.delete(msg.DATA);
+    const { COMMAND, DATA } = (msg && typeof msg === 'object' ? msg : {}) as { COMMAND?: unknown; DATA?: unknown };
+    if (typeof DATA !== 'string' || (COMMAND !== 'LISTEN' && COMMAND !== 'IGNORE')) {
+      throw new ControlError('malformed', 'WebSocket text frame is not {"COMMAND":"LISTEN" or "IGNORE","DATA":"<path>"}');
+    }
+    if (COMMAND === 'LISTEN') listening.add(DATA);
+    else listening.delete(DATA);
   }
 
   private flush(keys: ReadonlySet<string>): void {

@@ -12,6 +12,8 @@ import type { OscArg } from './values.js';
 export interface StreamDiffusionTdOptions {
   config: StreamDiffusionTdConfig;
   host: string;
+  /** osc.allow: the senders accepted. */
+  allow?: readonly string[];
   store: ControlStore;
   space: AddressSpace;
   log: Logger;
@@ -50,7 +52,10 @@ export class StreamDiffusionTd {
   }
 
   static async start(opts: StreamDiffusionTdOptions): Promise<StreamDiffusionTd> {
-    const server = new OscServer({ store: opts.store, space: opts.space, log: opts.log, port: opts.config.port, host: opts.host, source: 'streamdiffusiontd', name: 'streamdiffusiontd' });
+    const server = new OscServer({
+      store: opts.store, space: opts.space, log: opts.log, port: opts.config.port, host: opts.host, allow: opts.allow,
+      portField: 'osc.streamdiffusiontd.port', source: 'streamdiffusiontd', name: 'streamdiffusiontd',
+    });
     // Not checked against the pipeline's schema: with a pipeline lacking some of its parameters, those messages are counted as unknown.
     const mapping = await loadMappingFile(resolveMappingPath(STREAMDIFFUSIONTD_MAPPING));
     await server.listen();
@@ -64,7 +69,7 @@ export class StreamDiffusionTd {
     adapter.timer = setInterval(() => adapter.heartbeat(), opts.config.heartbeat_ms);
     adapter.timer.unref();
     adapter.offFrame = opts.onFrame(() => adapter.send('/framecount', [opts.frameCount()], 'i'));
-    opts.log.info({ port: server.port, reply: `${adapter.reply.address}:${adapter.reply.port}`, output: adapter.outputName }, 'StreamDiffusionTD compatibility listening');
+    opts.log.info({ host: opts.host, port: server.port, reply: `${adapter.reply.address}:${adapter.reply.port}`, output: adapter.outputName }, 'StreamDiffusionTD compatibility listening');
     return adapter;
   }
 

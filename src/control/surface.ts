@@ -9,7 +9,7 @@ import { installOscRoutes } from './mappings/osc-routes.js';
 import { rtMidiBackend, type MidiBackend } from './midi/backend.js';
 import { MidiControl } from './midi/midi-control.js';
 import { OscFeedback } from './osc-feedback.js';
-import { oscMetricFamilies } from './osc-metrics.js';
+import { controlFailureFamilies, oscMetricFamilies } from './osc-metrics.js';
 import { OscServer } from './osc-server.js';
 import { ACCESS, type ExtraNode } from './oscquery-namespace.js';
 import { OscQueryService } from './oscquery-server.js';
@@ -83,7 +83,10 @@ export class ControlSurface {
       await surface.startMappingsAndMidi(midiBackend);
       surface.startOscQuery();
       await surface.startStreamDiffusionTd();
-      surface.closers.push(app.http.metrics.add(() => oscMetricFamilies(surface.oscListeners())));
+      surface.closers.push(app.http.metrics.add(() => [
+        ...oscMetricFamilies(surface.oscListeners()),
+        ...controlFailureFamilies({ midi: surface.midi.failures, mappings: surface.mappings.failures }),
+      ]));
     } catch (e) {
       await surface.close();
       throw e;
@@ -95,7 +98,7 @@ export class ControlSurface {
     const { app } = this;
     const cfg = app.config.osc;
     this.space = new AddressSpace(app.definition.schema);
-    this.osc = new OscServer({ store: app.store, space: this.space, log: app.log, port: cfg.port, host: cfg.host, maxPacketBytes: cfg.max_packet_bytes });
+    this.osc = new OscServer({ store: app.store, space: this.space, log: app.log, port: cfg.port, host: cfg.host, allow: cfg.allow, maxPacketBytes: cfg.max_packet_bytes });
     await this.osc.listen();
     this.closers.push(() => this.osc.close());
     const feedback = new OscFeedback({
@@ -103,7 +106,7 @@ export class ControlSurface {
       replyToSender: cfg.reply_to_sender, heartbeatMs: cfg.heartbeat_ms, metrics: () => app.engine.metrics(),
     }).start();
     this.closers.push(() => feedback.stop());
-    app.log.info({ port: this.osc.port, root: this.space.root, addresses: this.space.addresses.length }, 'OSC listening');
+    app.log.info({ host: cfg.host, port: this.osc.port, allow: cfg.allow, root: this.space.root, addresses: this.space.addresses.length }, 'OSC listening');
   }
 
   private async startMappingsAndMidi(backend: () => Promise<MidiBackend>): Promise<void> {
@@ -146,7 +149,7 @@ export class ControlSurface {
     if (cfg === false) return;
     const sdtd = await StreamDiffusionTd.start({
       config: cfg === true ? StreamDiffusionTdConfig.parse({}) : cfg,
-      host: app.config.osc.host, store: app.store, space: this.space, log: app.log,
+      host: app.config.osc.host, allow: app.config.osc.allow, store: app.store, space: this.space, log: app.log,
       metrics: () => app.engine.metrics(), frameCount: () => app.engine.frameCount, frames: { input: app.config.input, outputs: app.config.outputs },
       onFrame: (listener) => {
         app.engine.on('frame', listener);

@@ -1,7 +1,7 @@
 /** A decoded OSC argument as the control layer sees it (type tags collapsed to JS values). */
 export type OscArg = number | string | boolean | null | Uint8Array;
 
-export type ControlFailure = 'unknown_address' | 'bad_type' | 'out_of_range' | 'rejected' | 'malformed' | 'oversize';
+export type ControlFailure = 'unknown_address' | 'bad_type' | 'out_of_range' | 'rejected' | 'malformed' | 'oversize' | 'not_allowed';
 
 /** A control message that cannot be applied; reported as feedback and counted, never thrown past the server. */
 export class ControlError extends Error {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodePathOr400 } from '../http/decode-path.js';
 import type { RouteHandler } from '../http/server.js';
 
 /** The package's src/web/static, from src/web (tsx) and from dist/web (compiled) alike. */
@@ -18,7 +19,9 @@ const TYPES: Readonly<Record<string, string>> = {
 export function staticFiles(prefix: string, dir = STATIC_DIR): RouteHandler {
   const root = resolve(dir);
   return async (_req, res, url) => {
-    const rel = decodeURIComponent(url.pathname.slice(prefix.length)) || 'index.html';
+    const decoded = decodePathOr400(res, url.pathname.slice(prefix.length));
+    if (decoded === undefined) return;
+    const rel = decoded || 'index.html';
     const file = resolve(root, rel.endsWith('/') ? `${rel}index.html` : rel);
     const type = TYPES[extname(file)];
     if (!file.startsWith(root + sep) || !type) {

@@ -20,6 +20,8 @@ export class MappingSet extends EventEmitter<{ change: [readonly LoadedMapping[]
 
   private readonly files: string[];
   private readonly watched = new Set<string>();
+  /** Loads and hot reloads that failed (the previous version stayed active). */
+  failures = 0;
 
   constructor(files: readonly string[], private readonly space: AddressSpace, private readonly log: Logger) {
     super();
@@ -63,19 +65,30 @@ export class MappingSet extends EventEmitter<{ change: [readonly LoadedMapping[]
     this.timers.set(file, setTimeout(() => void this.reload(file, 'reloaded'), DEBOUNCE_MS));
   }
 
-  /** Loads one file again; on failure the previous version (if any) stays active. */
+  /** Loads one file again; on failure the previous version (if any) stays active. Never rejects. */
   async reload(file: string, verb = 'reloaded'): Promise<boolean> {
+    let loaded: LoadedMapping;
     try {
-      const loaded = await loadMappingFile(file, this.space);
-      this.active.set(file, loaded);
-      this.log.info({ file, midi: loaded.mapping.midi.length, osc: loaded.mapping.osc.length }, `mappings ${verb}`);
-      this.emit('change', this.current);
-      return true;
+      loaded = await loadMappingFile(file, this.space);
     } catch (e) {
-      const kept = this.active.has(file) ? 'keeping the previous version' : 'not loaded';
-      this.log.error(`${errorLine(e)} (${kept})`);
-      if (this.listenerCount('error')) this.emit('error', e as Error);
+      this.failures++;
+      this.log.error(`${errorLine(e)} (${this.active.has(file) ? 'keeping the previous version' : 'not loaded'})`);
+      this.report(e as Error);
       return false;
+    }
+    this.active.set(file, loaded);
+    this.log.info({ file, midi: loaded.mapping.midi.length, osc: loaded.mapping.osc.length }, `mappings ${verb}`);
+    this.report(undefined);
+    return true;
+  }
+
+  /** Tells the listeners: the new set on success, the error otherwise; a listener that throws is logged, not thrown. */
+  private report(error: Error | undefined): void {
+    try {
+      if (!error) this.emit('change', this.current);
+      else if (this.listenerCount('error')) this.emit('error', error);
+    } catch (e) {
+      this.log.error({ err: errorLine(e) }, 'applying the mapping files failed');
     }
   }
 

@@ -1,5 +1,5 @@
 import { errorLine } from '../../errors.js';
-import type { Logger } from '../../log.js';
+import { rateLimited, type Logger } from '../../log.js';
 import type { MidiConfig } from '../config.js';
 import type { MidiBackend, MidiInputPort, MidiOutputPort } from './backend.js';
 
@@ -16,17 +16,21 @@ export function selectPorts(names: readonly string[], selectors: readonly (strin
 
 /** The open MIDI ports: inputs feed `onMessage` with their name, outputs receive LED/motor-fader feedback. */
 export class MidiPorts {
-  private constructor(private readonly inputs: MidiInputPort[], private readonly outputs: MidiOutputPort[]) {}
+  private readonly warn: ReturnType<typeof rateLimited>;
+
+  private constructor(private readonly inputs: MidiInputPort[], private readonly outputs: MidiOutputPort[], log: Logger) {
+    this.warn = rateLimited(log);
+  }
 
   /** Opens what the config asks for; with no MIDI subsystem, one log line and no ports (the engine runs on). */
   static async open(cfg: MidiConfig, backend: () => Promise<MidiBackend>, log: Logger, onMessage: (bytes: number[], port: string) => void): Promise<MidiPorts> {
-    if (!cfg.enabled) return new MidiPorts([], []);
+    if (!cfg.enabled) return new MidiPorts([], [], log);
     let b: MidiBackend;
     try {
       b = await backend();
     } catch (e) {
       log.warn(`MIDI off: ${errorLine(e)} (set midi.enabled false to silence)`);
-      return new MidiPorts([], []);
+      return new MidiPorts([], [], log);
     }
     const inputs: MidiInputPort[] = [];
     const outputs: MidiOutputPort[] = [];
@@ -47,7 +51,7 @@ export class MidiPorts {
         log.warn({ port: outNames[i], err: errorLine(e) }, 'cannot open MIDI output');
       }
     }
-    return new MidiPorts(inputs, outputs);
+    return new MidiPorts(inputs, outputs, log);
   }
 
   get inputCount(): number {
@@ -58,8 +62,15 @@ export class MidiPorts {
     return this.outputs.length > 0;
   }
 
+  /** Feedback to every output; one that fails (unplugged) is logged, the others still get it. */
   send(bytes: readonly number[]): void {
-    for (const o of this.outputs) o.send(bytes);
+    for (const [i, o] of this.outputs.entries()) {
+      try {
+        o.send(bytes);
+      } catch (e) {
+        this.warn(`midi out ${i}`, `MIDI output ${i} cannot send: ${errorLine(e)}`);
+      }
+    }
   }
 
   close(): void {

@@ -23,7 +23,8 @@ class BoundControl {
   private target: number | undefined;
   previous: Value | undefined;
 
-  constructor(readonly binding: MidiBinding, readonly address: ControlAddress, private readonly apply: (patch: Patch) => boolean, private readonly store: ControlStore) {
+  /** `apply` gets the patch as a function: computing it may throw (a list entry that went away while gliding). */
+  constructor(readonly binding: MidiBinding, readonly address: ControlAddress, private readonly apply: (patch: () => Patch) => boolean, private readonly store: ControlStore) {
     const b = binding as Partial<{ range: [number, number]; takeover: 'jump' | 'pickup' | 'scale'; smoothing_ms: number }>;
     const { min, max } = address;
     const toUnit = (v: number) => (min !== undefined && max !== undefined && max !== min ? (v - min) / (max - min) : v);
@@ -82,7 +83,7 @@ class BoundControl {
   }
 
   private writeUnit(unit: number): void {
-    if (this.apply(this.address.unitView!.patch(this.store.snapshot as Record<string, unknown>, unit))) this.written = this.unitNow;
+    if (this.apply(() => this.address.unitView!.patch(this.store.snapshot as Record<string, unknown>, unit))) this.written = this.unitNow;
   }
 }
 
@@ -101,6 +102,8 @@ function pressValue(address: ControlAddress, current: Value): Value {
 export class MidiMapper {
   private decoders: { device?: string; decoder: MidiDecoder; controls: Map<MidiBinding, BoundControl> }[] = [];
   private readonly warn: ReturnType<typeof rateLimited>;
+  /** MIDI messages refused (a failed binding or a value the store rejected). */
+  failures = 0;
 
   constructor(private readonly store: ControlStore, private readonly space: AddressSpace, log: Logger) {
     this.warn = rateLimited(log);
@@ -135,7 +138,7 @@ export class MidiMapper {
         try {
           this.dispatch(controls.get(binding)!, input);
         } catch (e) {
-          this.warn(`midi ${binding.param}`, `midi: ${binding.param}: ${(e as Error).message}`);
+          this.refuse(binding.param, (e as Error).message);
         }
       }
     }
@@ -145,7 +148,7 @@ export class MidiMapper {
     const { address, binding } = control;
     const p = () => this.store.snapshot as Record<string, unknown>;
     const current = () => address.read(p())[0] ?? null;
-    const set = (v: Value) => this.applyPatch(address.write(p(), [v]), address.path);
+    const set = (v: Value) => this.applyPatch(() => address.write(p(), [v]), address.path);
     switch (input.kind) {
       case 'position': return control.position(input.value);
       case 'delta': return control.delta(input.value);
@@ -167,10 +170,21 @@ export class MidiMapper {
     set(on);
   }
 
-  private applyPatch(patch: Patch, path: string): boolean {
-    const result = this.store.update(patch, 'midi');
-    if (!result.ok) this.warn(`midi ${path}`, `midi: ${path}: ${result.error.message}`);
-    return result.ok;
+  private refuse(path: string, reason: string): void {
+    this.failures++;
+    this.warn(`midi ${path}`, `midi: ${path}: ${reason}`);
+  }
+
+  /** Computes and applies a binding's patch; a throw (a list entry gone while a knob glides) or a refusal is counted, never thrown. */
+  private applyPatch(patchOf: () => Patch, path: string): boolean {
+    try {
+      const result = this.store.update(patchOf(), 'midi');
+      if (!result.ok) this.refuse(path, result.error.message);
+      return result.ok;
+    } catch (e) {
+      this.refuse(path, (e as Error).message);
+      return false;
+    }
   }
 
   close(): void {

@@ -1,4 +1,5 @@
-import type { Logger } from '../../log.js';
+import { errorLine } from '../../errors.js';
+import { rateLimited, type Logger } from '../../log.js';
 import type { AddressSpace } from '../address-space.js';
 import type { MidiConfig } from '../config.js';
 import type { MappingSet } from '../mappings/mapping-set.js';
@@ -29,9 +30,12 @@ export class MidiControl {
   readonly learn: MidiLearn;
   private ports: MidiPorts | undefined;
   private detachLeds: (() => void) | undefined;
+  private readonly warn: ReturnType<typeof rateLimited>;
+  private dropped = 0;
   lastLearned = '';
 
   constructor(private readonly opts: MidiControlOptions) {
+    this.warn = rateLimited(opts.log);
     this.mapper = new MidiMapper(opts.store, opts.space, opts.log);
     this.mapper.setMappings(opts.mappings.current);
     opts.mappings.on('change', (m) => this.mapper.setMappings(m));
@@ -55,12 +59,22 @@ export class MidiControl {
     return (this.ports?.inputCount ?? 0) > 0;
   }
 
-  /** One MIDI message from a port (or a test): learn takes it while armed, the mappings otherwise. */
+  /** MIDI messages refused: by the mappings, or failing in learn. */
+  get failures(): number {
+    return this.mapper.failures + this.dropped;
+  }
+
+  /** One MIDI message from a port (or a test): learn takes it while armed, the mappings otherwise. Never throws. */
   receive(bytes: readonly number[], port = ''): void {
-    const event = parseMidi(bytes);
-    if (!event) return;
-    if (this.learn.target) this.learn.observe(event);
-    else this.mapper.handle(event, port);
+    try {
+      const event = parseMidi(bytes);
+      if (!event) return;
+      if (this.learn.target) this.learn.observe(event);
+      else this.mapper.handle(event, port);
+    } catch (e) {
+      this.dropped++;
+      this.warn(`midi ${port}`, `midi: message from ${port || 'a port'} failed: ${errorLine(e)}`);
+    }
   }
 
   close(): void {
