@@ -8,6 +8,8 @@ const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.webp', '.ti
 const GLOBAL = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
 
 export const isUrl = (path: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
+/** Streams whose sender may restart at any time: probed in a few bytes, so frames come ~0.3 s after the first packet. */
+const isStreamUrl = (path: string): boolean => /^(udp|rtp|srt|tcp|rtsp|rtmps?):\/\//i.test(path);
 const isDevice = (path: string): boolean => /^\/dev\/video\d+$/.test(path);
 /** Capture devices: live like a URL, never read with -re or looped. */
 const DEVICE_FORMATS = new Set(['v4l2', 'video4linux2', 'dshow', 'avfoundation', 'x11grab', 'gdigrab', 'kmsgrab', 'decklink', 'pulse', 'alsa']);
@@ -18,6 +20,8 @@ export interface InputPlan {
   args: string[];
   /** Whether ffmpeg ending on its own is normal (a file played once) rather than a failure to restart. */
   endsByItself: boolean;
+  /** A camera or a stream: it can vanish and come back at any moment. */
+  live: boolean;
 }
 
 /**
@@ -31,7 +35,9 @@ export function inputArgs(t: SpecTarget, width: number, height: number, fps: num
   const format = t.options.get('format');
   const loop = flagOption(t, 'loop', true);
   const live = isUrl(path) || isDevice(path) || DEVICE_FORMATS.has(format ?? '');
-  if (live) pre.push('-fflags', 'nobuffer', '-flags', 'low_delay');
+  // Not -fflags nobuffer on a stream: it discards the packets read while probing, the first key frame with them.
+  if (isStreamUrl(path)) pre.push('-flags', 'low_delay', '-probesize', '32', '-analyzeduration', '0');
+  else if (live) pre.push('-fflags', 'nobuffer', '-flags', 'low_delay');
   if (!live && flagOption(t, 're', true)) pre.push('-re');
   if (isDevice(path) && !format && process.platform === 'linux') pre.push('-f', 'v4l2');
   if (format) pre.push('-f', format);
@@ -42,6 +48,7 @@ export function inputArgs(t: SpecTarget, width: number, height: number, fps: num
     // Each decoded frame once: a variable-rate file (sdlive's own recordings) must not be filled up to a constant rate.
     args: [...GLOBAL, ...pre, '-i', path, '-an', '-vf', fit, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'],
     endsByItself: !live && !loop,
+    live,
   };
 }
 
