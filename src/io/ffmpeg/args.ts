@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { flagOption, type SpecTarget } from '../spec-target.js';
 
 /** sdlive's own ?options on ffmpeg:/file: specs; anything else stays part of the URL. */
-export const FFMPEG_OPTION_KEYS = ['format', 'codec', 'loop', 're', 'fps'] as const;
+export const FFMPEG_OPTION_KEYS = ['format', 'codec', 'loop', 're', 'fps', 'overwrite'] as const;
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff', '.gif', '.exr', '.tga']);
 const GLOBAL = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
@@ -11,6 +11,8 @@ export const isUrl = (path: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(
 /** Streams whose sender may restart at any time: probed in a few bytes, so frames come ~0.3 s after the first packet. */
 const isStreamUrl = (path: string): boolean => /^(udp|rtp|srt|tcp|rtsp|rtmps?):\/\//i.test(path);
 const isDevice = (path: string): boolean => /^\/dev\/video\d+$/.test(path);
+/** An output that is a file or an image sequence, not a stream or a device: it keeps every frame. */
+export const isRecording = (path: string): boolean => !isUrl(path) && !path.startsWith('/dev/');
 /** Capture devices: live like a URL, never read with -re or looped. */
 const DEVICE_FORMATS = new Set(['v4l2', 'video4linux2', 'dshow', 'avfoundation', 'x11grab', 'gdigrab', 'kmsgrab', 'decklink', 'pulse', 'alsa']);
 /** One still image or a numbered sequence (frames/%04d.png): read by ffmpeg's image2 demuxer. */
@@ -56,7 +58,7 @@ const H264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency',
 const STREAM_FORMATS: Record<string, string> = { srt: 'mpegts', udp: 'mpegts', tcp: 'mpegts', rtp: 'rtp_mpegts', rtsp: 'rtsp', rtmp: 'flv', rtmps: 'flv' };
 const H264_FILES = new Set(['.mp4', '.mov', '.mkv', '.m4v', '.ts', '.flv']);
 /** Containers that store each frame's own time: frames are kept once, at the moment they arrived. */
-const VFR_FILES = new Set(['.mp4', '.mov', '.mkv', '.m4v', '.webm']);
+const VFR_FILES = new Set(['.mp4', '.mov', '.mkv', '.m4v', '.webm', '.ts', '.flv']);
 
 /**
  * Timing of the raw pipe. Frames arrive at the engine's pace, not at a fixed rate, so ffmpeg stamps each by
