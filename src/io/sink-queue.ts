@@ -73,11 +73,12 @@ export class SinkQueue {
   }
 
   /**
-   * Resolves once every queued frame went into the stream, at once when there is no stream to take them, or
-   * when the stream took nothing for `stallMs` (a wedged writer must not hold up a shutdown).
+   * A recording: resolves once every queued frame went into the stream, at once when there is no stream to take
+   * them, or when the stream took nothing for `stallMs` (a wedged writer must not hold up a shutdown). A live
+   * sink is not waited for (a paused viewer must not delay the end of the show).
    */
   async flushed(stallMs = 10_000): Promise<void> {
-    if (!this.stream || !this.waiting.length) return;
+    if (!this.opts.recording || !this.stream || !this.waiting.length) return;
     let timer: NodeJS.Timeout | undefined;
     const idle = new Promise<void>((resolve) => this.onIdle.push(resolve));
     const stalled = new Promise<void>((resolve) => {

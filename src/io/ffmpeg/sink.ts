@@ -74,7 +74,7 @@ export class FfmpegSink implements FrameSink {
   async close(): Promise<void> {
     await this.queue.flushed();
     const lost = this.queue.discard();
-    if (lost) this.ctx.log.warn({ io: this.spec, lost }, 'ffmpeg was down when the output closed: its queued frames are lost');
+    if (lost && this.recording) this.ctx.log.warn({ io: this.spec, lost }, 'the recording closed with frames ffmpeg never took (it was down or stuck): they are lost');
     await this.ffmpeg?.stop();
   }
 }
