@@ -7,7 +7,7 @@ export const ERROR_CODES = {
   SDL_ERR_CONFIG_READ: 'The configuration file cannot be read or is not JSON.',
   SDL_ERR_PARAM: 'A parameter value was rejected by the schema.',
   SDL_ERR_UNKNOWN_PARAM: 'No parameter of that name exists.',
-  SDL_ERR_TRANSPORT_SPEC: 'An --input/--output spec names no known transport or is malformed.',
+  SDL_ERR_TRANSPORT_SPEC: 'An --input/--output spec names no known transport, is malformed, or names a missing file or folder.',
   SDL_ERR_TRANSPORT_UNAVAILABLE: 'A transport cannot run on this machine (library, OS or program missing).',
   SDL_ERR_MODEL_LOAD: 'A model folder cannot be loaded.',
   SDL_ERR_MODEL_DIALECT: 'A model file uses an input/output layout the engine cannot serve.',

@@ -2,13 +2,17 @@ import { extname } from 'node:path';
 import { flagOption, type SpecTarget } from '../spec-target.js';
 
 /** sdlive's own ?options on ffmpeg:/file: specs; anything else stays part of the URL. */
-export const FFMPEG_OPTION_KEYS = ['format', 'codec', 'loop', 're', 'fps'] as const;
+export const FFMPEG_OPTION_KEYS = ['format', 'codec', 'loop', 're', 'fps', 'overwrite'] as const;
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff', '.gif', '.exr', '.tga']);
 const GLOBAL = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
 
 export const isUrl = (path: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
+/** Streams whose sender may restart at any time: probed in a few bytes, so frames come ~0.3 s after the first packet. */
+const isStreamUrl = (path: string): boolean => /^(udp|rtp|srt|tcp|rtsp|rtmps?):\/\//i.test(path);
 const isDevice = (path: string): boolean => /^\/dev\/video\d+$/.test(path);
+/** An output that is a file or an image sequence, not a stream or a device: it keeps every frame. */
+export const isRecording = (path: string): boolean => !isUrl(path) && !path.startsWith('/dev/');
 /** Capture devices: live like a URL, never read with -re or looped. */
 const DEVICE_FORMATS = new Set(['v4l2', 'video4linux2', 'dshow', 'avfoundation', 'x11grab', 'gdigrab', 'kmsgrab', 'decklink', 'pulse', 'alsa']);
 /** One still image or a numbered sequence (frames/%04d.png): read by ffmpeg's image2 demuxer. */
@@ -18,6 +22,8 @@ export interface InputPlan {
   args: string[];
   /** Whether ffmpeg ending on its own is normal (a file played once) rather than a failure to restart. */
   endsByItself: boolean;
+  /** A camera or a stream: it can vanish and come back at any moment. */
+  live: boolean;
 }
 
 /**
@@ -31,7 +37,9 @@ export function inputArgs(t: SpecTarget, width: number, height: number, fps: num
   const format = t.options.get('format');
   const loop = flagOption(t, 'loop', true);
   const live = isUrl(path) || isDevice(path) || DEVICE_FORMATS.has(format ?? '');
-  if (live) pre.push('-fflags', 'nobuffer', '-flags', 'low_delay');
+  // Not -fflags nobuffer on a stream: it discards the packets read while probing, the first key frame with them.
+  if (isStreamUrl(path)) pre.push('-flags', 'low_delay', '-probesize', '32', '-analyzeduration', '0');
+  else if (live) pre.push('-fflags', 'nobuffer', '-flags', 'low_delay');
   if (!live && flagOption(t, 're', true)) pre.push('-re');
   if (isDevice(path) && !format && process.platform === 'linux') pre.push('-f', 'v4l2');
   if (format) pre.push('-f', format);
@@ -42,6 +50,7 @@ export function inputArgs(t: SpecTarget, width: number, height: number, fps: num
     // Each decoded frame once: a variable-rate file (sdlive's own recordings) must not be filled up to a constant rate.
     args: [...GLOBAL, ...pre, '-i', path, '-an', '-vf', fit, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'],
     endsByItself: !live && !loop,
+    live,
   };
 }
 
@@ -49,7 +58,7 @@ const H264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency',
 const STREAM_FORMATS: Record<string, string> = { srt: 'mpegts', udp: 'mpegts', tcp: 'mpegts', rtp: 'rtp_mpegts', rtsp: 'rtsp', rtmp: 'flv', rtmps: 'flv' };
 const H264_FILES = new Set(['.mp4', '.mov', '.mkv', '.m4v', '.ts', '.flv']);
 /** Containers that store each frame's own time: frames are kept once, at the moment they arrived. */
-const VFR_FILES = new Set(['.mp4', '.mov', '.mkv', '.m4v', '.webm']);
+const VFR_FILES = new Set(['.mp4', '.mov', '.mkv', '.m4v', '.webm', '.ts', '.flv']);
 
 /**
  * Timing of the raw pipe. Frames arrive at the engine's pace, not at a fixed rate, so ffmpeg stamps each by

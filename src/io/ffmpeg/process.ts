@@ -20,6 +20,8 @@ export interface SupervisedOptions {
    * for ALIVE_MS (an output). Until then an exit is a failed attempt and the back-off keeps growing.
    */
   upWhen: 'output' | 'alive';
+  /** Longest wait between two starts (default 5 s). */
+  maxDelayMs?: number;
   /** ffmpeg exiting 0 on its own is the end of the input, not a failure. */
   endsByItself?: boolean;
   onStart(child: ChildProcess): void;
@@ -41,7 +43,7 @@ export class SupervisedFfmpeg {
   private pending: { resolve(): void; reject(e: Error): void } | undefined;
 
   constructor(private readonly opts: SupervisedOptions) {
-    this.reconnect = new Reconnector({ log: opts.log, what: opts.what, minDelayMs: 500, maxDelayMs: 5000 }, () => this.spawn());
+    this.reconnect = new Reconnector({ log: opts.log, what: opts.what, minDelayMs: 500, maxDelayMs: opts.maxDelayMs ?? 5000 }, () => this.spawn());
   }
 
   start(): void {

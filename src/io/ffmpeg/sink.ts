@@ -1,34 +1,32 @@
-import { existsSync } from 'node:fs';
-import { extname } from 'node:path';
-import type { Writable } from 'node:stream';
 import type { Frame } from '../frame.js';
+import { firstSegment, freeSegment, recordingExists, segmentPath } from '../recording-path.js';
 import { fitFrame } from '../resize.js';
-import type { SpecTarget } from '../spec-target.js';
+import { SinkQueue } from '../sink-queue.js';
+import { flagOption, type SpecTarget } from '../spec-target.js';
 import { StatsCounter, type FrameSink, type TransportContext } from '../transport.js';
-import { isImage, isUrl, outputArgs } from './args.js';
+import { isRecording, outputArgs } from './args.js';
 import { SupervisedFfmpeg } from './process.js';
-
-/** out.mp4 -> out-N.mp4 (frames/%04d.png -> frames/%04d-N.png). */
-export function segmentPath(path: string, n: number): string {
-  const ext = extname(path);
-  return `${path.slice(0, path.length - ext.length)}-${n}${ext}`;
-}
 
 /**
  * Frames encoded by a supervised ffmpeg (files, SRT/RTSP/UDP streams, v4l2loopback). ffmpeg starts on the
  * first frame, whose size fixes the stream's size; later frames of another size are fitted to it. write()
- * never waits: while ffmpeg's stdin is backed up or ffmpeg is restarting, frames are dropped and counted.
+ * never waits: frames queue while ffmpeg starts, restarts or is busy. A recording (a file, an image sequence)
+ * keeps them all; a live stream keeps the newest and counts the others as drops.
  */
 export class FfmpegSink implements FrameSink {
   readonly retainsFrames = true;
+  readonly recording: boolean;
   private ffmpeg: SupervisedFfmpeg | undefined;
-  private stdin: Writable | undefined;
-  private backedUp = false;
   private size: { width: number; height: number } | undefined;
   private readonly counter = new StatsCounter();
+  private readonly queue: SinkQueue;
   private segment = 0;
 
-  constructor(readonly spec: string, private readonly target: SpecTarget, private readonly ctx: TransportContext) {}
+  constructor(readonly spec: string, private readonly target: SpecTarget, private readonly ctx: TransportContext) {
+    this.recording = isRecording(target.path);
+    this.queue = new SinkQueue({ spec, log: ctx.log, counter: this.counter, recording: this.recording });
+    if (this.recording) this.segment = firstSegment(spec, target.path, flagOption(target, 'overwrite'), ctx.log);
+  }
 
   /**
    * The file of the n-th start. A restarted recording goes on in out-1.mp4, out-2.mp4, ... instead of overwriting
@@ -36,11 +34,9 @@ export class FfmpegSink implements FrameSink {
    */
   private pathFor(start: number): string {
     const path = this.target.path;
-    const current = this.segment ? segmentPath(path, this.segment) : path;
-    const live = isUrl(path) || path.startsWith('/dev/');
-    if (start === 0 || live || (!isImage(path) && !existsSync(current))) return current;
-    do this.segment++;
-    while (existsSync(segmentPath(path, this.segment)));
+    const current = segmentPath(path, this.segment);
+    if (start === 0 || !this.recording || !recordingExists(current)) return current;
+    this.segment = freeSegment(path, this.segment + 1);
     const next = segmentPath(path, this.segment);
     this.ctx.log.info({ io: this.spec, file: next }, 'ffmpeg restarted; the recording goes on in a new file');
     return next;
@@ -54,12 +50,10 @@ export class FfmpegSink implements FrameSink {
       args: (start) => outputArgs({ ...this.target, path: this.pathFor(start) }, width, height, this.ctx.fps),
       upWhen: 'alive',
       onStart: (child) => {
-        this.stdin = child.stdin!;
-        this.backedUp = false;
         this.counter.connected = true;
-        child.stdin!.on('drain', () => (this.backedUp = false));
+        this.queue.attach(child.stdin!);
         child.once('exit', () => {
-          this.stdin = undefined;
+          this.queue.detach();
           this.counter.connected = false;
         });
       },
@@ -69,22 +63,18 @@ export class FfmpegSink implements FrameSink {
 
   write(frame: Frame): void {
     if (!this.size) this.start(frame.width, frame.height);
-    if (!this.stdin || this.backedUp) {
-      this.counter.drops++;
-      return;
-    }
-    const t0 = performance.now();
-    const fitted = fitFrame(frame, this.size!.width, this.size!.height);
-    this.backedUp = !this.stdin.write(fitted.data);
-    this.counter.record(performance.now() - t0);
+    this.queue.push(fitFrame(frame, this.size!.width, this.size!.height).data);
   }
 
   stats() {
     return this.counter.snapshot();
   }
 
-  /** Closes ffmpeg's stdin and waits for it to finish the file or stream. */
+  /** Hands ffmpeg every queued frame, then closes its stdin and waits for it to finish the file or stream. */
   async close(): Promise<void> {
+    await this.queue.flushed();
+    const lost = this.queue.discard();
+    if (lost && this.recording) this.ctx.log.warn({ io: this.spec, lost }, 'the recording closed with frames ffmpeg never took (it was down or stuck): they are lost');
     await this.ffmpeg?.stop();
   }
 }

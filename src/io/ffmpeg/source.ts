@@ -5,8 +5,14 @@ import { StatsCounter, type FrameSource, type TransportContext } from '../transp
 import { inputArgs } from './args.js';
 import { SupervisedFfmpeg } from './process.js';
 
-/** A live input that delivers nothing for this long is restarted (a frozen stream, an unplugged camera). */
+/**
+ * A live input that delivered frames and then nothing for this long is restarted (a frozen stream, an unplugged
+ * camera). Until its first frame an ffmpeg is connecting (waiting for a sender that may be gone for minutes) and is
+ * left alone: killing it there would restart it just as the sender comes back.
+ */
 const STALL_MS = 5000;
+/** Longest pause between two starts of a live input, so a returning camera or stream is picked up within ~1 s. */
+const LIVE_MAX_DELAY_MS = 1000;
 
 /**
  * Frames decoded by a supervised ffmpeg, already scaled to the pipeline's size. Raw RGBA arrives on a pipe in
@@ -17,6 +23,8 @@ export class FfmpegSource implements FrameSource {
   private filling: Frame;
   private filled = 0;
   private lastFrameAt = performance.now();
+  /** Frames have come from the running ffmpeg (it is past connecting). */
+  private flowing = false;
   private readonly counter = new StatsCounter();
   private readonly ffmpeg: SupervisedFfmpeg;
   private readonly watchdog: NodeJS.Timeout;
@@ -31,6 +39,7 @@ export class FfmpegSource implements FrameSource {
       what: spec,
       args: () => plan.args,
       upWhen: 'output',
+      maxDelayMs: plan.live ? LIVE_MAX_DELAY_MS : undefined,
       endsByItself: plan.endsByItself,
       onStart: (child) => this.attach(child.stdout!),
       onEnd: () => {
@@ -46,7 +55,7 @@ export class FfmpegSource implements FrameSource {
 
   private attach(out: Readable): void {
     this.filled = 0;
-    this.lastFrameAt = performance.now();
+    this.flowing = false;
     out.on('data', (chunk: Buffer) => this.take(chunk));
   }
 
@@ -63,6 +72,7 @@ export class FfmpegSource implements FrameSource {
         this.filling = createFrame(this.ctx.width, this.ctx.height);
         this.filled = 0;
         this.lastFrameAt = this.held.timestamp;
+        this.flowing = true;
         this.counter.connected = true;
         this.counter.record(this.lastFrameAt - t0);
       }
@@ -70,7 +80,8 @@ export class FfmpegSource implements FrameSource {
   }
 
   private checkStall(): void {
-    if (this.ffmpeg.running && !this.ended && performance.now() - this.lastFrameAt > STALL_MS) {
+    if (this.flowing && this.ffmpeg.running && !this.ended && performance.now() - this.lastFrameAt > STALL_MS) {
+      this.flowing = false;
       this.counter.connected = false;
       this.ffmpeg.restart(`no frame for ${STALL_MS} ms`);
     }

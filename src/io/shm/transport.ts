@@ -6,7 +6,8 @@ import { fitFrame } from '../resize.js';
 import { flagOption, intOption, parseTarget } from '../spec-target.js';
 import { StatsCounter, type FrameSink, type FrameSource, type Transport, type TransportContext } from '../transport.js';
 import { DEFAULT_SLOTS } from './layout.js';
-import { checkShmName, createMapping, MappingInUseError, mappingIdentity, mappingSize, openMapping, unlinkMapping, type SharedMapping } from './mapping.js';
+import { checkShmName, createMapping, MappingInUseError, mappingSize, openMapping, unlinkMapping, type SharedMapping } from './mapping.js';
+import { NameWatch } from './name-watch.js';
 import { rgbaToRgb, rgbToRgba } from './raw.js';
 import { ShmRingReader, ShmRingWriter } from './ring.js';
 
@@ -26,14 +27,21 @@ class ShmRingSource implements FrameSource {
   private stallWarned = false;
   private readonly counter = new StatsCounter();
   private readonly reconnect: Reconnector;
+  private readonly watch: NameWatch;
 
   constructor(readonly spec: string, private readonly name: string, private readonly ctx: TransportContext) {
+    this.watch = new NameWatch(name);
     this.reconnect = new Reconnector({ log: ctx.log, what: spec, maxDelayMs: 1000 }, () => {
-      this.reader = ShmRingReader.open(name);
+      this.open();
       this.counter.connected = true;
       this.lastNewAt = performance.now();
     });
     this.counter.connected = false;
+  }
+
+  private open(): void {
+    this.watch.remember();
+    this.reader = ShmRingReader.open(this.name);
   }
 
   async start(): Promise<this> {
@@ -51,7 +59,9 @@ class ShmRingSource implements FrameSource {
       this.lastNewAt = t0;
       this.stallWarned = false;
     } else if (r.kind === 'closed') {
-      this.reattach();
+      this.reattach('the writer resized the ring; reading the new one');
+    } else if (this.followWriter(t0)) {
+      return this.held;
     } else if (t0 - this.lastNewAt > STALL_MS && !this.stallWarned) {
       this.stallWarned = true;
       this.ctx.log.warn({ io: this.spec }, `no new frame for ${STALL_MS} ms; holding the last frame`);
@@ -59,12 +69,23 @@ class ShmRingSource implements FrameSource {
     return this.held;
   }
 
+  /**
+   * A writer that crashed leaves its ring live but still: when the name now leads to another region (the writer
+   * started again) or to none (its name was removed), that is followed. True when the reader changed.
+   */
+  private followWriter(now: number): boolean {
+    const change = this.watch.changed(now);
+    if (change === 'replaced') this.reattach('the writer recreated the ring; reading the new one');
+    else if (change === 'gone') this.detach('the writer removed the ring');
+    return change !== undefined;
+  }
+
   /** A writer that resizes closes its ring and creates the next at once: follow it quietly, else report the loss. */
-  private reattach(): void {
+  private reattach(why: string): void {
     this.reader?.close();
     try {
-      this.reader = ShmRingReader.open(this.name);
-      this.ctx.log.info({ io: this.spec }, 'the writer resized the ring; reading the new one');
+      this.open();
+      this.ctx.log.info({ io: this.spec }, why);
     } catch {
       this.detach('the writer closed the ring');
     }
@@ -133,9 +154,6 @@ class ShmRingSink implements FrameSink {
   }
 }
 
-/** How often a raw source looks whether its writer removed or recreated the buffer. */
-const RAW_CHECK_MS = 1000;
-
 /** A raw buffer must be exactly W x H packed RGB: any other size means the spec's width/height are wrong. */
 function checkRawSize(name: string, width: number, height: number): void {
   const size = mappingSize(name);
@@ -152,22 +170,22 @@ function checkRawSize(name: string, width: number, height: number): void {
  */
 class RawShmSource implements FrameSource {
   private mapping: SharedMapping | undefined;
-  private identity: string | undefined;
   private held: Frame | undefined;
   private lastReadAt = -Infinity;
-  private checkedAt = performance.now();
   private readonly counter = new StatsCounter();
   private readonly reconnect: Reconnector;
+  private readonly watch: NameWatch;
 
   constructor(readonly spec: string, private readonly name: string, private readonly width: number, private readonly height: number, private readonly ctx: TransportContext) {
+    this.watch = new NameWatch(name);
     this.reconnect = new Reconnector({ log: ctx.log, what: spec, maxDelayMs: 1000 }, () => this.map());
     this.counter.connected = false;
   }
 
   private map(): void {
     checkRawSize(this.name, this.width, this.height);
+    this.watch.remember();
     this.mapping = openMapping(this.name, this.width * this.height * 3);
-    this.identity = mappingIdentity(this.name);
     this.counter.connected = true;
   }
 
@@ -177,13 +195,13 @@ class RawShmSource implements FrameSource {
     return this;
   }
 
-  private checkWriter(): void {
-    const now = mappingIdentity(this.name);
-    if (now === this.identity) return;
+  private checkWriter(now: number): void {
+    const change = this.watch.changed(now);
+    if (!change) return;
     this.mapping!.close();
     this.mapping = undefined;
     this.counter.connected = false;
-    if (now === undefined) this.reconnect.failed('the writer removed the buffer');
+    if (change === 'gone') this.reconnect.failed('the writer removed the buffer');
     else {
       this.ctx.log.info({ io: this.spec }, 'the writer recreated the buffer; mapping it again');
       void this.reconnect.run();
@@ -192,10 +210,7 @@ class RawShmSource implements FrameSource {
 
   latest(): Frame | undefined {
     const t0 = performance.now();
-    if (this.mapping && t0 - this.checkedAt >= RAW_CHECK_MS) {
-      this.checkedAt = t0;
-      this.checkWriter();
-    }
+    if (this.mapping) this.checkWriter(t0);
     if (!this.mapping || t0 - this.lastReadAt < 1000 / this.ctx.fps) return this.held;
     this.lastReadAt = t0;
     const frame = createFrame(this.width, this.height, t0);
