@@ -27,6 +27,8 @@ export interface FrameSink {
    * recycles an output buffer; sinks that copy synchronously (shm, Spout, Syphon) leave it unset.
    */
   readonly retainsFrames?: boolean;
+  /** A recording (file, image sequence, raw file): gets only fresh frames, never held repeats, and loses none. */
+  readonly recording?: boolean;
   write(frame: Frame): void;
   stats(): IoStats;
   close(): Promise<void>;

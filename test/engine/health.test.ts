@@ -45,7 +45,7 @@ test('/health with a loaded model and a silent input says no input frames arrive
     const early = await get();
     assert.equal(early.status, 503);
     assert.deepEqual([early.body.status, early.body.reason], ['starting', 'model loaded; waiting for the first input frame']);
-    await until('the stall window', () => engine.metrics().uptimeMs > 2100, 5000);
+    await until('the stall window', () => (engine.metrics().sinceReadyMs ?? 0) > 2100, 5000);
     const silent = await get();
     assert.equal(silent.status, 503);
     assert.equal(silent.body.status, 'stalled');
@@ -56,18 +56,18 @@ test('/health with a loaded model and a silent input says no input frames arrive
   }
 });
 
-test('/health turns 503 "stalled" when the pipeline keeps failing, and 200 again when it recovers', async () => {
+test('/health turns 503 "failing" when the pipeline fails every frame, and 200 again when it recovers', async () => {
   const { engine, store } = await startFakeEngine({}, 30);
   const { http, get } = await serveHealth(engine);
   try {
     await until('frames', () => engine.frameCount >= 2);
     assert.equal((await get()).status, 200);
     store.set('mode', 'throw', 'test');
-    await until('stall', () => (engine.metrics().lastFrameAgeMs ?? 0) > 2100, 5000);
-    const stalled = await get();
-    assert.equal(stalled.status, 503);
-    assert.equal(stalled.body.status, 'stalled');
-    assert.match(stalled.body.reason, /the pipeline is failing; the last good frame is held/);
+    await until('a failure streak', () => (engine.metrics().failStreak?.frames ?? 0) >= 5, 5000);
+    const failing = await get();
+    assert.equal(failing.status, 503);
+    assert.equal(failing.body.status, 'failing');
+    assert.match(failing.body.reason, /^the pipeline fails every frame \(\d+ in a row\): SDL_ERR_PIPELINE: injected inference error$/);
     const metrics = await (await fetch(`${http.url}/metrics`)).text();
     assert.match(metrics, /^sdlive_pipeline_errors_total\{code="SDL_ERR_PIPELINE"\} [1-9]\d*$/m);
     store.set('mode', 'ok', 'test');
