@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { App } from '../../src/app.js';
 import { Engine } from '../../src/engine/engine.js';
-import { engineHttpPlugin } from '../../src/engine/http-plugin.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
-import { HttpHub } from '../../src/http/server.js';
 import { StatsCounter, type FrameSource } from '../../src/io/transport.js';
 import { silentLogger } from '../../src/log.js';
 import type { PipelineDefinition } from '../../src/pipelines/pipeline.js';
 import { fake, FAKE_MODULE } from './fake-pipelines.js';
-import { CollectSink, startFakeEngine, until } from './harness.js';
+import { CollectSink, serveHealth, startFakeEngine, until } from './harness.js';
 
 /** An input nobody writes to (like shm:nowriter): never a frame. */
 class SilentSource implements FrameSource {
@@ -21,17 +18,6 @@ class SilentSource implements FrameSource {
     return new StatsCounter().snapshot();
   }
   async close(): Promise<void> {}
-}
-
-async function serveHealth(engine: Engine) {
-  const http = new HttpHub({ port: 0, host: '127.0.0.1' }, silentLogger);
-  await engineHttpPlugin.register({ http, engine } as unknown as App);
-  await http.listen();
-  const get = async () => {
-    const res = await fetch(`${http.url}/health`);
-    return { status: res.status, body: (await res.json()) as { status: string; reason: string } };
-  };
-  return { http, get };
 }
 
 test('/health with a loaded model and a silent input says no input frames arrive (503 "stalled" after the stall window)', async () => {
