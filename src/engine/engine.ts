@@ -279,6 +279,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
       this.stageStats.recordAll(timing);
       this.emit('timing', timing);
     } catch (e) {
+      if (!this.running) return; // the worker was ended by stop()
       this.failed(e);
       this.send(this.lastGood ?? this.placeholder(input, size), false);
     } finally {
@@ -534,8 +535,8 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   private async shutdown(): Promise<void> {
     this.running = false;
     clearTimeout(this.cadenceTimer);
-    await this.loop;
-    await Promise.all([this.loader?.terminate(), this.host?.dispose()]);
+    // Not the loop first: a step that never returns ends only when its worker is disposed (bounded, PipelineHost).
+    await Promise.all([this.loop, this.loader?.terminate(), this.host?.dispose()]);
     this.host = undefined;
     await this.opts.source.close();
     await Promise.all(this.opts.sinks.map((s) => s.close()));
