@@ -51,7 +51,8 @@ export const fake: PipelineDefinition<typeof FakeParams> = {
     const take = (n: number) => ctx.outputBuffers?.take(n) ?? new Uint8Array(n);
     blockFor(params.load_ms);
     if (params.fail_load) throw new SdliveError('SDL_ERR_MODEL_LOAD', 'fake model refuses to load');
-    const provider = params.execution_providers[0]!;
+    // A host loaded straight with raw params (no schema defaults) runs on cpu.
+    const provider = (params.execution_providers as readonly string[] | undefined)?.[0] ?? 'cpu';
     let resets = 0;
     return {
       provider,
