@@ -191,7 +191,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     this.running = true;
     this.startedAt = performance.now();
     this.loop = this.run();
-    this.keepCadence();
+    if (this.opts.maxFrames === undefined) this.keepCadence(); // a --frames run sends no repeats
     const host = this.spawn();
     try {
       await this.loadInto(host, this.opts.store.snapshot);
@@ -350,13 +350,17 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   /** Every frame fails on the provider in use: reload on the next one in execution_providers, if there is one. */
   private fallBack(): void {
     const provider = this.host?.provider;
-    if (!provider || this.failedProviders.some((f) => f.provider === provider)) return this.giveUp(provider);
     const listed = (this.loadedParams as BaseParams | undefined)?.execution_providers ?? [];
-    const next = listed.slice(listed.indexOf(provider) + 1).find((p) => !this.failedProviders.some((f) => f.provider === p)) ?? null;
+    if (!provider || !listed.includes(provider) || this.givenUp(provider)) return this.giveUp(provider);
+    const next = listed.slice(listed.indexOf(provider) + 1).find((p) => !this.givenUp(p)) ?? null;
     this.failedProviders.push({ provider, error: this.streak.error, next });
-    if (!next || !listed.includes(provider)) return this.giveUp(provider);
+    if (!next) return this.giveUp(provider);
     this.opts.log.error({ provider, next, err: this.streak.error }, `execution provider ${provider} fails every frame; falling back to ${next}`);
     void this.reload();
+  }
+
+  private givenUp(provider: string): boolean {
+    return this.failedProviders.some((f) => f.provider === provider);
   }
 
   private giveUp(provider: string | undefined): void {
@@ -366,7 +370,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     this.emit('failing', e);
   }
 
-  private send(frame: Frame, fresh: boolean): void {
+  private send(frame: Frame, fresh: boolean, repeat = false): void {
     // A run with maxFrames (--frames N) writes exactly N pipeline frames: no placeholders or held repeats.
     if (!fresh && this.opts.maxFrames !== undefined) return;
     const t0 = performance.now();
@@ -374,7 +378,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     this.sendMs = performance.now() - t0;
     this.counts.output++;
     if (!fresh) this.counts.held++;
-    this.shown = { frame, at: performance.now(), repeat: false };
+    this.shown = { frame, at: performance.now(), repeat };
     this.emit('frame', frame);
   }
 
@@ -387,10 +391,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     const fps = Math.min(CADENCE_FPS.max, Math.max(CADENCE_FPS.min, this.params().fps_cap || this.outputFps));
     const shown = this.shown;
     const due = shown ? shown.at + (shown.repeat ? 1 : 1.5) * (1000 / fps) : now + 1000 / fps;
-    if (shown && now >= due && this.opts.maxFrames === undefined) {
-      this.send(shown.frame, false);
-      this.shown = { ...this.shown!, repeat: true };
-    }
+    if (shown && now >= due) this.send(shown.frame, false, true);
     if (!this.running) return;
     this.cadenceTimer = setTimeout(() => this.keepCadence(), Math.max(1, due - now));
     this.cadenceTimer.unref();
@@ -405,7 +406,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   /** The load-time parameters as loaded: providers given up are left out of execution_providers (unless none would be left). */
   private withoutFailedProviders(params: unknown): unknown {
     const listed = (params as BaseParams).execution_providers;
-    const kept = listed?.filter((p) => !this.failedProviders.some((f) => f.provider === p));
+    const kept = listed?.filter((p) => !this.givenUp(p));
     return kept?.length && kept.length < listed!.length ? { ...(params as object), execution_providers: kept } : params;
   }
 
