@@ -55,13 +55,23 @@ test('no provider left to fall back to: /health says "failing" with the error, t
   }
 });
 
-test('non-finite results are no reason to change provider', async () => {
-  const { engine } = await startFakeEngine({ execution_providers: ['webgpu', 'cpu'], mode: 'nan' }, 30);
+test('non-finite results: one stream state reset per streak (it reaches the worker), never a provider change', async () => {
+  const { engine, store } = await startFakeEngine({ execution_providers: ['webgpu', 'cpu'], mode: 'nan' }, 30);
+  const { http, get } = await serveHealth(engine);
   try {
     await until('a long NaN streak', () => (engine.metrics().errors.SDL_ERR_NONFINITE ?? 0) >= FAIL_STREAK + 5);
-    assert.equal(engine.metrics().model.loads, 1);
-    assert.equal(engine.metrics().model.provider, 'webgpu');
+    const m = engine.metrics();
+    assert.deepEqual([m.model.loads, m.model.provider, m.resets.count], [1, 'webgpu', 1]);
+    assert.match(m.resets.lastReason!, /^3 non-finite results in a row: SDL_ERR_NONFINITE: unet output has NaN$/);
+    const h = await get();
+    assert.equal(h.body.status, 'failing');
+    assert.match(h.body.reason, /in a row on webgpu, even after a stream state reset\): SDL_ERR_NONFINITE/);
+    store.set('mode', 'ok', 'test');
+    await until('frames again', () => engine.frameCount >= 3);
+    assert.equal(engine.metrics().stages.resets!.last, 1, 'the fake pipeline was reset once');
+    assert.equal((await get()).body.status, 'degraded', 'a recent reset');
   } finally {
+    await http.close();
     await engine.stop();
   }
 });
