@@ -53,7 +53,7 @@ test('/health turns 503 "failing" when the pipeline fails every frame, and 200 a
     const failing = await get();
     assert.equal(failing.status, 503);
     assert.equal(failing.body.status, 'failing');
-    assert.match(failing.body.reason, /^the pipeline fails every frame \(\d+ in a row\): SDL_ERR_PIPELINE: injected inference error$/);
+    assert.match(failing.body.reason, /^the pipeline fails every frame \(\d+ in a row on cpu\): SDL_ERR_PIPELINE: injected inference error; no execution provider left to fall back to$/);
     const metrics = await (await fetch(`${http.url}/metrics`)).text();
     assert.match(metrics, /^sdlive_pipeline_errors_total\{code="SDL_ERR_PIPELINE"\} [1-9]\d*$/m);
     store.set('mode', 'ok', 'test');
