@@ -317,11 +317,13 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     if (previous && previous.data !== frame.data && this.recycleOutputs) this.host?.recycleOutput(previous);
   }
 
-  /** A good result (fresh or warm-up) ends a failure streak. */
+  /** A good result (fresh or warm-up) ends a failure streak; a provider with nothing to fall back to is fine again. */
   private recovered(): void {
-    if (this.streak.frames > 0) this.opts.log.warn({ failedFrames: this.streak.frames }, 'pipeline recovered');
-    this.streak = { code: '', frames: 0, error: '' };
     this.crashStreak = 0;
+    if (this.streak.frames === 0) return;
+    this.opts.log.warn({ failedFrames: this.streak.frames }, 'pipeline recovered');
+    this.failedProviders = this.failedProviders.filter((f) => f.next !== null);
+    this.streak = { code: '', frames: 0, error: '' };
   }
 
   private failed(e: unknown): void {
@@ -351,7 +353,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   private fallBack(): void {
     const provider = this.host?.provider;
     const listed = (this.loadedParams as BaseParams | undefined)?.execution_providers ?? [];
-    if (!provider || !listed.includes(provider) || this.givenUp(provider)) return this.giveUp(provider);
+    if (!provider || !listed.includes(provider) || this.failedProviders.some((f) => f.provider === provider)) return this.giveUp(provider);
     const next = listed.slice(listed.indexOf(provider) + 1).find((p) => !this.givenUp(p)) ?? null;
     this.failedProviders.push({ provider, error: this.streak.error, next });
     if (!next) return this.giveUp(provider);
@@ -359,8 +361,9 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     void this.reload();
   }
 
+  /** Left behind for another provider (one that failed with nothing to fall back to stays in use). */
   private givenUp(provider: string): boolean {
-    return this.failedProviders.some((f) => f.provider === provider);
+    return this.failedProviders.some((f) => f.provider === provider && f.next !== null);
   }
 
   private giveUp(provider: string | undefined): void {

@@ -58,7 +58,9 @@ test('/health turns 503 "failing" when the pipeline fails every frame, and 200 a
     assert.match(metrics, /^sdlive_pipeline_errors_total\{code="SDL_ERR_PIPELINE"\} [1-9]\d*$/m);
     store.set('mode', 'ok', 'test');
     await until('recovered', () => (engine.metrics().lastFrameAgeMs ?? 1e9) < 100);
-    assert.equal((await get()).status, 200);
+    const ok = await get();
+    assert.deepEqual([ok.status, ok.body.status], [200, 'ok']);
+    assert.deepEqual(engine.metrics().model.failedProviders, [], 'cpu, with nothing to fall back to, is in use again');
   } finally {
     await http.close();
     await engine.stop();
