@@ -131,7 +131,8 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
     this.dead = true;
     this.removeAllListeners('error');
     this.failPending(new SdliveError('SDL_ERR_WORKER', 'inference worker terminated'));
-    // A thread stuck in a native call ends only when the call returns: shutdown does not wait for that.
+    // A thread stuck in a native call ends only when the call returns: shutdown does not wait for it, nor does exit.
+    this.worker.unref();
     await atMost(this.worker.terminate(), DISPOSE_TIMEOUT_MS);
   }
 
