@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
-import { errorLine, isSdliveError } from '../errors.js';
+import { errorLine, isSdliveError, SdliveError } from '../errors.js';
 import type { Frame } from '../io/frame.js';
 import { fitFrame } from '../io/resize.js';
 import type { FrameSink, FrameSource, IoStats } from '../io/transport.js';
@@ -11,6 +11,14 @@ import { ParameterStore } from './parameter-store.js';
 import { PipelineHost } from './pipeline-host.js';
 import { StageStats, type StageSummary } from './stage-stats.js';
 import { ownedCopy } from './worker-protocol.js';
+
+/** Consecutive failures of one kind after which the pipeline counts as failing and its provider is given up. */
+export const FAIL_STREAK = 5;
+/** Consecutive non-finite results after which the stream state (latent buffer, stock noise) is reset. */
+export const NONFINITE_STREAK = 3;
+/** Live sinks get a frame at least every 1.5 frame periods; the period's fps is clamped to this range. */
+const CADENCE_FPS = { min: 2, max: 60, initial: 30 };
+
 
 export interface EngineOptions {
   definition: PipelineDefinition;
@@ -24,7 +32,7 @@ export interface EngineOptions {
   pipelineModule?: string;
 }
 
-type BaseParams = { fps_cap?: number; paused?: boolean; width?: number; height?: number };
+type BaseParams = { fps_cap?: number; paused?: boolean; width?: number; height?: number; execution_providers?: readonly string[] };
 
 /** Milliseconds per stage of one fresh frame: receive, preprocess, the pipeline's own stages, pipeline, ipc, send. */
 export type FrameTiming = Readonly<Record<string, number>>;
@@ -44,6 +52,23 @@ export interface ModelStatus {
   lastLoadMs: number;
   lastLoadError: string | null;
   workerRestarts: number;
+  /** The execution provider the loaded model runs on, when its pipeline reports one. */
+  provider: string | null;
+  /** Providers given up because every frame failed on them, in order; `next`: what the engine fell back to. */
+  failedProviders: FailedProvider[];
+}
+
+export interface FailedProvider {
+  provider: string;
+  error: string;
+  next: string | null;
+}
+
+/** The failures since the last good result, all of one kind (code). */
+export interface FailStreak {
+  code: string;
+  frames: number;
+  error: string;
 }
 
 /** What the engine reports about itself: OSC feedback, /metrics, /health and the web page all read this. */
@@ -64,10 +89,18 @@ export interface EngineMetrics {
   heldFrames: number;
   /** Input frames that arrived while the pipeline was busy and were skipped (latest-frame-wins). */
   droppedFrames: number;
+  /** Stream Batch warm-up results: not shown, counted or recorded. */
+  warmupFrames: number;
+  /** Consecutive failed frames of one kind; null while frames succeed. */
+  failStreak: FailStreak | null;
+  /** Stream state resets after non-finite streaks. */
+  resets: { count: number; lastReason: string | null; lastAgoMs: number | null };
   /** Since the last fresh frame, ms; null before the first. */
   lastFrameAgeMs: number | null;
   /** Since start(), ms (0 before). */
   uptimeMs: number;
+  /** Since the first model loaded and the engine began waiting for frames, ms; null before. */
+  sinceReadyMs: number | null;
   stages: Record<string, StageSummary>;
   queues: { inflight: number; inputWaiting: number };
   model: ModelStatus;
@@ -76,14 +109,17 @@ export interface EngineMetrics {
 }
 
 const IDLE_MS = 2;
+type Input = { frame: Frame; sourceCount: number; receiveMs: number };
+type Size = { width: number; height: number };
 
 /**
  * The frame loop on the main thread; inference runs in a worker (PipelineHost), so OSC, MIDI and HTTP stay
  * responsive. Latest-frame-wins input, one frame in flight, atomic parameter snapshots per frame, background
  * reloads with a swap, and an output that always carries a valid frame (docs/engine.md: never-black policy).
  * A 'frame' listener reads the frame during the event only: its buffer may go back to the worker afterwards.
+ * 'failing': the pipeline fails every frame and no execution provider is left to fall back to.
  */
-export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]; done: [] }> {
+export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]; done: []; failing: [Error] }> {
   frameCount = 0;
   private host: PipelineHost | undefined;
   private loader: PipelineHost | undefined;
@@ -96,17 +132,25 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   private lastGood: Frame | undefined;
   private lastFreshAt = 0;
   private startedAt = 0;
+  private readyAt = 0;
   private pendingSteps = 0;
   private reloads = 0;
   private inflight = 0;
-  private failStreak = 0;
+  private streak: FailStreak = { code: '', frames: 0, error: '' };
+  private resetPending = false;
   private sendMs = 0;
   private crashStreak = 0;
+  /** What the sinks carry now (fresh, held or the input), when, and whether that was a cadence repeat. */
+  private shown: { frame: Frame; at: number; repeat: boolean } | undefined;
+  private cadenceTimer: NodeJS.Timeout | undefined;
+  private outputFps = CADENCE_FPS.initial;
+  private failedProviders: FailedProvider[] = [];
   private readonly fpsMeter = new FpsMeter();
   private readonly stageStats = new StageStats();
   private readonly warn: ReturnType<typeof rateLimited>;
-  private readonly counts = { output: 0, held: 0, dropped: 0, failures: 0, loads: 0, loadFailures: 0, restarts: 0 };
+  private readonly counts = { output: 0, held: 0, dropped: 0, warmup: 0, failures: 0, loads: 0, loadFailures: 0, restarts: 0 };
   private readonly errors: Record<string, number> = {};
+  private readonly resets = { count: 0, lastReason: null as string | null, lastAt: 0 };
   private latency = { ms: 0, frames: 0 };
   private load = { ms: 0, error: null as string | null };
 
@@ -118,7 +162,10 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     this.recycleOutputs = !opts.sinks.some((s) => s.retainsFrames);
     this.warn = rateLimited(opts.log);
     opts.store.on('change', (c) => {
-      if (c.reload && this.running && c.source !== 'engine') void this.reload();
+      if (c.source === 'engine') return;
+      // The operator names the providers again: each gets a fresh chance.
+      if ((c.keys as readonly string[]).includes('execution_providers')) this.failedProviders = [];
+      if (c.reload && this.running) void this.reload();
     });
   }
 
@@ -144,6 +191,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     this.running = true;
     this.startedAt = performance.now();
     this.loop = this.run();
+    if (this.opts.maxFrames === undefined) this.keepCadence(); // a --frames run sends no repeats
     const host = this.spawn();
     try {
       await this.loadInto(host, this.opts.store.snapshot);
@@ -151,6 +199,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
       if (this.reloads > 0) return; // a reload superseded the first load and will swap in itself
       this.running = false;
       await this.loop;
+      clearTimeout(this.cadenceTimer);
       throw e;
     }
     if (!this.host) this.adopt(host);
@@ -193,7 +242,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   }
 
   /** The newest frame if it is one not seen yet; frames that came and went meanwhile count as dropped. */
-  private takeInput(): { frame: Frame; sourceCount: number; receiveMs: number } | undefined {
+  private takeInput(): Input | undefined {
     const t0 = performance.now();
     const frame = this.opts.source.latest();
     if (!frame || frame === this.lastInput) return undefined;
@@ -204,7 +253,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     return { frame, sourceCount, receiveMs: performance.now() - t0 };
   }
 
-  private async process({ frame: input, sourceCount, receiveMs }: { frame: Frame; sourceCount: number; receiveMs: number }, params: BaseParams): Promise<void> {
+  private async process({ frame: input, sourceCount, receiveMs }: Input, params: BaseParams): Promise<void> {
     const host = this.host;
     const size = host?.requirements ?? { width: params.width ?? input.width, height: params.height ?? input.height };
     const t0 = performance.now();
@@ -216,9 +265,12 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     const t1 = performance.now();
     this.inflight++;
     try {
-      const result = await host.process([frame], params);
+      const reset = this.resetPending;
+      this.resetPending = false;
+      const result = await host.process([frame], params, reset);
       const out = result.frames.at(-1);
       if (!out) return;
+      if (result.warmup) return this.warmingUp(host, out, input, size);
       // A pipeline stage named like an engine stage (preprocess) adds to it.
       for (const [stage, ms] of Object.entries(result.stages)) timing[stage] = (timing[stage] ?? 0) + ms;
       Object.assign(timing, { pipeline: result.ms, ipc: performance.now() - t1 - result.ms });
@@ -227,23 +279,37 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
       this.stageStats.recordAll(timing);
       this.emit('timing', timing);
     } catch (e) {
+      if (!this.running) return; // the worker was ended by stop()
       this.failed(e);
-      // `frame` went to the worker (its buffer is gone here): before any good frame, show the input again.
-      this.send(this.lastGood ?? fitFrame(input, size.width, size.height), false);
+      this.send(this.lastGood ?? this.placeholder(input, size), false);
     } finally {
       this.inflight--;
     }
   }
 
+  /** The input standing in for pipeline output; `frame` went to the worker (its buffer is gone here). */
+  private placeholder(input: Frame, size: Size): Frame {
+    const fitted = fitFrame(input, size.width, size.height);
+    // Kept for cadence repeats: the source may reuse its own buffer.
+    return fitted === input ? ownedCopy(input) : fitted;
+  }
+
+  /** Stream Batch warm-up output is no picture yet: the sinks keep what they had (the input before any result). */
+  private warmingUp(host: PipelineHost, out: Frame, input: Frame, size: Size): void {
+    this.recovered();
+    this.counts.warmup++;
+    if (this.recycleOutputs) host.recycleOutput(out);
+    this.send(this.lastGood ?? this.placeholder(input, size), false);
+  }
+
   private fresh(frame: Frame, sourceCount: number): void {
-    if (this.failStreak > 0) this.opts.log.warn({ failedFrames: this.failStreak }, 'pipeline recovered');
-    this.failStreak = 0;
-    this.crashStreak = 0;
+    this.recovered();
     const previous = this.lastGood;
     this.lastGood = frame;
     const now = performance.now();
     this.lastFreshAt = now;
     this.fpsMeter.tick(now);
+    this.outputFps = this.fpsMeter.fps(now) || this.outputFps;
     this.latency = { ms: now - frame.timestamp, frames: this.opts.source.stats().frames - sourceCount };
     this.frameCount++;
     this.send(frame, true);
@@ -251,23 +317,87 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     if (previous && previous.data !== frame.data && this.recycleOutputs) this.host?.recycleOutput(previous);
   }
 
-  private failed(e: unknown): void {
-    const code = isSdliveError(e) ? e.code : 'other';
-    this.errors[code] = (this.errors[code] ?? 0) + 1;
-    this.counts.failures++;
-    if (this.failStreak++ === 0) this.opts.log.error({ err: errorLine(e) }, 'pipeline step failed; holding the last good frame');
-    else this.warn('pipeline-failing', 'pipeline still failing; holding the last good frame', { failedFrames: this.failStreak, err: errorLine(e) });
+  /** A good result (fresh or warm-up) ends a failure streak; a provider with nothing to fall back to is fine again. */
+  private recovered(): void {
+    this.crashStreak = 0;
+    if (this.streak.frames === 0) return;
+    this.opts.log.warn({ failedFrames: this.streak.frames }, 'pipeline recovered');
+    this.failedProviders = this.failedProviders.filter((f) => f.next !== null);
+    this.streak = { code: '', frames: 0, error: '' };
   }
 
-  private send(frame: Frame, fresh: boolean): void {
+  private failed(e: unknown): void {
+    const code = isSdliveError(e) ? e.code : 'other';
+    const error = errorLine(e);
+    this.errors[code] = (this.errors[code] ?? 0) + 1;
+    this.counts.failures++;
+    this.streak = { code, frames: this.streak.code === code ? this.streak.frames + 1 : 1, error };
+    if (this.streak.frames === 1) this.opts.log.error({ err: error }, 'pipeline step failed; holding the last good frame');
+    else this.warn('pipeline-failing', 'pipeline still failing; holding the last good frame', { failedFrames: this.streak.frames, err: error });
+    if (code === 'SDL_ERR_NONFINITE' && this.streak.frames === NONFINITE_STREAK) this.resetStream();
+    else if (code !== 'SDL_ERR_NONFINITE' && code !== 'SDL_ERR_WORKER' && this.streak.frames === FAIL_STREAK) this.fallBack();
+  }
+
+  /** The next frame starts the stream afresh (residual CFG can diverge: then every step is non-finite). */
+  private resetStream(): void {
+    this.resetPending = true;
+    this.resets.count++;
+    this.resets.lastAt = performance.now();
+    this.resets.lastReason = `${NONFINITE_STREAK} non-finite results in a row: ${this.streak.error}`;
+    const fields = { resets: this.resets.count, err: this.streak.error };
+    if (this.resets.count === 1) this.opts.log.warn(fields, 'stream state reset (latent buffer, stock noise) after non-finite results');
+    else this.warn('stream-reset', 'stream state reset again after non-finite results', fields);
+  }
+
+  /** Every frame fails on the provider in use: reload on the next one in execution_providers, if there is one. */
+  private fallBack(): void {
+    const provider = this.host?.provider;
+    const listed = (this.loadedParams as BaseParams | undefined)?.execution_providers ?? [];
+    if (!provider || !listed.includes(provider) || this.failedProviders.some((f) => f.provider === provider)) return this.giveUp(provider);
+    const next = listed.slice(listed.indexOf(provider) + 1).find((p) => !this.givenUp(p)) ?? null;
+    this.failedProviders.push({ provider, error: this.streak.error, next });
+    if (!next) return this.giveUp(provider);
+    this.opts.log.error({ provider, next, err: this.streak.error }, `execution provider ${provider} fails every frame; falling back to ${next}`);
+    void this.reload();
+  }
+
+  /** Left behind for another provider (one that failed with nothing to fall back to stays in use). */
+  private givenUp(provider: string): boolean {
+    return this.failedProviders.some((f) => f.provider === provider && f.next !== null);
+  }
+
+  private giveUp(provider: string | undefined): void {
+    const on = provider ? ` on ${provider}` : '';
+    const e = new SdliveError('SDL_ERR_PIPELINE', `the pipeline fails every frame (${FAIL_STREAK} in a row${on}) and no execution provider is left to fall back to: ${this.streak.error}`);
+    this.opts.log.error({ err: errorLine(e) }, 'pipeline failing; holding the last good frame');
+    this.emit('failing', e);
+  }
+
+  private send(frame: Frame, fresh: boolean, repeat = false): void {
     // A run with maxFrames (--frames N) writes exactly N pipeline frames: no placeholders or held repeats.
     if (!fresh && this.opts.maxFrames !== undefined) return;
     const t0 = performance.now();
-    for (const sink of this.opts.sinks) sink.write(frame);
+    for (const sink of this.opts.sinks) if (fresh || !sink.recording) sink.write(frame);
     this.sendMs = performance.now() - t0;
     this.counts.output++;
     if (!fresh) this.counts.held++;
+    this.shown = { frame, at: performance.now(), repeat };
     this.emit('frame', frame);
+  }
+
+  /**
+   * Live sinks keep their cadence whatever the loop waits for (no input, a slow or hung step, pause): when
+   * nothing went out for 1.5 frame periods, and then every period, the frame they carry goes out again.
+   */
+  private keepCadence(): void {
+    const now = performance.now();
+    const fps = Math.min(CADENCE_FPS.max, Math.max(CADENCE_FPS.min, this.params().fps_cap || this.outputFps));
+    const shown = this.shown;
+    const due = shown ? shown.at + (shown.repeat ? 1 : 1.5) * (1000 / fps) : now + 1000 / fps;
+    if (shown && now >= due) this.send(shown.frame, false, true);
+    if (!this.running) return;
+    this.cadenceTimer = setTimeout(() => this.keepCadence(), Math.max(1, due - now));
+    this.cadenceTimer.unref();
   }
 
   private spawn(): PipelineHost {
@@ -276,15 +406,22 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     return host;
   }
 
+  /** The load-time parameters as loaded: providers given up are left out of execution_providers (unless none would be left). */
+  private withoutFailedProviders(params: unknown): unknown {
+    const listed = (params as BaseParams).execution_providers;
+    const kept = listed?.filter((p) => !this.givenUp(p));
+    return kept?.length && kept.length < listed!.length ? { ...(params as object), execution_providers: kept } : params;
+  }
+
   private async loadInto(host: PipelineHost, params: unknown): Promise<void> {
     const t0 = performance.now();
     this.loader = host;
     try {
-      await host.load({ pipeline: this.opts.definition.name, module: this.opts.pipelineModule, params, logLevel: this.opts.log.level });
+      await host.load({ pipeline: this.opts.definition.name, module: this.opts.pipelineModule, params: this.withoutFailedProviders(params), logLevel: this.opts.log.level });
       this.counts.loads++;
       this.load = { ms: performance.now() - t0, error: null };
       this.loadedParams = params;
-      this.opts.log.info({ pipeline: this.opts.definition.name, ...host.requirements, ms: Math.round(this.load.ms) }, 'pipeline loaded');
+      this.opts.log.info({ pipeline: this.opts.definition.name, ...host.requirements, provider: host.provider, ms: Math.round(this.load.ms) }, 'pipeline loaded');
     } catch (e) {
       if (this.loader === host) {
         this.counts.loadFailures++;
@@ -301,6 +438,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   private adopt(host: PipelineHost): void {
     const old = this.host;
     this.host = host;
+    this.readyAt ||= performance.now();
     void old?.dispose();
   }
 
@@ -359,10 +497,11 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     const params = this.params();
     const mem = process.memoryUsage();
     const req = this.host?.requirements;
+    const now = performance.now();
     return {
       state: !this.running ? (this.loop ? 'stopped' : 'starting') : !this.host ? 'starting' : params.paused ? 'paused' : this.lastInput ? 'running' : 'waiting',
       frameCount: this.frameCount,
-      fps: this.fpsMeter.fps(performance.now()),
+      fps: this.fpsMeter.fps(now),
       latencyMs: this.latency.ms,
       latencyFrames: this.latency.frames,
       failures: this.counts.failures,
@@ -370,8 +509,12 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
       outputFrames: this.counts.output,
       heldFrames: this.counts.held,
       droppedFrames: this.counts.dropped,
-      lastFrameAgeMs: this.lastFreshAt ? performance.now() - this.lastFreshAt : null,
-      uptimeMs: this.startedAt ? performance.now() - this.startedAt : 0,
+      warmupFrames: this.counts.warmup,
+      failStreak: this.streak.frames > 0 ? { ...this.streak } : null,
+      resets: { count: this.resets.count, lastReason: this.resets.lastReason, lastAgoMs: this.resets.count ? now - this.resets.lastAt : null },
+      lastFrameAgeMs: this.lastFreshAt ? now - this.lastFreshAt : null,
+      uptimeMs: this.startedAt ? now - this.startedAt : 0,
+      sinceReadyMs: this.readyAt ? now - this.readyAt : null,
       stages: this.stageStats.summary(),
       queues: { inflight: this.inflight, inputWaiting: this.opts.source.latest() !== this.lastInput ? 1 : 0 },
       model: {
@@ -379,6 +522,8 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
         width: req?.width ?? 0, height: req?.height ?? 0,
         loads: this.counts.loads, loadFailures: this.counts.loadFailures, lastLoadMs: this.load.ms, lastLoadError: this.load.error,
         workerRestarts: this.counts.restarts,
+        provider: this.host?.provider ?? null,
+        failedProviders: this.failedProviders.map((f) => ({ ...f })),
       },
       memory: { rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
       io: { source: { spec: this.opts.source.spec, ...this.opts.source.stats() }, sinks: this.opts.sinks.map((s) => ({ spec: s.spec, ...s.stats() })) },
@@ -393,8 +538,9 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
 
   private async shutdown(): Promise<void> {
     this.running = false;
-    await this.loop;
-    await Promise.all([this.loader?.terminate(), this.host?.dispose()]);
+    clearTimeout(this.cadenceTimer);
+    // Not the loop first: a step that never returns ends only when its worker is disposed (bounded, PipelineHost).
+    await Promise.all([this.loop, this.loader?.terminate(), this.host?.dispose()]);
     this.host = undefined;
     await this.opts.source.close();
     await Promise.all(this.opts.sinks.map((s) => s.close()));

@@ -21,6 +21,11 @@ function startWorker(): Worker {
 }
 const DISPOSE_TIMEOUT_MS = 1000;
 
+/** Resolves when `p` settles or after `ms`, whichever comes first (a hung frame or thread never holds shutdown up). */
+function atMost(p: Promise<unknown>, ms: number): Promise<unknown> {
+  return Promise.race([p, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
+}
+
 export interface LoadSpec {
   pipeline: string;
   /** Module URL exporting extra `pipelines` by name (test fakes); the registry is always searched too. */
@@ -34,6 +39,8 @@ export interface WorkerResult {
   stages: StageTimings;
   /** Time inside process() on the worker, ms. */
   ms: number;
+  /** Warm-up output (ProcessResult.warmup): not a picture to show, count or record. */
+  warmup: boolean;
 }
 
 interface Pending {
@@ -47,6 +54,8 @@ interface Pending {
  */
 export class PipelineHost extends EventEmitter<{ error: [Error] }> {
   requirements: PipelineRequirements | undefined;
+  /** The execution provider the loaded pipeline runs on, when it reports one. */
+  provider: string | undefined;
   private readonly worker = startWorker();
   private readonly pending = new Map<number, Pending>();
   private loaded: { resolve(r: PipelineRequirements): void; reject(e: Error): void } | undefined;
@@ -89,27 +98,30 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
     if (whole && !this.doneOutputs.includes(buffer as ArrayBuffer) && this.doneOutputs.length < 4) this.doneOutputs.push(buffer as ArrayBuffer);
   }
 
-  /** Runs one step on the worker; the frames' buffers are transferred (the caller gives up these frames). */
-  process(frames: Frame[], params: unknown): Promise<WorkerResult> {
+  /**
+   * Runs one step on the worker; the frames' buffers are transferred (the caller gives up these frames).
+   * `reset` drops the pipeline's cross-frame state first.
+   */
+  process(frames: Frame[], params: unknown, reset = false): Promise<WorkerResult> {
     if (this.dead) return Promise.reject(new SdliveError('SDL_ERR_WORKER', 'inference worker is gone'));
     const id = this.nextId++;
     const result = new Promise<WorkerResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       const outputs = this.doneOutputs.splice(0);
-      this.worker.postMessage({ code: 'frame', id, frames, params, outputs } satisfies ToWorker, [...transferList(frames), ...outputs]);
+      this.worker.postMessage({ code: 'frame', id, frames, params, outputs, reset } satisfies ToWorker, [...transferList(frames), ...outputs]);
     });
     this.lastFrame = result.then(() => undefined, () => undefined);
     return result;
   }
 
-  /** Lets the frame in flight finish, disposes the pipeline, ends the thread (forcibly after 1 s). */
+  /** Lets the frame in flight finish, disposes the pipeline, ends the thread (each step forcibly after 1 s). */
   async dispose(): Promise<void> {
     if (this.dead) return;
-    await this.lastFrame;
+    await atMost(this.lastFrame, DISPOSE_TIMEOUT_MS);
     if (!this.dead) {
       const disposed = new Promise<void>((resolve) => (this.disposed = resolve));
       this.send({ code: 'dispose' });
-      await Promise.race([disposed, new Promise((resolve) => setTimeout(resolve, DISPOSE_TIMEOUT_MS).unref())]);
+      await atMost(disposed, DISPOSE_TIMEOUT_MS);
     }
     await this.terminate();
   }
@@ -119,7 +131,9 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
     this.dead = true;
     this.removeAllListeners('error');
     this.failPending(new SdliveError('SDL_ERR_WORKER', 'inference worker terminated'));
-    await this.worker.terminate();
+    // A thread stuck in a native call ends only when the call returns: shutdown does not wait for it, nor does exit.
+    this.worker.unref();
+    await atMost(this.worker.terminate(), DISPOSE_TIMEOUT_MS);
   }
 
   private send(msg: ToWorker): void {
@@ -130,12 +144,13 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
     switch (msg.code) {
       case 'ready':
         this.requirements = msg.requirements;
+        this.provider = msg.provider;
         return this.loaded?.resolve(msg.requirements);
       case 'load-failed':
         return this.loaded?.reject(fromWireError(msg.error));
       case 'result':
         this.spares.splice(0, this.spares.length, ...msg.spare);
-        return this.settle(msg.id, (p) => p.resolve({ frames: msg.frames, stages: msg.stages, ms: msg.ms }));
+        return this.settle(msg.id, (p) => p.resolve({ frames: msg.frames, stages: msg.stages, ms: msg.ms, warmup: msg.warmup === true }));
       case 'frame-failed':
         return this.settle(msg.id, (p) => p.reject(fromWireError(msg.error)));
       case 'disposed':

@@ -29,7 +29,7 @@ async function load(msg: Extract<ToWorker, { code: 'load' }>): Promise<void> {
     const def = await definitionFor(msg.pipeline, msg.module);
     const log = pino({ level: msg.logLevel, base: { pipeline: msg.pipeline } }, pino.destination({ dest: 2, sync: true }));
     pipeline = (await def.load(msg.params as never, { log, outputBuffers: outputs })) as Pipeline<unknown>;
-    post({ code: 'ready', requirements: pipeline.prepare() });
+    post({ code: 'ready', requirements: pipeline.prepare(), provider: pipeline.provider });
   } catch (e) {
     post({ code: 'load-failed', error: toWireError(e) });
   }
@@ -39,11 +39,13 @@ async function processFrame(msg: Extract<ToWorker, { code: 'frame' }>): Promise<
   const t0 = performance.now();
   try {
     outputs.give(msg.outputs ?? []);
+    if (msg.reset) pipeline!.reset?.();
     const result = await pipeline!.process(msg.frames, msg.params as never);
     // Frames in buffers from the pool go as they are; a pipeline's own (reused) buffers are copied.
     const frames = result.map((f) => outputs.handOver(f));
     const spare = transferList(msg.frames).filter((b) => b.byteLength > 0);
-    post({ code: 'result', id: msg.id, frames, stages: { ...result.stages }, ms: performance.now() - t0, spare }, [...transferList(frames), ...spare]);
+    const reply: FromWorker = { code: 'result', id: msg.id, frames, stages: { ...result.stages }, ms: performance.now() - t0, spare, warmup: result.warmup === true };
+    post(reply, [...transferList(frames), ...spare]);
   } catch (e) {
     post({ code: 'frame-failed', id: msg.id, error: toWireError(e) });
   }

@@ -1,5 +1,8 @@
 import type { MetricFamily, MetricLabels as Labels } from '../http/metrics.js';
 import type { EngineMetrics } from './engine.js';
+import { health, type HealthStatus } from './health.js';
+
+const HEALTH_STATES: readonly HealthStatus[] = ['ok', 'degraded', 'paused', 'starting', 'failing', 'stalled', 'stopped'];
 
 function labelText(labels: Labels): string {
   const parts = Object.entries(labels).map(([k, v]) => `${k}="${String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
@@ -26,13 +29,19 @@ const one = (value: number): [Labels, number][] => [[{}, value]];
 /** The engine's metrics, then the plugins' `extra` families, in the Prometheus text exposition format (version 0.0.4). */
 export function prometheusText(m: EngineMetrics, extra: readonly MetricFamily[] = []): string {
   const io = [{ ...m.io.source, direction: 'in' }, ...m.io.sinks.map((s) => ({ ...s, direction: 'out' }))];
+  const status = health(m).status;
   const exposition = new Exposition()
     .family('up', 'gauge', '1 while the engine loop runs and a model is loaded.', one(m.model.loaded && m.state !== 'stopped' ? 1 : 0))
+    .family('health', 'gauge', '1 for the current /health status.', HEALTH_STATES.map((s) => [{ status: s }, s === status ? 1 : 0]))
     .family('paused', 'gauge', '1 while paused.', one(m.state === 'paused' ? 1 : 0))
     .family('frames_total', 'counter', 'Fresh pipeline frames delivered.', one(m.frameCount))
     .family('output_frames_total', 'counter', 'Frames written to the sinks, held and placeholder frames included.', one(m.outputFrames))
     .family('held_frames_total', 'counter', 'Outputs that repeated the last good frame (or showed the input before the first result).', one(m.heldFrames))
     .family('dropped_frames_total', 'counter', 'Input frames skipped because the pipeline was busy (latest-frame-wins).', one(m.droppedFrames))
+    .family('warmup_frames_total', 'counter', 'Stream Batch warm-up results (not shown, counted or recorded).', one(m.warmupFrames))
+    .family('fail_streak', 'gauge', 'Consecutive frames that failed with the same error code (0 while frames succeed).', one(m.failStreak?.frames ?? 0))
+    .family('stream_resets_total', 'counter', 'Stream state resets after a streak of non-finite results.', one(m.resets.count))
+    .family('provider_fallbacks_total', 'counter', 'Execution providers given up because every frame failed on them.', one(m.model.failedProviders.length))
     .family('pipeline_errors_total', 'counter', 'Failed frames and worker crashes by error code.', Object.entries(m.errors).map(([code, n]) => [{ code }, n]))
     .family('fps', 'gauge', 'Fresh frames per second over the last 2 s.', one(m.fps))
     .family('latency_ms', 'gauge', 'Capture-to-output delay of the last fresh frame.', one(m.latencyMs))

@@ -9,13 +9,17 @@ import type { PipelineRequirements, StageTimings } from '../pipelines/pipeline.j
  *   main thread (PipelineHost)                          pipeline worker (pipeline-worker.ts)
  *   ───────────────────────────                         ───────────────────────────────────
  *   load   {pipeline, module?, params, logLevel} ──▶    look the definition up by name, definition.load()
- *          ◀── ready {requirements}  |  load-failed {error}
- *   frame  {id, frames (buffers transferred), params, outputs?} ─▶ pipeline.process(frames, params)
- *          ◀── result {id, frames (transferred), stages, ms}  |  frame-failed {id, error}
+ *          ◀── ready {requirements, provider?}  |  load-failed {error}
+ *   frame  {id, frames (buffers transferred), params, outputs?, reset?} ─▶ pipeline.reset?() if reset, then
+ *                                                        pipeline.process(frames, params)
+ *          ◀── result {id, frames (transferred), stages, ms, warmup?}  |  frame-failed {id, error}
  *   dispose ──▶                                          pipeline.dispose()
  *          ◀── disposed                                  the thread exits
  *
  * - At most one `frame` is in flight per worker (latest-frame-wins lives on the main side, so nothing queues).
+ * - `provider`: the execution provider the pipeline's sessions run on (Pipeline.provider), when it has one.
+ * - `reset`: drop the pipeline's cross-frame state before this frame (after a streak of non-finite results).
+ * - `warmup`: the result is warm-up output (ProcessResult.warmup), not a picture to show or count.
  * - `params` is the store's frozen snapshot taken once for the frame: a prompt and its weight never tear.
  * - Frame pixels cross as transferred ArrayBuffers; each side sends a buffer it owns (no copies on arrival).
  * - `spare` hands the input frames' buffers back with the result (a pipeline does not keep its input frames
@@ -34,13 +38,13 @@ export interface WireError {
 
 export type ToWorker =
   | { code: 'load'; pipeline: string; module?: string; params: unknown; logLevel: string }
-  | { code: 'frame'; id: number; frames: Frame[]; params: unknown; outputs?: ArrayBuffer[] }
+  | { code: 'frame'; id: number; frames: Frame[]; params: unknown; outputs?: ArrayBuffer[]; reset?: boolean }
   | { code: 'dispose' };
 
 export type FromWorker =
-  | { code: 'ready'; requirements: PipelineRequirements }
+  | { code: 'ready'; requirements: PipelineRequirements; provider?: string }
   | { code: 'load-failed'; error: WireError }
-  | { code: 'result'; id: number; frames: Frame[]; stages: StageTimings; ms: number; spare: ArrayBuffer[] }
+  | { code: 'result'; id: number; frames: Frame[]; stages: StageTimings; ms: number; spare: ArrayBuffer[]; warmup?: boolean }
   | { code: 'frame-failed'; id: number; error: WireError }
   | { code: 'disposed' };
 

@@ -54,7 +54,8 @@ function probeBytes(): Uint8Array {
 const NO_SPINNING = { session: { intra_op: { allow_spinning: '0' } } };
 
 export function sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
-  return { executionProviders: [provider], graphOptimizationLevel: 'all', logSeverityLevel: 3, extra: NO_SPINNING };
+  // Fatal only: every run error reaches the engine's log once per fault; ORT's own line per failed run would flood stderr.
+  return { executionProviders: [provider], graphOptimizationLevel: 'all', logSeverityLevel: 4, extra: NO_SPINNING };
 }
 
 let sessionCount = 0;

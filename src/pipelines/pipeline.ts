@@ -38,8 +38,10 @@ export const SESSION_STAGES = ['text', 'encode', 'unet', 'decode', 'to_tensor', 
  * What process() returns: the output frames (a plain Frame[] is fine), optionally with the stage timings.
  * A result that is not finite (NaN/Inf in a tensor) must never become a frame: throw
  * SdliveError('SDL_ERR_NONFINITE') instead; the engine holds the last good frame and counts it.
+ * `warmup`: the frames are not real pictures yet (Stream Batch's first n-1 outputs come from zeroed buffers);
+ * the engine keeps showing what it showed before and does not count or record them.
  */
-export type ProcessResult = Frame[] & { stages?: StageTimings };
+export type ProcessResult = Frame[] & { stages?: StageTimings; warmup?: boolean };
 
 /** A loaded pipeline: models resident, ready for frames. Created only by its definition's load(). */
 export interface Pipeline<P> {
@@ -52,6 +54,10 @@ export interface Pipeline<P> {
   process(frames: readonly Frame[], params: Readonly<P>): Promise<ProcessResult>;
   /** Releases sessions and buffers. The pipeline is unusable afterwards. */
   dispose(): Promise<void>;
+  /** The execution provider its sessions run on, when it has any: the engine falls back from one that fails every frame. */
+  readonly provider?: string;
+  /** Drops the state carried across frames (the engine calls it after a streak of non-finite results). */
+  reset?(): void;
 }
 
 /**

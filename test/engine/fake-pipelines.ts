@@ -6,7 +6,9 @@ import type { Pipeline, PipelineDefinition, ProcessResult } from '../../src/pipe
 
 /*
  * Test-only pipelines, loaded by the worker through EngineOptions.pipelineModule (never registered in src/).
- * `mode` drives failures from the test: 'ok', 'nan' (SDL_ERR_NONFINITE), 'throw', 'crash' (kills the worker).
+ * `mode` drives failures from the test: 'ok', 'nan' (SDL_ERR_NONFINITE), 'throw', 'crash' (kills the worker),
+ * 'hang' (a step that never returns). The fake "runs on" the first of its execution_providers, and every frame
+ * fails there with a plain Error (as onnxruntime's run() throws) when that is `fail_provider`.
  */
 
 const loadTime = <T extends z.ZodType>(t: T, key: string) => param(t, { label: key, group: 'Model', order: 0, phase: 'load', description: key });
@@ -16,11 +18,13 @@ export const FakeParams = z.strictObject({
   height: loadTime(z.int().default(64), 'height'),
   load_ms: loadTime(z.int().min(0).default(0), 'load_ms'),
   fail_load: loadTime(z.boolean().default(false), 'fail_load'),
+  execution_providers: loadTime(z.array(z.string()).min(1).default(['cpu']), 'execution_providers'),
+  fail_provider: z.string().default(''),
   gain: z.number().min(0).max(4).default(1),
   // A prompt and its weight: process() checks they come from the same snapshot (weight = text length).
   prompt: z.strictObject({ text: z.string(), weight: z.number() }).default({ text: 'a', weight: 1 }),
   block_ms: z.int().min(0).default(0),
-  mode: z.enum(['ok', 'nan', 'throw', 'crash']).default('ok'),
+  mode: z.enum(['ok', 'nan', 'throw', 'crash', 'hang']).default('ok'),
   fps_cap: z.number().default(0),
   paused: z.boolean().default(false),
 });
@@ -47,11 +51,18 @@ export const fake: PipelineDefinition<typeof FakeParams> = {
     const take = (n: number) => ctx.outputBuffers?.take(n) ?? new Uint8Array(n);
     blockFor(params.load_ms);
     if (params.fail_load) throw new SdliveError('SDL_ERR_MODEL_LOAD', 'fake model refuses to load');
+    // A host loaded straight with raw params (no schema defaults) runs on cpu.
+    const provider = (params.execution_providers as readonly string[] | undefined)?.[0] ?? 'cpu';
+    let resets = 0;
     return {
+      provider,
+      reset: () => void resets++,
       prepare: () => ({ width: params.width, height: params.height, batch: 1 }),
       async process(frames, p): Promise<ProcessResult> {
         if (p.prompt.weight !== p.prompt.text.length) throw new SdliveError('SDL_ERR_PIPELINE', 'torn parameter snapshot');
         if (p.mode === 'crash') process.exit(3);
+        if (p.mode === 'hang') await new Promise(() => undefined);
+        if (p.fail_provider === provider) throw new Error(`[WebGPU] Kernel "[Conv] /conv" failed on ${provider}`);
         if (p.mode === 'throw') throw new SdliveError('SDL_ERR_PIPELINE', 'injected inference error');
         if (p.mode === 'nan') throw new SdliveError('SDL_ERR_NONFINITE', 'unet output has NaN');
         const t0 = performance.now();
@@ -62,7 +73,7 @@ export const fake: PipelineDefinition<typeof FakeParams> = {
           recycled += data[3] === 255 ? 1 : 0;
           return scaled(f, p.gain, params.width, data);
         });
-        out.stages = { unet: performance.now() - t0, decode: 0.5, recycled };
+        out.stages = { unet: performance.now() - t0, decode: 0.5, recycled, resets };
         return out;
       },
       dispose: async () => {},

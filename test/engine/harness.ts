@@ -1,8 +1,11 @@
+import type { App } from '../../src/app.js';
 import { Engine } from '../../src/engine/engine.js';
+import { engineHttpPlugin } from '../../src/engine/http-plugin.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
+import { HttpHub } from '../../src/http/server.js';
 import type { Frame } from '../../src/io/frame.js';
-import { testPatternTransport } from '../../src/io/test-pattern.js';
-import { StatsCounter, type FrameSink } from '../../src/io/transport.js';
+import { renderTestPattern, testPatternTransport } from '../../src/io/test-pattern.js';
+import { StatsCounter, type FrameSink, type FrameSource } from '../../src/io/transport.js';
 import { silentLogger } from '../../src/log.js';
 import type { PipelineDefinition } from '../../src/pipelines/pipeline.js';
 import { fake, FAKE_MODULE, type FakeParams } from './fake-pipelines.js';
@@ -35,6 +38,54 @@ export class CopySink extends CollectSink {
   override write(frame: Frame): void {
     super.write({ ...frame, data: frame.data.slice() });
   }
+}
+
+/** A recording sink (file, image sequence): the engine must give it fresh frames only. */
+export class RecordingSink extends CopySink {
+  readonly recording = true;
+}
+
+/** Test-pattern frames at `fps` until stop(): an input that goes silent (a camera unplugged, a dead stream). */
+export class StoppableSource implements FrameSource {
+  readonly spec = 'stoppable:';
+  private frame: Frame | undefined;
+  private readonly counter = new StatsCounter();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(width: number, height: number, fps: number) {
+    this.timer = setInterval(() => {
+      this.frame = { ...renderTestPattern(width, height, this.counter.frames, fps), timestamp: performance.now() };
+      this.counter.record(0);
+    }, 1000 / fps);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  latest(): Frame | undefined {
+    return this.frame;
+  }
+
+  stats() {
+    return this.counter.snapshot();
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+  }
+}
+
+/** The engine's real /health, /metrics and /api/metrics routes on an ephemeral port. */
+export async function serveHealth(engine: Engine) {
+  const http = new HttpHub({ port: 0, host: '127.0.0.1' }, silentLogger);
+  await engineHttpPlugin.register({ http, engine } as unknown as App);
+  await http.listen();
+  const get = async () => {
+    const res = await fetch(`${http.url}/health`);
+    return { status: res.status, body: (await res.json()) as { status: string; reason: string; resets: { count: number } } };
+  };
+  return { http, get };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

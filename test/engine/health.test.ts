@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { App } from '../../src/app.js';
 import { Engine } from '../../src/engine/engine.js';
-import { engineHttpPlugin } from '../../src/engine/http-plugin.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
-import { HttpHub } from '../../src/http/server.js';
 import { StatsCounter, type FrameSource } from '../../src/io/transport.js';
 import { silentLogger } from '../../src/log.js';
 import type { PipelineDefinition } from '../../src/pipelines/pipeline.js';
 import { fake, FAKE_MODULE } from './fake-pipelines.js';
-import { CollectSink, startFakeEngine, until } from './harness.js';
+import { CollectSink, serveHealth, startFakeEngine, until } from './harness.js';
 
 /** An input nobody writes to (like shm:nowriter): never a frame. */
 class SilentSource implements FrameSource {
@@ -23,17 +20,6 @@ class SilentSource implements FrameSource {
   async close(): Promise<void> {}
 }
 
-async function serveHealth(engine: Engine) {
-  const http = new HttpHub({ port: 0, host: '127.0.0.1' }, silentLogger);
-  await engineHttpPlugin.register({ http, engine } as unknown as App);
-  await http.listen();
-  const get = async () => {
-    const res = await fetch(`${http.url}/health`);
-    return { status: res.status, body: (await res.json()) as { status: string; reason: string } };
-  };
-  return { http, get };
-}
-
 test('/health with a loaded model and a silent input says no input frames arrive (503 "stalled" after the stall window)', async () => {
   const definition = fake as PipelineDefinition;
   const engine = new Engine({ definition, store: new ParameterStore(definition.schema), source: new SilentSource(), sinks: [new CollectSink()], log: silentLogger, pipelineModule: FAKE_MODULE });
@@ -45,7 +31,7 @@ test('/health with a loaded model and a silent input says no input frames arrive
     const early = await get();
     assert.equal(early.status, 503);
     assert.deepEqual([early.body.status, early.body.reason], ['starting', 'model loaded; waiting for the first input frame']);
-    await until('the stall window', () => engine.metrics().uptimeMs > 2100, 5000);
+    await until('the stall window', () => (engine.metrics().sinceReadyMs ?? 0) > 2100, 5000);
     const silent = await get();
     assert.equal(silent.status, 503);
     assert.equal(silent.body.status, 'stalled');
@@ -56,23 +42,25 @@ test('/health with a loaded model and a silent input says no input frames arrive
   }
 });
 
-test('/health turns 503 "stalled" when the pipeline keeps failing, and 200 again when it recovers', async () => {
+test('/health turns 503 "failing" when the pipeline fails every frame, and 200 again when it recovers', async () => {
   const { engine, store } = await startFakeEngine({}, 30);
   const { http, get } = await serveHealth(engine);
   try {
     await until('frames', () => engine.frameCount >= 2);
     assert.equal((await get()).status, 200);
     store.set('mode', 'throw', 'test');
-    await until('stall', () => (engine.metrics().lastFrameAgeMs ?? 0) > 2100, 5000);
-    const stalled = await get();
-    assert.equal(stalled.status, 503);
-    assert.equal(stalled.body.status, 'stalled');
-    assert.match(stalled.body.reason, /the pipeline is failing; the last good frame is held/);
+    await until('a failure streak', () => (engine.metrics().failStreak?.frames ?? 0) >= 5, 5000);
+    const failing = await get();
+    assert.equal(failing.status, 503);
+    assert.equal(failing.body.status, 'failing');
+    assert.match(failing.body.reason, /^the pipeline fails every frame \(\d+ in a row on cpu\): SDL_ERR_PIPELINE: injected inference error; no execution provider left to fall back to$/);
     const metrics = await (await fetch(`${http.url}/metrics`)).text();
     assert.match(metrics, /^sdlive_pipeline_errors_total\{code="SDL_ERR_PIPELINE"\} [1-9]\d*$/m);
     store.set('mode', 'ok', 'test');
     await until('recovered', () => (engine.metrics().lastFrameAgeMs ?? 1e9) < 100);
-    assert.equal((await get()).status, 200);
+    const ok = await get();
+    assert.deepEqual([ok.status, ok.body.status], [200, 'ok']);
+    assert.deepEqual(engine.metrics().model.failedProviders, [], 'cpu, with nothing to fall back to, is in use again');
   } finally {
     await http.close();
     await engine.stop();

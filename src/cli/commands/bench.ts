@@ -111,10 +111,17 @@ async function bench(flags: BenchFlags): Promise<void> {
     timings.push(t);
     times.push(performance.now());
   });
-  const done = new Promise<void>((resolve) => engine.once('done', resolve));
-  await engine.start();
-  await done;
-  await engine.stop();
+  // A pipeline that fails every frame (and has no provider left to fall back to) would never reach `frames`.
+  const done = new Promise<void>((resolve, reject) => {
+    engine.once('done', resolve);
+    engine.once('failing', reject);
+  });
+  try {
+    await engine.start();
+    await done;
+  } finally {
+    await engine.stop();
+  }
   const measured = timings.map((t, i) => ({ ...t, frame: i > 0 ? times[i]! - times[i - 1]! : NaN })).slice(warmup);
   const report: BenchReport = {
     pipeline: definition.name, model: (store.snapshot as { model?: unknown }).model ?? null, width, height, frames, warmup,

@@ -10,7 +10,7 @@ import { PromptEmbeddings } from './prompt-embeddings.js';
 import { slotSchedule, type SlotSchedule } from './schedule.js';
 import { promptList, seedList, type StreamDiffusionParams } from './schema.js';
 import { SimilarityFilter } from './similarity-filter.js';
-import { type DenoiseStep, sequentialDenoise, stateFor, streamBatch, type StreamState } from './stream-batch.js';
+import { type DenoiseStep, isWarmingUp, sequentialDenoise, stateFor, streamBatch, type StreamState } from './stream-batch.js';
 import { axpbySlots, slotView } from './tensor.js';
 
 export interface StreamDiffusionOptions {
@@ -41,6 +41,8 @@ interface FrameState {
   stream: StreamState | undefined;
   /** The last frame returned: what a skipped frame shows again. */
   lastOutput: Frame | undefined;
+  /** That frame was Stream Batch warm-up output. */
+  lastWarmup: boolean;
 }
 
 /**
@@ -53,7 +55,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   private readonly prompts: PromptEmbeddings;
   private readonly filter: SimilarityFilter;
   private readonly converter: FrameConverter;
-  private readonly frameState: FrameState = { stream: undefined, lastOutput: undefined };
+  private readonly frameState: FrameState = { stream: undefined, lastOutput: undefined, lastWarmup: false };
   private readonly schedule = new Derived<SlotSchedule>();
   private readonly noise = new Derived<StreamState>();
   private readonly embeddings = new Derived<Promise<TensorF32>>();
@@ -72,6 +74,16 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     return this.frameState.stream;
   }
 
+  get provider(): string {
+    return this.models.provider;
+  }
+
+  /** The stream from scratch: latent buffer and stock noise zeroed (the seed's init noise stays), warm-up again. */
+  reset(): void {
+    const stream = this.frameState.stream;
+    if (stream) Object.assign(stream, stateFor(stream.initNoise));
+  }
+
   prepare(): PipelineRequirements {
     return { width: this.options.width, height: this.options.height, batch: 1 };
   }
@@ -81,16 +93,18 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     const { stages, time } = stageTimer();
     const frame = this.checkedFrame(frames);
     const image = params.mode === 'img2img' ? await this.converter.toImage(frame, time) : undefined;
-    if (image && this.skipBySimilarity(image, params)) return Object.assign([this.frameState.lastOutput!], { stages });
+    if (image && this.skipBySimilarity(image, params)) return Object.assign([this.frameState.lastOutput!], { stages, warmup: this.frameState.lastWarmup });
     const step = await time('text', () => this.denoiseStep(params, (l, t, e) => time('unet', () => this.models.unet(l, t, e))));
     const state = this.streamState(params, step.schedule);
     const xT = image ? this.addNoise(await time('encode', () => this.models.vaeEncode(image)), state, step.schedule) : slotView(state.initNoise, 0);
+    const warmup = params.use_denoising_batch && isWarmingUp(state);
     const x0 = await (params.use_denoising_batch ? streamBatch : sequentialDenoise)(xT, state, step);
     const decoded = await time('decode', () => this.models.vaeDecode(x0, this.converter.decodeBuffer(frame)));
     const output = await this.converter.toFrame(decoded, frame.timestamp, this.frameState.lastOutput, time);
     // A handed-over output is gone after return: the similarity filter's repeat needs a copy of its own.
     this.frameState.lastOutput = this.options.outputBuffers && params.similarity_filter ? { ...output, data: output.data.slice() } : output;
-    return Object.assign([output], { stages });
+    this.frameState.lastWarmup = warmup;
+    return Object.assign([output], { stages, warmup });
   }
 
   async dispose(): Promise<void> {

@@ -11,6 +11,8 @@ export interface StreamState {
   stockNoise: TensorF32;
   /** [n-1, C, h, w], latents partially denoised by earlier frames; zeros at start. */
   latentBuffer: TensorF32;
+  /** Leading latentBuffer slots that hold real latents; the rest are zeros (start, reset, a longer t_index_list). */
+  warmSlots: number;
 }
 
 /** Everything one denoising pass needs besides the state. */
@@ -61,6 +63,7 @@ export async function streamBatch(xT: TensorF32, state: StreamState, step: Denoi
   if (n > 1) {
     const rest = sliceSchedule(schedule, 1, n);
     state.latentBuffer = renoise(slotView(x0, 0, n - 1), rest.alpha, rest.beta, slotView(state.initNoise, 1, n), step.doAddNoise);
+    state.warmSlots = Math.min(n - 1, state.warmSlots + 1);
   }
   return slotView(x0, n - 1);
 }
@@ -102,12 +105,18 @@ export async function sequentialDenoise(xT: TensorF32, state: StreamState, step:
 
 /**
  * The state for a new init_noise (seed or slot count changed): stock noise zeroed, the latent buffer kept
- * where the slot counts overlap (a longer t_index_list warms up its new slots from zeros).
+ * where the slot counts overlap (a longer t_index_list warms up its new slots from zeros). Without
+ * `previous`: the stream from scratch (start, reset).
  */
 export function stateFor(initNoise: TensorF32, previous?: StreamState): StreamState {
   const [n, ...shape] = initNoise.dims as [number, ...number[]];
   const latentBuffer = zeros([n - 1, ...shape]);
-  const kept = previous?.latentBuffer;
-  if (kept && kept.dims.slice(1).join() === shape.join()) latentBuffer.data.set(kept.data.subarray(0, latentBuffer.data.length));
-  return { initNoise, stockNoise: zeros(initNoise.dims), latentBuffer };
+  const kept = previous && previous.latentBuffer.dims.slice(1).join() === shape.join() ? previous : undefined;
+  if (kept) latentBuffer.data.set(kept.latentBuffer.data.subarray(0, latentBuffer.data.length));
+  return { initNoise, stockNoise: zeros(initNoise.dims), latentBuffer, warmSlots: Math.min(kept?.warmSlots ?? 0, n - 1) };
+}
+
+/** Stream Batch output from a zeroed buffer slot: the frame that would come out is not a picture yet. */
+export function isWarmingUp(state: StreamState): boolean {
+  return state.warmSlots < state.latentBuffer.dims[0]!;
 }
