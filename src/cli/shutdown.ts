@@ -4,24 +4,35 @@
  */
 type Stop = (why: string) => Promise<void>;
 
+/** A stop normally takes well under a second; this bounds one that hangs. */
+const STOP_LIMIT_MS = 2000;
+/** With recordings open, their queued frames are written before exiting, within this bound. */
+const RECORDING_STOP_LIMIT_MS = 30_000;
+
 let stop: Stop | undefined;
+let limitMs = STOP_LIMIT_MS;
 let stopping = false;
 
-/** Stops at most once: runs the registered stop (close the app), then exits 0; exits anyway after 2 s. */
+/** Stops at most once: runs the registered stop (close the app), then exits 0; a second call exits at once. */
 export async function shutdown(why: string): Promise<void> {
-  if (stopping) return;
+  if (stopping) process.exit(0);
   stopping = true;
-  setTimeout(() => process.exit(0), 2000).unref();
+  setTimeout(() => process.exit(0), limitMs).unref();
   await stop?.(why).catch(() => undefined);
   process.exit(0);
 }
 
-/** What a shutdown closes once `run` has started opening things; before that a signal simply exits 0. */
-export function onShutdown(close: Stop): void {
+/**
+ * What a shutdown closes once `run` has started opening things; before that a signal simply exits 0. With
+ * `recordings`, the stop may take longer than usual so that no queued frame is lost.
+ */
+export function onShutdown(close: Stop, opts: { recordings?: boolean } = {}): void {
   stop = close;
+  limitMs = opts.recordings ? RECORDING_STOP_LIMIT_MS : STOP_LIMIT_MS;
 }
 
 export function installShutdownSignals(): void {
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  const onSignal = (signal: NodeJS.Signals) => void shutdown(signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }

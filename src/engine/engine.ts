@@ -178,6 +178,11 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     return this.opts.source.latest();
   }
 
+  /** Some output is a recording: stopping writes its queued frames first. */
+  get recording(): boolean {
+    return this.opts.sinks.some((s) => s.recording === true);
+  }
+
   /** The frame the sinks carry now. */
   get output(): Frame | undefined {
     return this.lastGood;

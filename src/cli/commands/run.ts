@@ -71,15 +71,17 @@ export function registerRun(program: Command): void {
       const log = createLogger(config.log_level);
       const starting = new AbortController();
       const started = startApp(config, log, starting.signal);
-      // Registered in the same tick as startApp. Still starting: startApp closes what it opened and rejects.
-      onShutdown(async (why) => {
+      const stop = async (why: string) => {
         log.info({ why }, 'stopping');
         starting.abort(new Error(why));
         await started.then((app) => app.stop(), () => undefined);
-      });
+      };
+      // Registered in the same tick as startApp. Still starting: startApp closes what it opened and rejects.
+      onShutdown(stop);
       const app = await started.catch((e: unknown) => {
         if (!starting.signal.aborted) throw e;
       });
+      if (app?.engine.recording) onShutdown(stop, { recordings: true });
       app?.engine.once('done', () => void shutdown(`${config.frames} frames done`));
     });
 }
