@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +12,9 @@ import { openSink, openSource } from '../../src/io/registry.js';
 import { renderTestPattern } from '../../src/io/test-pattern.js';
 import type { FrameSource } from '../../src/io/transport.js';
 import { silentLogger } from '../../src/log.js';
+import { requiresFfmpeg } from '../helpers/requires.js';
 
-const haveFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
-const skip = haveFfmpeg ? false : 'ffmpeg is not installed (apt-get install ffmpeg); CI installs it';
+const skip = requiresFfmpeg();
 const dir = mkdtempSync(join(tmpdir(), 'sdlive-ffmpeg-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 

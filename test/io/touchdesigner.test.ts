@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { openSink } from '../../src/io/registry.js';
 import { ShmRingReader, ShmRingWriter } from '../../src/io/shm/ring.js';
 import { silentLogger } from '../../src/log.js';
+import { requiresPythonNumpy } from '../helpers/requires.js';
 import { checksumFrame } from './fixtures/checksum-frame.js';
 
 // The TouchDesigner Script TOP module, run by a plain CPython with numpy: the same code TouchDesigner runs.
-const python = spawnSync('python3', ['-c', 'import numpy, multiprocessing.shared_memory'], { encoding: 'utf8' });
-const skip = process.platform === 'win32' || python.status !== 0 ? 'python3 with numpy is not available' : false;
+const skip = process.platform === 'win32' ? 'POSIX shared-memory semantics (test/io/shm-windows.test.ts models Windows)' : requiresPythonNumpy();
 const uniqueName = (what: string) => `sdlive-td-${what}-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
 
 function py(script: string, stdin = false) {

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { RunningApp } from '../../src/app.js';
 import { encodeMessage } from '../../src/control/osc-codec.js';
 import { controlSurfaceOf } from '../../src/control/surface.js';
 import { until } from '../engine/harness.js';
+import { CHROMIUM, requiresChromium } from '../helpers/requires.js';
 import { startTestApp } from './app-harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
+const skip = requiresChromium();
 
 let app: RunningApp;
 let browser: Browser;
