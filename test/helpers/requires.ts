@@ -22,7 +22,8 @@ const runs = (command: string, args: string[]) => spawnSync(command, args, { std
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-export const requiresFfmpeg = () => requires('ffmpeg', runs('ffmpeg', ['-version']), 'apt-get install ffmpeg');
+export const hasFfmpeg = () => runs('ffmpeg', ['-version']);
+export const requiresFfmpeg = () => requires('ffmpeg', hasFfmpeg(), 'apt-get install ffmpeg');
 export const requiresChromium = () => requires(`Chromium at ${CHROMIUM}`, existsSync(CHROMIUM), 'apt-get install chromium');
 export const requiresPythonNumpy = () => requires('python3 with numpy', runs('python3', ['-c', 'import numpy, multiprocessing.shared_memory']), 'apt-get install python3 python3-numpy');
 
