@@ -37,19 +37,20 @@ async function serveHealth(engine: Engine) {
 test('/health with a loaded model and a silent input says no input frames arrive (503 "stalled" after the stall window)', async () => {
   const definition = fake as PipelineDefinition;
   const engine = new Engine({ definition, store: new ParameterStore(definition.schema), source: new SilentSource(), sinks: [new CollectSink()], log: silentLogger, pipelineModule: FAKE_MODULE });
-  await engine.start();
   const { http, get } = await serveHealth(engine);
   try {
+    await engine.start();
     assert.equal(engine.metrics().state, 'waiting');
     assert.equal(engine.metrics().model.loaded, true);
     const early = await get();
     assert.equal(early.status, 503);
     assert.deepEqual([early.body.status, early.body.reason], ['starting', 'model loaded; waiting for the first input frame']);
-    await until('the stall window', () => engine.metrics().uptimeMs > 2100, 5000);
+    await until('the stall window', () => engine.metrics().uptimeMs > 2100, 30_000);
     const silent = await get();
     assert.equal(silent.status, 503);
     assert.equal(silent.body.status, 'stalled');
-    assert.match(silent.body.reason, /^model loaded; no input frames for [2-9] s from silent:$/);
+    const seconds = /^model loaded; no input frames for (\d+) s from silent:$/.exec(silent.body.reason)?.[1];
+    assert.ok(Number(seconds) >= 2, silent.body.reason);
   } finally {
     await http.close();
     await engine.stop();
@@ -60,18 +61,19 @@ test('/health turns 503 "stalled" when the pipeline keeps failing, and 200 again
   const { engine, store } = await startFakeEngine({}, 30);
   const { http, get } = await serveHealth(engine);
   try {
-    await until('frames', () => engine.frameCount >= 2);
+    await until('frames', () => engine.frameCount >= 2, 60_000);
     assert.equal((await get()).status, 200);
     store.set('mode', 'throw', 'test');
-    await until('stall', () => (engine.metrics().lastFrameAgeMs ?? 0) > 2100, 5000);
+    await until('stall', () => (engine.metrics().lastFrameAgeMs ?? 0) > 2100, 30_000);
     const stalled = await get();
     assert.equal(stalled.status, 503);
     assert.equal(stalled.body.status, 'stalled');
     assert.match(stalled.body.reason, /the pipeline is failing; the last good frame is held/);
     const metrics = await (await fetch(`${http.url}/metrics`)).text();
     assert.match(metrics, /^sdlive_pipeline_errors_total\{code="SDL_ERR_PIPELINE"\} [1-9]\d*$/m);
+    const failedAt = engine.frameCount;
     store.set('mode', 'ok', 'test');
-    await until('recovered', () => (engine.metrics().lastFrameAgeMs ?? 1e9) < 100);
+    await until('fresh frames again', () => engine.frameCount >= failedAt + 2, 60_000);
     assert.equal((await get()).status, 200);
   } finally {
     await http.close();

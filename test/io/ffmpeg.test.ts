@@ -144,12 +144,16 @@ test('a sink whose ffmpeg dies is restarted; write() never throws or waits meanw
   const sink = await openSink('ffmpeg:udp://127.0.0.1:9?pkt_size=1316', ctx);
   const frame = written[0]!;
   try {
+    // A write() that waited for ffmpeg would fill the wall time; one that returns at once takes a sliver of it.
     const pump = async (ms: number) => {
-      for (const end = performance.now() + ms; performance.now() < end; await sleep(20)) {
+      let inWrite = 0;
+      const start = performance.now();
+      for (const end = start + ms; performance.now() < end; await sleep(20)) {
         const t0 = performance.now();
         sink.write(frame);
-        assert.ok(performance.now() - t0 < 50, 'write() returns at once');
+        inWrite += performance.now() - t0;
       }
+      assert.ok(inWrite < (performance.now() - start) / 4, `write() took ${inWrite.toFixed(0)} ms of ${ms} ms`);
     };
     await pump(1500);
     const before = sink.stats().frames;
@@ -251,9 +255,10 @@ test('an ffmpeg that fails soon after starting backs off to 5 s: one warning, no
   });
   const started = readFileSync(calls, 'utf8').trim().split('\n');
   for (const spec of ['rtsp://', 'udp://']) {
-    // Back-off 0.5, 1, 2, 4 s after 0.2 s runs: 4 or 5 starts in 6 s (12 with a fixed 0.5 s).
+    // Back-off 0.5, 1, 2, 4 s after 0.2 s runs: 4 or 5 starts in 6 s, fewer when a loaded machine starts each
+    // one late; 12 with a fixed 0.5 s, 1 without retries.
     const n = started.filter((l) => l.includes(spec)).length;
-    assert.ok(n >= 3 && n <= 5, `${spec}: ${n} starts in 6 s`);
+    assert.ok(n >= 2 && n <= 6, `${spec}: ${n} starts in 6 s`);
     const warnings = lines.filter((l) => l.includes(spec) && l.includes('transport lost'));
     assert.equal(warnings.length, 1, lines.join(''));
     assert.match(warnings[0]!, /Connection refused/);
