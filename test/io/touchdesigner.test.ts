@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { openSink } from '../../src/io/registry.js';
@@ -67,7 +68,10 @@ w.close()`,
     assert.ok(Math.abs(r.frame.timestamp - (1234.5 - performance.timeOrigin)) < 1e-6);
     child.stdin!.write('\n');
     await once(lines, 'data');
-    assert.equal(reader.read().kind, 'closed', 'a bigger frame makes the Python writer recreate the ring');
+    // The stdout line and the ring are two channels: look at the ring until it shows the change (or 5 s pass).
+    let after = reader.read();
+    for (const end = performance.now() + 5000; after.kind === 'none' && performance.now() < end; after = reader.read()) await sleep(10);
+    assert.equal(after.kind, 'closed', 'a bigger frame makes the Python writer recreate the ring');
     reader.close();
     const again = ShmRingReader.open(name);
     const big = again.read();
