@@ -11,7 +11,7 @@ import type { Logger } from '../../src/log.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 
 /** Polls until cond() is true, failing after timeoutMs with the label. */
-export async function waitFor(cond: () => boolean, label: string, timeoutMs = 3000): Promise<void> {
+export async function waitFor(cond: () => boolean, label: string, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
@@ -50,7 +50,7 @@ export class UdpPeer {
     return this.sendRaw(encodeMessage(address, args), port);
   }
 
-  async next(address: string, timeoutMs = 3000): Promise<DecodedMessage> {
+  async next(address: string, timeoutMs = 10_000): Promise<DecodedMessage> {
     let found: DecodedMessage | undefined;
     await waitFor(() => (found = this.received.find((m) => m.address === address)) !== undefined, `OSC ${address}`, timeoutMs);
     this.received.splice(this.received.indexOf(found!), 1);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { silentLogger } from '../../src/log.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { runCli } from '../helpers/cli.js';
+import { noAlsaSequencer } from '../helpers/requires.js';
 import { oscServer, UdpPeer, waitFor } from './helpers.js';
 
 function capturingLogger() {
@@ -46,35 +46,46 @@ class FakeBackend implements MidiBackend {
 }
 
 describe('MIDI ports', () => {
-  it('runs on without a MIDI subsystem: the real @julusian/midi throws, one clear log line, no ports', async () => {
+  it('runs on whatever the machine has: the real @julusian/midi opens its ports, or fails with one clear log line', async () => {
     const { log, lines } = capturingLogger();
     const ports = await MidiPorts.open(MidiConfig.parse({}), () => rtMidiBackend({ sequencer: null }), log, () => {});
-    assert.equal(ports.inputCount, 0);
-    assert.equal(lines.length, 1);
-    assert.match(lines[0]!.msg, /^MIDI off: SDL_ERR_MIDI_UNAVAILABLE: no MIDI subsystem: Failed to initialise RtMidi/);
-    ports.close();
+    try {
+      const off = lines.filter((l) => l.msg.startsWith('MIDI off'));
+      if (noAlsaSequencer) assert.equal(off.length, 1, 'no ALSA sequencer here: RtMidi cannot initialise');
+      assert.ok(off.length <= 1, JSON.stringify(lines));
+      if (off.length === 1) {
+        assert.deepEqual(lines, off, 'the one line is all');
+        assert.match(off[0]!.msg, /^MIDI off: SDL_ERR_MIDI_UNAVAILABLE: no MIDI subsystem: Failed to initialise RtMidi/);
+        assert.equal(ports.inputCount, 0);
+      } else {
+        assert.equal(ports.inputCount, (await rtMidiBackend({ sequencer: null })).inputs().length, 'every input is opened by default');
+      }
+    } finally {
+      ports.close();
+    }
   });
 
-  it('reports a missing ALSA sequencer before touching RtMidi, and goes on to RtMidi when the device is there', { skip: existsSync('/dev/snd/seq') && 'this machine has an ALSA sequencer' }, async () => {
+  it('reports a missing ALSA sequencer before touching RtMidi, and goes on to RtMidi when the device is there', async () => {
     const { log, lines } = capturingLogger();
-    const ports = await MidiPorts.open(MidiConfig.parse({}), rtMidiBackend, log, () => {});
+    const missing = join(tmpdir(), `sdlive-no-seq-${process.pid}`, 'seq');
+    const ports = await MidiPorts.open(MidiConfig.parse({}), () => rtMidiBackend({ sequencer: missing }), log, () => {});
     assert.equal(ports.inputCount, 0);
-    assert.deepEqual(lines.map((l) => l.msg), [
-      process.platform === 'linux'
-        ? 'MIDI off: SDL_ERR_MIDI_UNAVAILABLE: no ALSA sequencer (/dev/snd/seq): load snd-seq (modprobe snd-seq) (set midi.enabled false to silence)'
-        : 'MIDI off: SDL_ERR_MIDI_UNAVAILABLE: no MIDI subsystem: Failed to initialise RtMidi',
-    ]);
+    assert.deepEqual(lines.map((l) => l.msg), [`MIDI off: SDL_ERR_MIDI_UNAVAILABLE: no ALSA sequencer (${missing}): load snd-seq (modprobe snd-seq) (set midi.enabled false to silence)`]);
     const present = fileURLToPath(import.meta.url); // a file that exists stands in for the device: RtMidi is asked
-    await assert.rejects(rtMidiBackend({ sequencer: present }), /no MIDI subsystem: Failed to initialise RtMidi/);
+    const rtmidi = await rtMidiBackend({ sequencer: present }).then(() => 'opened', (e: Error) => e.message);
+    if (noAlsaSequencer) assert.match(rtmidi, /no MIDI subsystem: Failed to initialise RtMidi/);
+    else assert.match(rtmidi, /^opened$|no MIDI subsystem/);
   });
 
-  it('`sdlive run` without a MIDI subsystem prints one MIDI warning line and no ALSA text', { skip: existsSync('/dev/snd/seq') && 'this machine has an ALSA sequencer' }, async () => {
+  it('`sdlive run` prints at most one MIDI line and no ALSA text; without a sequencer that line says so', async () => {
     const r = await runCli(['run', '--pipeline', 'passthrough', '--osc-port', '0', '--http-port', '0', '--set', 'width=256', '--set', 'height=256', '--frames', '3']);
     assert.equal(r.code, 0, r.stderr);
     const all = r.stdout + r.stderr;
     assert.doesNotMatch(all, /ALSA lib|MidiInAlsa|RtMidi/);
-    assert.equal(all.split('\n').filter((l) => /MIDI/.test(l)).length, 1, all);
-    assert.match(all, /MIDI off: SDL_ERR_MIDI_UNAVAILABLE: no ALSA sequencer/);
+    const midiLines = all.split('\n').filter((l) => /MIDI/.test(l));
+    assert.ok(midiLines.length <= 1, all);
+    if (noAlsaSequencer) assert.match(midiLines[0] ?? '', /MIDI off: SDL_ERR_MIDI_UNAVAILABLE: no ALSA sequencer/);
+    else assert.doesNotMatch(all, /no ALSA sequencer/);
   });
 
   it('does not touch MIDI when disabled', async () => {

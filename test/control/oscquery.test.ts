@@ -86,12 +86,12 @@ describe('OSCQuery over real HTTP and WebSocket', () => {
     await new Promise((resolve) => ws.once('open', resolve));
     ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: '/sdlive/fps_cap' }));
     ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: '/sdlive/frame_count' }));
-    await new Promise((r) => setTimeout(r, 20));
+    // The server handles a socket's messages in order: once the second LISTEN pushes, the first is in effect.
+    await waitFor(() => binaries.some((m) => m.address === '/sdlive/frame_count'), 'metrics push');
     await peer.send(surface.osc.port, '/sdlive/fps_cap', 30);
     await waitFor(() => texts.some((t) => t.DATA === '/sdlive/fps_cap'), 'PATH_CHANGED');
     assert.deepEqual(texts.find((t) => t.DATA === '/sdlive/fps_cap'), { COMMAND: 'PATH_CHANGED', DATA: '/sdlive/fps_cap', VALUE: [30] });
     await waitFor(() => binaries.some((m) => m.address === '/sdlive/fps_cap'), 'binary push');
-    await waitFor(() => binaries.some((m) => m.address === '/sdlive/frame_count'), 'metrics push');
 
     ws.send(encodeMessage('/sdlive/fps_cap', [12]));
     await waitFor(() => (app.store.snapshot as { fps_cap: number }).fps_cap === 12, 'binary OSC frame from the client applied');
@@ -99,7 +99,8 @@ describe('OSCQuery over real HTTP and WebSocket', () => {
     await waitFor(() => binaries.some((m) => m.address === '/sdlive/error' && m.args[0] === '/sdlive/nope'), 'error reply over the socket');
 
     ws.send(JSON.stringify({ COMMAND: 'IGNORE', DATA: '/sdlive/fps_cap' }));
-    await new Promise((r) => setTimeout(r, 20));
+    ws.send(encodeMessage('/sdlive/nope-after-ignore', [1]));
+    await waitFor(() => binaries.some((m) => m.address === '/sdlive/error' && m.args[0] === '/sdlive/nope-after-ignore'), 'the IGNORE handled');
     const seen = texts.filter((t) => t.DATA === '/sdlive/fps_cap').length;
     await peer.send(surface.osc.port, '/sdlive/fps_cap', 50);
     await waitFor(() => (app.store.snapshot as { fps_cap: number }).fps_cap === 50, 'OSC applied');

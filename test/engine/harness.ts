@@ -36,7 +36,8 @@ export class CopySink extends CollectSink {
   override readonly retainsFrames = false;
 
   override write(frame: Frame): void {
-    super.write({ ...frame, data: frame.data.slice() });
+    // A frame whose buffer the engine already took back is kept as it is (empty), so a check can name it.
+    super.write(frame.data.byteLength ? { ...frame, data: frame.data.slice() } : frame);
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +12,9 @@ import { openSink, openSource } from '../../src/io/registry.js';
 import { renderTestPattern } from '../../src/io/test-pattern.js';
 import type { FrameSource } from '../../src/io/transport.js';
 import { silentLogger } from '../../src/log.js';
+import { requiresFfmpeg } from '../helpers/requires.js';
 
-const haveFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
-const skip = haveFfmpeg ? false : 'ffmpeg is not installed (apt-get install ffmpeg); CI installs it';
+const skip = requiresFfmpeg();
 const dir = mkdtempSync(join(tmpdir(), 'sdlive-ffmpeg-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -143,12 +143,16 @@ test('a sink whose ffmpeg dies is restarted; write() never throws or waits meanw
   const sink = await openSink('ffmpeg:udp://127.0.0.1:9?pkt_size=1316', ctx);
   const frame = written[0]!;
   try {
+    // A write() that waited for ffmpeg would fill the wall time; one that returns at once takes a sliver of it.
     const pump = async (ms: number) => {
-      for (const end = performance.now() + ms; performance.now() < end; await sleep(20)) {
+      let inWrite = 0;
+      const start = performance.now();
+      for (const end = start + ms; performance.now() < end; await sleep(20)) {
         const t0 = performance.now();
         sink.write(frame);
-        assert.ok(performance.now() - t0 < 50, 'write() returns at once');
+        inWrite += performance.now() - t0;
       }
+      assert.ok(inWrite < (performance.now() - start) / 4, `write() took ${inWrite.toFixed(0)} ms of ${ms} ms`);
     };
     await pump(1500);
     const before = sink.stats().frames;
@@ -250,8 +254,9 @@ test('an ffmpeg that fails soon after starting backs off (output to 5 s, live in
   });
   const started = readFileSync(calls, 'utf8').trim().split('\n');
   // After 0.2 s runs, the output waits 0.5, 1, 2, 4 s: 4 or 5 starts in 6 s (12 with a fixed 0.5 s). The input
-  // waits 0.5 s, then 1 s each time: 5 or 6 starts (about 30 with no back-off).
-  for (const [spec, min, max] of [['udp://', 3, 5], ['rtsp://', 4, 7]] as const) {
+  // waits 0.5 s, then 1 s each time: 5 or 6 starts (about 30 with no back-off). A loaded machine starts each one
+  // late, so the lower bounds leave room below; a missing retry gives 1.
+  for (const [spec, min, max] of [['udp://', 2, 5], ['rtsp://', 3, 7]] as const) {
     const n = started.filter((l) => l.includes(spec)).length;
     assert.ok(n >= min && n <= max, `${spec}: ${n} starts in 6 s`);
     const warnings = lines.filter((l) => l.includes(spec) && l.includes('transport lost'));

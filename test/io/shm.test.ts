@@ -16,32 +16,41 @@ import { checksumFrame, checksumOk } from './fixtures/checksum-frame.js';
 const ctx = { log: silentLogger, width: 64, height: 48, fps: 30 };
 const uniqueName = (what: string) => `sdlive-test-${what}-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
 
-test('a reader in another process never sees a torn frame under load', { timeout: 60_000 }, async (t) => {
+/** Reads from a ring until `enough` holds or the deadline passes; every frame read is checked for tearing. */
+function readWhileWritten(reader: ShmRingReader, enough: (read: number) => boolean, deadlineMs: number) {
+  let read = 0;
+  let torn = 0;
+  const end = performance.now() + deadlineMs;
+  while (!enough(read) && performance.now() < end) {
+    const r = reader.read();
+    if (r.kind === 'closed') break;
+    if (r.kind !== 'frame') continue;
+    read++;
+    if (!checksumOk(r.frame)) torn++;
+  }
+  return { read, torn };
+}
+
+test('a reader in another process never sees a torn frame, and the race it is protected from did happen', { timeout: 120_000 }, async (t) => {
   const name = uniqueName('torn');
-  const count = 5000;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/io/fixtures/shm-writer.ts', name, String(count), '128', '128', '0.2'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/io/fixtures/shm-writer.ts', name, '128', '128'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const replies = child.stdout.setEncoding('utf8')[Symbol.asyncIterator]();
   try {
-    const [ready] = (await once(child.stdout, 'data')) as [Buffer];
-    assert.match(ready.toString(), /ready/);
+    assert.match(String((await replies.next()).value), /ready/);
     const reader = ShmRingReader.open(name);
     child.stdin.write('go\n');
-    let read = 0;
-    let torn = 0;
-    let closed = false;
-    const deadline = performance.now() + 30_000;
-    while (!closed && performance.now() < deadline) {
-      const r = reader.read();
-      if (r.kind === 'frame') {
-        read++;
-        if (!checksumOk(r.frame)) torn++;
-        assert.equal(r.frame.width, 128);
-      } else if (r.kind === 'closed') closed = true;
-    }
+    // Runs until the seqlock has turned reads away many times: a reader without it would have taken those frames.
+    const { read, torn } = readWhileWritten(reader, (n) => n >= 300 && reader.retries >= 20, 60_000);
+    child.stdin.write('stop\n');
+    const done = String((await replies.next()).value);
+    const after = readWhileWritten(reader, () => false, 10_000);
+    const last = reader.read().kind;
     reader.close();
-    t.diagnostic(`read ${read} of ${count} frames, ${reader.retries} reads raced the writer and were retried`);
-    assert.ok(closed, 'the writer marked the ring closed when done');
-    assert.equal(torn, 0, `${torn} of ${read} frames failed their checksum`);
-    assert.ok(read >= 300, `read ${read} frames of ${count} (${reader.retries} retries)`);
+    t.diagnostic(`read ${read} frames while ${done.trim()}; ${reader.retries} reads raced the writer and were retried`);
+    assert.equal(torn + after.torn, 0, `${torn} of ${read} frames failed their checksum`);
+    assert.ok(reader.retries >= 20, `only ${reader.retries} reads met a slot being written in 60 s: the race under test did not happen`);
+    assert.ok(read >= 300, `read ${read} frames (${reader.retries} retries)`);
+    assert.equal(last, 'closed', 'the writer marked the ring closed when done');
   } finally {
     child.kill();
     unlinkMapping(name);

@@ -5,29 +5,54 @@ import koffi from 'koffi';
 import pino from 'pino';
 import { spoutApiFromObject, type SpoutApi } from '../../src/io/spout/api.js';
 import { makeSpoutTransport } from '../../src/io/spout/transport.js';
-import { GL_RGBA, SPOUT_SIGNATURES, SPOUT_VTABLE, vtableIndex, type SpoutMethod } from '../../src/io/spout/vtable.js';
+import { GL_RGBA, SPOUT_SIGNATURES, SPOUT_VTABLE, type SpoutMethod } from '../../src/io/spout/vtable.js';
 import { silentLogger } from '../../src/log.js';
+import { msvcVtable, SPOUTLIBRARY_DECLARATIONS, SPOUTLIBRARY_H, type Declaration } from './fixtures/spoutlibrary-h.js';
 
 const ctx = { log: silentLogger, width: 4, height: 2, fps: 30 };
 
+/** koffi types for the header's C types; undefined for what no sdlive call may use (by-value C++ types, varargs). */
+function koffiType(c: string): string | undefined {
+  if (/std::|\.\.\.|POINT/.test(c)) return undefined;
+  if (c === 'const char*' || c === 'LPCSTR') return 'str';
+  if (c.endsWith('*') || c.endsWith('&') || /^H[A-Z]+$/.test(c)) return 'void *';
+  const scalars: Record<string, string> = {
+    void: 'void', bool: 'bool', int: 'int', long: 'long', double: 'double', 'unsigned char': 'uint8_t', GLint: 'int',
+    'unsigned int': 'uint32_t', DWORD: 'uint32_t', UINT: 'uint32_t', GLuint: 'uint32_t', GLenum: 'uint32_t',
+    SpoutLibLogLevel: 'int', DXGI_FORMAT: 'int',
+  };
+  if (!(c in scalars)) throw new Error(`no koffi type for the header's ${c}`);
+  return scalars[c];
+}
+
+/** The koffi signature of a header declaration, or undefined when it has a type no FFI call can pass. */
+function koffiSignature([, returns, params]: Declaration): [string, string[]] | undefined {
+  const types = [returns, ...params].map(koffiType);
+  return types.every((t) => t !== undefined) ? [types[0]!, types.slice(1) as string[]] : undefined;
+}
+
+const HEADER_SLOTS = msvcVtable(SPOUTLIBRARY_DECLARATIONS);
+
 /**
- * A native C++-style object: a pointer to a vtable of 149 function pointers, each a koffi callback. Calls
- * through spoutApiFromObject go through real native function pointers, so slot order, signatures and buffer
- * passing are checked exactly as they would be against SpoutLibrary.dll.
+ * A native C++-style object laid out from SpoutLibrary.h itself (test/io/fixtures/spoutlibrary-h.ts, not sdlive's
+ * table): a pointer to a vtable of one koffi callback per header slot, each with the header's signature. Calls
+ * through spoutApiFromObject go through real native function pointers, so a wrong slot lands on another method
+ * and is recorded under that method's name.
  */
 function nativeFakeSpout(impl: Partial<Record<SpoutMethod, (...args: never[]) => unknown>>) {
   const calls: { method: string; self: bigint; args: unknown[] }[] = [];
   const registered: unknown[] = [];
-  const slots = koffi.alloc('void *', SPOUT_VTABLE.length);
+  const slots = koffi.alloc('void *', HEADER_SLOTS.length);
   const obj = koffi.alloc('void *', 1);
-  SPOUT_VTABLE.forEach((name, i) => {
-    const sig = (SPOUT_SIGNATURES as Record<string, readonly [string, readonly string[]]>)[name];
-    const proto = sig && vtableIndex(name as SpoutMethod) === i ? koffi.proto(`Fake_${name}_${i}`, sig[0], ['void *', ...sig[1]]) : koffi.proto(`Fake_slot_${i}`, 'void', ['void *']);
+  HEADER_SLOTS.forEach((declaration, i) => {
+    const [name] = declaration;
+    const sig = koffiSignature(declaration) ?? ['void', []];
+    const proto = koffi.proto(`Fake_${name}_${i}`, sig[0], ['void *', ...sig[1]]);
     const cb = koffi.register((self: unknown, ...args: unknown[]) => {
-      calls.push({ method: sig ? name : `unexpected slot ${i}`, self: koffi.address(self), args });
+      calls.push({ method: name, self: koffi.address(self), args });
       const fn = (impl as Record<string, (...a: unknown[]) => unknown>)[name];
       if (fn) return fn(...args);
-      return ({ bool: true, uint32_t: 0, str: null } as Record<string, unknown>)[sig?.[0] ?? 'void'];
+      return ({ bool: true, uint32_t: 0, int: 0, str: null } as Record<string, unknown>)[sig[0]];
     }, koffi.pointer(proto));
     registered.push(cb);
     koffi.encode(slots, i * koffi.sizeof('void *'), 'void *', cb);
@@ -36,15 +61,17 @@ function nativeFakeSpout(impl: Partial<Record<SpoutMethod, (...args: never[]) =>
   return { obj, calls, dispose: () => registered.forEach((cb) => koffi.unregister(cb as bigint)) };
 }
 
-test('the vtable layout matches SpoutLibrary.h', () => {
-  assert.equal(SPOUT_VTABLE.length, 149);
-  assert.equal(vtableIndex('SetSenderName'), 0);
-  assert.equal(vtableIndex('SendImage'), 5);
-  assert.equal(vtableIndex('SetReceiverName'), 14);
-  assert.equal(vtableIndex('ReceiveImage'), 17);
-  assert.equal(vtableIndex('IsFrameNew'), 20);
-  assert.equal(vtableIndex('GetSenderHeight'), 23);
-  assert.equal(vtableIndex('Release'), 148);
+test(`sdlive's vtable is the MSVC layout of SpoutLibrary.h (${SPOUTLIBRARY_H.repo} ${SPOUTLIBRARY_H.tag})`, () => {
+  assert.deepEqual([...SPOUT_VTABLE], HEADER_SLOTS.map(([name]) => name));
+  assert.equal(HEADER_SLOTS.findIndex(([name, , params]) => name === 'GetName' && params.length === 0), 8, "GetName(std::string) is grouped before the sender's GetName()");
+});
+
+test('every method sdlive calls has the C signature of SpoutLibrary.h', () => {
+  for (const [method, signature] of Object.entries(SPOUT_SIGNATURES)) {
+    const declarations = SPOUTLIBRARY_DECLARATIONS.filter(([name]) => name === method);
+    assert.equal(declarations.length, 1, `${method} is declared once (not overloaded)`);
+    assert.deepEqual([signature[0], [...signature[1]]], koffiSignature(declarations[0]!), method);
+  }
 });
 
 test('SpoutApi calls go through the native vtable with this, the right slot and the caller\'s pixel memory', () => {
@@ -76,13 +103,14 @@ test('SpoutApi calls go through the native vtable with this, the right slot and 
 
     const self = koffi.address(fake.obj);
     assert.ok(fake.calls.every((c) => c.self === self), 'every call passes the object as this');
-    assert.deepEqual(fake.calls.map((c) => c.method), ['SetSenderName', 'SendImage', 'ReceiveImage', 'IsUpdated', 'GetSenderWidth', 'SetReceiverName', 'CloseOpenGL', 'Release']);
-    assert.deepEqual(fake.calls[0]!.args, ['sdlive']);
-    assert.deepEqual(fake.calls[1]!.args.slice(1), [4, 2, GL_RGBA, false]);
+    assert.deepEqual(fake.calls.map((c) => c.method), ['CreateOpenGL', 'SetSenderName', 'SendImage', 'ReceiveImage', 'IsUpdated', 'GetSenderWidth', 'SetReceiverName', 'CloseOpenGL', 'Release']);
+    assert.deepEqual(fake.calls[0]!.args, [null], 'CreateOpenGL(HWND hwnd = nullptr): a hidden window');
+    assert.deepEqual(fake.calls[1]!.args, ['sdlive']);
+    assert.deepEqual(fake.calls[2]!.args.slice(1), [4, 2, GL_RGBA, false]);
     assert.deepEqual(sent[0], [...px], 'SendImage reads the frame bytes');
-    assert.deepEqual(fake.calls[2]!.args.slice(1), [GL_RGBA, false, 0]);
+    assert.deepEqual(fake.calls[3]!.args.slice(1), [GL_RGBA, false, 0]);
     assert.ok(into.every((v) => v === 7), 'ReceiveImage writes straight into the JS buffer');
-    assert.deepEqual(fake.calls[5]!.args, [null], 'an empty receiver name means the active sender');
+    assert.deepEqual(fake.calls[6]!.args, [null], 'an empty receiver name means the active sender');
   } finally {
     fake.dispose();
   }

@@ -29,7 +29,7 @@ export interface SpoutApi {
 type Invoke = (method: SpoutMethod, ...args: unknown[]) => unknown;
 
 /** Calls C++ virtual methods of the object at `self`: vtable pointer first, then each slot's function pointer. */
-export function vtableInvoker(self: unknown): Invoke {
+function vtableInvoker(self: unknown): Invoke {
   const convention = process.arch === 'ia32' ? '__thiscall' : '';
   const vtable: unknown = koffi.decode(self, 'void *');
   const cache = new Map<SpoutMethod, { fn: unknown; proto: TypeObject }>();
@@ -45,9 +45,13 @@ export function vtableInvoker(self: unknown): Invoke {
   };
 }
 
-/** SpoutApi over a SPOUTLIBRARY object pointer (from GetSpout(), or a fake vtable in tests). */
+/**
+ * SpoutApi over a SPOUTLIBRARY object pointer (from GetSpout(), or a fake vtable in tests). A headless process has
+ * no OpenGL context, so SpoutLibrary is asked first to make a hidden one (no window) for its pixel transfers.
+ */
 export function spoutApiFromObject(self: unknown): SpoutApi {
   const call = vtableInvoker(self);
+  call('CreateOpenGL', null);
   return {
     setSenderName: (name) => void call('SetSenderName', name),
     sendImage: (pixels, width, height) => call('SendImage', pixels, width, height, GL_RGBA, false) as boolean,
@@ -68,7 +72,7 @@ export function spoutApiFromObject(self: unknown): SpoutApi {
   };
 }
 
-export const SPOUT_LIBRARY_HINT = 'download SpoutLibrary.dll (Spout2 release, SPOUTSDK/SpoutLibrary/Binaries/x64) and pass spout:NAME?lib=C:/path/SpoutLibrary.dll or set SDLIVE_SPOUT_LIBRARY';
+export const SPOUT_LIBRARY_HINT = 'download SpoutLibrary.dll (Spout2 release 2.007.017, SPOUTSDK/SpoutLibrary/Binaries/x64) and pass spout:NAME?lib=C:/path/SpoutLibrary.dll or set SDLIVE_SPOUT_LIBRARY';
 
 /** The library path from ?lib=, else SDLIVE_SPOUT_LIBRARY, else SpoutLibrary.dll on the DLL search path. */
 export const spoutLibraryPath = (lib: string | undefined): string => lib || process.env.SDLIVE_SPOUT_LIBRARY || 'SpoutLibrary.dll';
@@ -87,8 +91,5 @@ export function loadSpout(path: string): SpoutApi {
   const getSpout = lib.func('void * __stdcall GetSpout()');
   const self: unknown = getSpout();
   if (!self) throw new SdliveError('SDL_ERR_TRANSPORT_UNAVAILABLE', `${path}: GetSpout() returned null`, 'spout');
-  const api = spoutApiFromObject(self);
-  // A headless process has no OpenGL context; SpoutLibrary makes a hidden one for its pixel transfers.
-  vtableInvoker(self)('CreateOpenGL');
-  return api;
+  return spoutApiFromObject(self);
 }

@@ -1,53 +1,59 @@
 /**
- * The SPOUTLIBRARY interface of SpoutLibrary.dll (Spout 2.007, leadedge/Spout2 SPOUTSDK/SpoutLibrary/SpoutLibrary.h),
- * in declaration order = vtable order. Overloads (SpoutMessageBox, SpoutMessageBoxIcon) take one slot each;
- * MSVC reverses overloads among themselves, which moves no other slot. The six "graphics preference" methods
- * are present because the distributed DLL is built with the Windows 10 SDK (NTDDI_WIN10_RS4).
+ * The SPOUTLIBRARY interface of SpoutLibrary.dll (Spout 2.007.017, leadedge/Spout2 SPOUTSDK/SpoutLibrary/SpoutLibrary.h)
+ * as MSVC lays out its vtable: declaration order, except that all overloads of a name take successive slots in
+ * reverse declaration order at the place of the name's first declaration (Microsoft KB Q131104). So the
+ * Information section's GetName(std::string) comes right before the sender's GetName(), which moves every later
+ * slot up to GetPath by one. The six "graphics preference" methods are present because the distributed DLL is
+ * built with the Windows 10 SDK (NTDDI_WIN10_RS4). Older builds (2.007.016 and before) have another layout.
  */
 export const SPOUT_VTABLE = [
   // Sender
-  'SetSenderName', 'SetSenderFormat', 'ReleaseSender', 'SendFbo', 'SendTexture', 'SendImage', 'GetName', 'GetWidth',
-  'GetHeight', 'GetFps', 'GetFrame', 'GetHandle', 'GetCPU', 'GetGLDX',
+  'SetSenderName', 'SetSenderFormat', 'ReleaseSender', 'SendFbo', 'SendTexture', 'SendImage', 'IsInitialized',
+  'GetName', 'GetName', 'GetWidth', 'GetHeight', 'GetFps', 'GetFrame', 'GetHandle', 'GetCPU', 'GetGLDX',
   // Receiver
-  'SetReceiverName', 'ReleaseReceiver', 'ReceiveTexture', 'ReceiveImage', 'IsUpdated', 'IsConnected', 'IsFrameNew',
-  'GetSenderName', 'GetSenderWidth', 'GetSenderHeight', 'GetSenderFormat', 'GetSenderFps', 'GetSenderFrame',
-  'GetSenderHandle', 'GetSenderTexture', 'GetSenderCPU', 'GetSenderGLDX', 'GetHostPath', 'GetSenderList', 'SelectSender',
+  'SetReceiverName', 'GetReceiverName', 'ReleaseReceiver', 'ReceiveTexture', 'ReceiveImage', 'IsUpdated',
+  'IsConnected', 'IsFrameNew', 'GetSenderName', 'GetSenderWidth', 'GetSenderHeight', 'GetSenderFormat',
+  'GetSenderFps', 'GetSenderFrame', 'GetSenderHandle', 'GetSenderTexture', 'GetSenderCPU', 'GetSenderGLDX',
+  'GetHostPath', 'GetSenderList', 'SelectSender', 'SelectSenderPanel',
   // Frame count
   'SetFrameCount', 'DisableFrameCount', 'IsFrameCountEnabled', 'HoldFps', 'GetRefreshRate', 'SetFrameSync',
-  'WaitFrameSync', 'EnableFrameSync', 'GetVerticalSync', 'SetVerticalSync',
+  'WaitFrameSync', 'EnableFrameSync', 'CloseFrameSync', 'IsFrameSyncEnabled', 'GetVerticalSync', 'SetVerticalSync',
   // Data sharing
   'WriteMemoryBuffer', 'ReadMemoryBuffer', 'CreateMemoryBuffer', 'DeleteMemoryBuffer', 'GetMemoryBufferSize',
   // Log utilities
-  'OpenSpoutConsole', 'CloseSpoutConsole', 'EnableSpoutLog', 'EnableSpoutLogFile', 'GetSpoutLog', 'ShowSpoutLogs',
-  'DisableSpoutLog', 'SetSpoutLogLevel', 'SpoutLog', 'SpoutLogVerbose', 'SpoutLogNotice', 'SpoutLogWarning',
-  'SpoutLogError', 'SpoutLogFatal',
-  // MessageBox
-  'SpoutMessageBox', 'SpoutMessageBox', 'SpoutMessageBox', 'SpoutMessageBox', 'SpoutMessageBox', 'SpoutMessageBoxIcon',
-  'SpoutMessageBoxIcon', 'SpoutMessageBoxButton', 'SpoutMessageBoxModeless', 'SpoutMessageBoxWindow', 'CopyToClipBoard',
+  'OpenSpoutConsole', 'CloseSpoutConsole', 'EnableSpoutLog', 'EnableSpoutLogFile', 'DisableSpoutLogFile',
+  'RemoveSpoutLogFile', 'DisableSpoutLog', 'DisableLogs', 'EnableLogs', 'LogsEnabled', 'LogFileEnabled',
+  'GetSpoutLogPath', 'GetSpoutLog', 'ShowSpoutLogs', 'SetSpoutLogLevel', 'SpoutLog', 'SpoutLogVerbose',
+  'SpoutLogNotice', 'SpoutLogWarning', 'SpoutLogError', 'SpoutLogFatal',
+  // MessageBox (7 + 2 overloads, reversed within each name)
+  'SpoutMessageBox', 'SpoutMessageBox', 'SpoutMessageBox', 'SpoutMessageBox', 'SpoutMessageBox', 'SpoutMessageBox',
+  'SpoutMessageBox', 'SpoutMessageBoxIcon', 'SpoutMessageBoxIcon', 'SpoutMessageBoxButton',
+  'SpoutMessageBoxModeless', 'SpoutMessageBoxWindow', 'SpoutMessageBoxPosition', 'CopyToClipBoard', 'OpenSpoutLogs',
   // Registry
   'ReadDwordFromRegistry', 'WriteDwordToRegistry', 'ReadPathFromRegistry', 'WritePathToRegistry',
-  'RemovePathFromRegistry', 'RemoveSubKey', 'FindSubKey',
-  // Information
-  'GetSDKversion', 'IsLaptop', 'GetCurrentModule', 'GetExeVersion', 'GetExePath', 'GetExeName', 'RemovePath', 'RemoveName',
-  // Timing
-  'StartTiming', 'EndTiming',
-  'IsInitialized', 'BindSharedTexture', 'UnBindSharedTexture', 'GetSharedTextureID',
+  'WriteBinaryToRegistry', 'RemovePathFromRegistry', 'RemoveSubKey', 'FindSubKey',
+  // Information (GetName(std::string) sits with the sender's GetName() above)
+  'GetSDKversion', 'IsLaptop', 'GetCurrentModule', 'GetExeVersion', 'GetExePath', 'GetExeName', 'GetPath',
+  // Timing, OpenGL shared texture
+  'StartTiming', 'EndTiming', 'BindSharedTexture', 'UnBindSharedTexture', 'GetSharedTextureID',
   // Sender names
   'GetSenderCount', 'GetSender', 'FindSenderName', 'GetSenderInfo', 'GetActiveSender', 'SetActiveSender',
   // User settings
   'GetBufferMode', 'SetBufferMode', 'GetBuffers', 'SetBuffers', 'GetMaxSenders', 'SetMaxSenders',
   // 2.006 compatibility
   'CreateSender', 'UpdateSender', 'CreateReceiver', 'CheckReceiver', 'GetDX9', 'SetDX9', 'GetMemoryShareMode',
-  'SetMemoryShareMode', 'GetCPUmode', 'SetCPUmode', 'GetShareMode', 'SetShareMode', 'SelectSenderPanel',
+  'SetMemoryShareMode', 'GetCPUmode', 'SetCPUmode', 'GetShareMode', 'SetShareMode',
   // Graphics compatibility
-  'GetAutoShare', 'SetAutoShare', 'IsGLDXready',
-  // Adapters
-  'GetNumAdapters', 'GetAdapterName', 'AdapterName', 'GetAdapter',
+  'GetAutoShare', 'SetAutoShare', 'SetCPUshare', 'IsGLDXready',
+  // Adapters (GetAdapterInfo overloads reversed)
+  'GetNumAdapters', 'GetAdapterName', 'AdapterName', 'GetAdapter', 'GetAdapterInfo', 'GetAdapterInfo',
   // Graphics preference (NTDDI_WIN10_RS4)
   'GetPerformancePreference', 'SetPerformancePreference', 'GetPreferredAdapterName', 'SetPreferredAdapter',
   'IsPreferenceAvailable', 'IsApplicationPath',
   // OpenGL
-  'CreateOpenGL', 'CloseOpenGL', 'CopyTexture',
+  'CreateOpenGL', 'CloseOpenGL', 'InitTexture', 'CopyTexture', 'ReadTextureData',
+  // Pixel buffers (FlipBuffer overloads reversed)
+  'ClearAlpha', 'FlipBuffer', 'FlipBuffer',
   // Formats
   'GetDX11format', 'SetDX11format', 'DX11format', 'GLDXformat', 'GLformat', 'GLformatName',
   // DirectX
@@ -69,7 +75,7 @@ export const SPOUT_SIGNATURES = {
   GetSenderName: ['str', []],
   GetSenderWidth: ['uint32_t', []],
   GetSenderHeight: ['uint32_t', []],
-  CreateOpenGL: ['bool', []],
+  CreateOpenGL: ['bool', ['void *']],
   CloseOpenGL: ['bool', []],
   Release: ['void', []],
 } as const satisfies Partial<Record<(typeof SPOUT_VTABLE)[number], readonly [string, readonly string[]]>>;

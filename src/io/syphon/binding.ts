@@ -25,8 +25,9 @@ export interface NodeSyphonModule {
   };
   SyphonOpenGLClient: new (server: SyphonServerDescription) => {
     on(channel: 'frame', callback: (frame: unknown) => void): void;
-    readonly width: number;
-    readonly height: number;
+    /** node-syphon before 0.6 only, whose frame events were bare pixel arrays. */
+    readonly width?: number;
+    readonly height?: number;
     dispose(): void;
   };
   SyphonServerDirectory: new () => {
@@ -52,12 +53,16 @@ export async function loadNodeSyphon(): Promise<NodeSyphonModule> {
   }
 }
 
-/** A client's frame event carries either the pixels or {buffer|data, width, height}, depending on the node-syphon version. */
-export function framePixels(frame: unknown, fallback: { width: number; height: number }): { data: Uint8Array; width: number; height: number } | undefined {
-  if (ArrayBuffer.isView(frame)) return { data: new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength), ...fallback };
-  if (!frame || typeof frame !== 'object') return undefined;
-  const f = frame as { buffer?: unknown; data?: unknown; width?: number; height?: number };
+/**
+ * A client's frame event carries {buffer, width, height} (node-syphon 0.6 and later), or the bare pixels of the
+ * client's size (before 0.6); a frame of unknown size is undefined.
+ */
+export function framePixels(frame: unknown, client: { width?: number; height?: number }): { data: Uint8Array; width: number; height: number } | undefined {
+  const f = (ArrayBuffer.isView(frame) ? { buffer: frame } : frame) as { buffer?: unknown; data?: unknown; width?: number; height?: number } | null | undefined;
+  if (!f || typeof f !== 'object') return undefined;
   const px = ArrayBuffer.isView(f.buffer) ? f.buffer : ArrayBuffer.isView(f.data) ? f.data : f.buffer instanceof ArrayBuffer ? new Uint8Array(f.buffer) : undefined;
-  if (!px) return undefined;
-  return { data: new Uint8Array(px.buffer, px.byteOffset, px.byteLength), width: f.width ?? fallback.width, height: f.height ?? fallback.height };
+  const width = f.width ?? client.width;
+  const height = f.height ?? client.height;
+  if (!px || width === undefined || height === undefined) return undefined;
+  return { data: new Uint8Array(px.buffer, px.byteOffset, px.byteLength), width, height };
 }

@@ -21,6 +21,10 @@ function flipRows(data: Uint8Array, width: number, height: number): void {
 const matches = (s: SyphonServerDescription, name: string) =>
   !name || s.SyphonServerDescriptionNameKey === name || s.SyphonServerDescriptionAppNameKey === name;
 
+/** node-syphon replaces a server's description object when the server updates: its UUID stays. */
+const sameServer = (a: SyphonServerDescription, b: SyphonServerDescription) =>
+  a === b || (a.SyphonServerDescriptionUUIDKey !== undefined && a.SyphonServerDescriptionUUIDKey === b.SyphonServerDescriptionUUIDKey);
+
 /**
  * Receives from the Syphon server with this name (or app name), or the first one listed with an empty name.
  * The server directory is polled: a server that retires is let go (last frame held) and picked up again.
@@ -44,10 +48,11 @@ export class SyphonSource implements FrameSource {
 
   private follow(): void {
     const servers = this.directory.servers;
-    if (this.server && !servers.includes(this.server)) {
+    const followed = this.server;
+    this.server = followed && servers.find((s) => sameServer(s, followed));
+    if (followed && !this.server) {
       this.client?.dispose();
       this.client = undefined;
-      this.server = undefined;
       this.counter.connected = false;
       this.ctx.log.warn({ io: this.spec }, 'Syphon server retired; holding the last frame and waiting for it');
     }
@@ -64,7 +69,7 @@ export class SyphonSource implements FrameSource {
 
   private take(client: Client, frame: unknown): void {
     const t0 = performance.now();
-    const px = framePixels(frame, { width: client.width, height: client.height });
+    const px = framePixels(frame, client);
     if (!px || px.data.length !== px.width * px.height * 4) {
       this.counter.drops++;
       return;
