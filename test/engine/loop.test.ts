@@ -4,8 +4,12 @@ import { HttpHub } from '../../src/http/server.js';
 import { silentLogger } from '../../src/log.js';
 import { startFakeEngine, sleep, until } from './harness.js';
 
-test('a pipeline that blocks its thread 300 ms per frame leaves HTTP on the main thread responsive', async () => {
-  const { engine } = await startFakeEngine({ block_ms: 300 }, 60);
+
+/** How long the fake pipeline blocks its worker thread per frame. */
+const BLOCK_MS = 600;
+
+test('a pipeline that blocks its thread 600 ms per frame leaves HTTP on the main thread responsive', async () => {
+  const { engine } = await startFakeEngine({ block_ms: BLOCK_MS }, 60);
   const hub = new HttpHub({ port: 0, host: '127.0.0.1' }, silentLogger).route('GET', '/ping', (_req, res) => void res.end('pong'));
   await hub.listen();
   try {
@@ -18,10 +22,11 @@ test('a pipeline that blocks its thread 300 ms per frame leaves HTTP on the main
       await sleep(40);
     }
     assert.ok(engine.metrics().queues.inflight <= 1);
-    // A main thread blocked by the model would answer after up to 300 ms; a loaded CI machine adds some jitter.
+    // A main thread blocked by the model would answer after up to BLOCK_MS, half of them after BLOCK_MS/2 or more;
+    // a loaded machine adds jitter to a few round trips, so the bounds are on the median and the 90th percentile.
     const sorted = [...rtts].sort((a, b) => a - b);
-    assert.ok(sorted[10]! < 50, `median HTTP round trip ${sorted[10]!.toFixed(1)} ms while the worker is busy`);
-    assert.ok(sorted.at(-1)! < 250, `worst HTTP round trip ${sorted.at(-1)!.toFixed(1)} ms while the worker is busy`);
+    assert.ok(sorted[10]! < 100, `median HTTP round trip ${sorted[10]!.toFixed(1)} ms while the worker is busy`);
+    assert.ok(sorted[17]! < BLOCK_MS / 2, `90th percentile HTTP round trip ${sorted[17]!.toFixed(1)} ms while the worker is busy (worst ${sorted.at(-1)!.toFixed(1)} ms)`);
   } finally {
     await hub.close();
     await engine.stop();

@@ -7,8 +7,12 @@ import { UdpPeer } from '../control/helpers.js';
 import { FakeParams } from './fake-pipelines.js';
 import { startFakeEngine, sleep, until } from './harness.js';
 
-test('OSC set-then-query round trips stay fast while the worker blocks 300 ms per frame', async () => {
-  const { engine, store } = await startFakeEngine({ block_ms: 300 }, 60);
+
+/** How long the fake pipeline blocks its worker thread per frame. */
+const BLOCK_MS = 600;
+
+test('OSC set-then-query round trips stay fast while the worker blocks 600 ms per frame', async () => {
+  const { engine, store } = await startFakeEngine({ block_ms: BLOCK_MS }, 60);
   const server = new OscServer({ store, space: new AddressSpace(FakeParams), log: silentLogger, port: 0, host: '127.0.0.1', maxPacketBytes: 4096 });
   await server.listen();
   const peer = await UdpPeer.open();
@@ -26,10 +30,11 @@ test('OSC set-then-query round trips stay fast while the worker blocks 300 ms pe
       await sleep(30);
     }
     assert.equal((store.snapshot as FakeParams).gain, 1.75);
-    // A main thread blocked by the model would answer after up to 300 ms; a loaded CI machine adds some jitter.
+    // A main thread blocked by the model would answer after up to BLOCK_MS, half of them after BLOCK_MS/2 or more;
+    // a loaded machine adds jitter to a few round trips, so the bounds are on the median and the 90th percentile.
     const sorted = [...rtts].sort((a, b) => a - b);
-    assert.ok(sorted[10]! < 50, `median OSC round trip ${sorted[10]!.toFixed(1)} ms while the worker is busy`);
-    assert.ok(sorted.at(-1)! < 250, `worst OSC round trip ${sorted.at(-1)!.toFixed(1)} ms while the worker is busy`);
+    assert.ok(sorted[10]! < 100, `median OSC round trip ${sorted[10]!.toFixed(1)} ms while the worker is busy`);
+    assert.ok(sorted[17]! < BLOCK_MS / 2, `90th percentile OSC round trip ${sorted[17]!.toFixed(1)} ms while the worker is busy (worst ${sorted.at(-1)!.toFixed(1)} ms)`);
   } finally {
     await peer.close();
     await server.close();
