@@ -30,14 +30,18 @@ export function weightedList(spec, fields, value, hooks) {
   const send = (/** @type {Entry[]} */ list) => hooks.send(plain(list) ? list[0]?.[main.name] : list);
   const fromValue = (/** @type {unknown} */ v) => (Array.isArray(v) ? v.map((r) => ({ ...r })) : [{ ...defaults, [main.name]: v }]);
 
-  /** @param {Entry} entry @param {boolean} draft @param {number} i */
+  /** @param {Entry} entry @param {boolean} draft @param {number} i its index once in the list */
   const line = (entry, draft, i) => {
     const set = (/** @type {string} */ name, /** @type {unknown} */ v) => {
-      if (!draft) return send(rows.map((r, j) => (j === i ? { ...r, [name]: v } : r)));
       entry[name] = v;
-      if (name !== main.name) return;
-      drafts.splice(drafts.indexOf(entry), 1);
-      send([...rows, entry]);
+      if (drafts.includes(entry)) {
+        if (name !== main.name) return;
+        drafts.splice(drafts.indexOf(entry), 1);
+        return send([...rows, entry]);
+      }
+      // A row just added and sent, which the engine has not confirmed yet, is still this entry.
+      const list = rows.length > i ? rows : [...rows, entry];
+      send(list.map((r, j) => (j === i ? { ...r, [name]: v } : r)));
     };
     const controls = fields.map((f) => fieldControl(f, entry[f.name], { send: (v) => set(f.name, v), invalid: hooks.invalid }));
     const remove = el('button', { className: 'remove', textContent: '−', title: `remove this ${spec.key}`, disabled: !draft && rows.length === 1 });
@@ -65,7 +69,8 @@ export function weightedList(spec, fields, value, hooks) {
     rows = next;
     const resized = lineCount !== rows.length + drafts.length || shown.length !== rows.length;
     if (!resized) return shown.forEach((s, i) => s.update(/** @type {Entry} */ (rows[i])));
-    if (element.contains(document.activeElement)) waiting = true;
+    const typing = document.activeElement instanceof HTMLInputElement || document.activeElement instanceof HTMLTextAreaElement;
+    if (typing && element.contains(document.activeElement)) waiting = true;
     else render();
   };
   element.addEventListener('focusout', (e) => {
