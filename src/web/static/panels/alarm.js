@@ -4,6 +4,13 @@
 /** @typedef {import('../types').HealthReport} HealthReport */
 /** @typedef {{ level: 'alarm' | 'warn', title: string, reason: string, concerns: string[] }} Alarm */
 
+/** @param {Metrics} m */
+function degradedTitle(m) {
+  if (m.model.lastLoadError) return 'Model reload failed';
+  if (m.model.failedProviders.length) return 'Running on a fallback provider';
+  return 'Output unstable: the stream state was reset';
+}
+
 /** @param {HealthReport} h @param {Metrics} m @returns {string} */
 function titleOf(h, m) {
   const waiting = m.state === 'waiting';
@@ -11,7 +18,7 @@ function titleOf(h, m) {
     case 'failing': return 'Output frozen: the pipeline fails on every frame';
     case 'stalled': return waiting ? 'No input frames' : 'Output stalled: no fresh frames';
     case 'stopped': return 'Engine stopped';
-    case 'degraded': return m.model.lastLoadError ? 'Model reload failed' : 'Degraded';
+    case 'degraded': return degradedTitle(m);
     default: return m.model.lastLoadError ? 'Model failed to load' : waiting ? 'Waiting for the first input frame' : 'Starting';
   }
 }
