@@ -1,7 +1,6 @@
 // @ts-check
 /** Numbers as the schema means them: at its step or a precision fitting its range (never float32 noise). */
 
-/** @typedef {import('./types').PageSpec} PageSpec */
 /** @typedef {{ kind?: string, type?: string, min?: number, max?: number, step?: number }} NumberShape */
 
 /** @param {NumberShape} shape */
@@ -49,9 +48,4 @@ export function parseNumber(shape, text) {
   const { min, max } = shape;
   if ((min !== undefined && value < min) || (max !== undefined && value > max)) return { ok: false, error: `${t} is outside ${min ?? '…'}..${max ?? '…'}` };
   return { ok: true, value };
-}
-
-/** "12.5 fps": a value with the spec's unit. @param {PageSpec} spec @param {unknown} value */
-export function withUnit(spec, value) {
-  return spec.unit ? `${value} ${spec.unit}` : String(value);
 }

@@ -13,7 +13,7 @@ import { el, numberField, slider } from './widgets.js';
 /** @param {PageSpec} spec @param {unknown} value @param {ControlHooks} hooks @returns {Control} */
 function numeric(spec, value, hooks) {
   if (spec.min === undefined || spec.max === undefined) return numberField(spec, value, hooks);
-  return slider(spec, value, hooks.send, spec.unit);
+  return slider(spec, value, hooks.send);
 }
 
 /** @param {PageSpec} _spec @param {unknown} value @param {ControlHooks} hooks @returns {Control} */

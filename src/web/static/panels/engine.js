@@ -19,7 +19,7 @@ const SHOW = [
   ['State', (m) => m.state],
   ['Frame rate', (m) => `${m.fps.toFixed(1)} fps`],
   ['Delay', (m) => `${m.latencyFrames} frame${m.latencyFrames === 1 ? '' : 's'} · ${ms(m.latencyMs)}`],
-  ['Dropped frames', (m) => m.droppedFrames],
+  ['Dropped input frames', (m) => m.droppedFrames],
   ['Model', modelLine],
   ['Errors', (m) => Object.entries(m.errors).map(([c, n]) => `${c}: ${n}`).join(', ') || 'none'],
 ];
@@ -36,6 +36,13 @@ const DEVELOPER = [
   ['Memory (RSS)', (m) => `${(m.memory.rss / 2 ** 20).toFixed(0)} MiB`],
 ];
 
+/** What a row means, as its tooltip. @type {Record<string, string>} */
+const HINTS = {
+  'Delay': 'from an input frame to its picture at the outputs: what to compensate for',
+  'Dropped input frames': 'input frames that came while the model was busy; the newest frame always wins',
+  'Held outputs (last good frame repeated)': 'outputs that repeated the last good picture (pause, a failed frame, no new input)',
+};
+
 /** @param {Metrics['stages']} stages @returns {[string, string][]} */
 function stageRows(stages) {
   return Object.entries(stages).map(([name, s]) => [`${name} ms (p50 / p95)`, `${s.median.toFixed(1)} / ${s.p95.toFixed(1)}`]);
@@ -46,6 +53,7 @@ function tableRows(rows) {
   return rows.map(([label, value]) => {
     const tr = document.createElement('tr');
     tr.dataset.metric = label;
+    tr.title = HINTS[label] ?? '';
     for (const text of [label, value]) tr.append(Object.assign(document.createElement('td'), { textContent: text }));
     return tr;
   });

@@ -14,9 +14,9 @@ export const el = (tag, props = {}) => Object.assign(document.createElement(tag)
 
 /**
  * A slider that shows the engine's value; while it is held, pushes wait and the held position is sent.
- * @param {NumberShape} shape @param {unknown} value @param {(v: number) => void} send @param {string} [unit]
+ * @param {NumberShape} shape @param {unknown} value @param {(v: number) => void} send
  */
-export function slider(shape, value, send, unit) {
+export function slider(shape, value, send) {
   const input = el('input', { type: 'range', min: String(shape.min), max: String(shape.max), step: String(sliderStep(shape)) });
   const out = el('output');
   let engine = value;
@@ -33,7 +33,6 @@ export function slider(shape, value, send, unit) {
   show();
   const element = el('div', { className: 'value' });
   element.append(input, out);
-  if (unit) element.append(el('span', { className: 'unit', textContent: unit }));
   return { element, update: (/** @type {unknown} */ v) => ((engine = v), show()) };
 }
 
