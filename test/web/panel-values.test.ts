@@ -113,6 +113,7 @@ test('t_index_list: "20, x" is not sent (no [20, 0]); "20, 40" is; a slider per 
   await typeInto(list, '20, 40');
   await list.press('Enter');
   await until('t_index_list typed', () => JSON.stringify(params().t_index_list) === '[20,40]', 10_000);
+  await page.waitForFunction(() => (document.querySelectorAll('.param[data-key=t_index_list] .sliders input[type=range]')[0] as HTMLInputElement).value === '20', null, { timeout: 5000 });
   await control('t_index_list').locator('.sliders input[type=range]').nth(1).fill('44');
   await until('t_index_list from a step slider', () => JSON.stringify(params().t_index_list) === '[20,44]', 10_000);
   await page.waitForFunction(() => (document.querySelector('.param[data-key=t_index_list] input.list-text') as HTMLInputElement).value === '20, 44', null, { timeout: 5000 });
@@ -153,4 +154,20 @@ test('values are shown at the schema\'s precision, not as float32 noise', { skip
   assert.equal(await control('guidance_scale').locator('input[type=range]').inputValue(), '0.7');
   const text = await page.locator('main').innerText();
   assert.doesNotMatch(text, /0\.6999/);
+});
+
+test('list-entry fields come from spec.entry.fields when the schema gives them, else from the page\'s table', { skip }, async () => {
+  const fields = await page.evaluate(async () => {
+    const { entryFields } = await import('/ui/values.js' as string) as { entryFields(spec: unknown): unknown };
+    return {
+      fromSpec: entryFields({ key: 'lora', kind: 'lora', entry: { fields: [{ name: 'name', type: 's' }, { name: 'weight', type: 'f', min: 0, max: 2, default: 1 }] } }),
+      namesOnly: entryFields({ key: 'seed', kind: 'seed', entry: { fields: ['seed', 'weight'] } }),
+      fallback: entryFields({ key: 'prompt', kind: 'prompt' }),
+      scalar: entryFields({ key: 'delta', kind: 'number' }) ?? null,
+    };
+  });
+  assert.deepEqual(fields.fromSpec, [{ name: 'name', type: 'string' }, { name: 'weight', type: 'number', min: 0, max: 2, default: 1 }]);
+  assert.deepEqual(fields.namesOnly, [{ name: 'seed', type: 'integer', min: 0, max: 2 ** 31 - 1 }, { name: 'weight', type: 'number', min: 0, max: 10, default: 1 }]);
+  assert.deepEqual(fields.fallback, [{ name: 'text', type: 'string' }, { name: 'weight', type: 'number', min: 0, max: 10, default: 1 }]);
+  assert.equal(fields.scalar, null);
 });

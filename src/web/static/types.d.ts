@@ -12,8 +12,11 @@ export interface EntryField {
   default?: unknown;
 }
 
-/** A ParamSpec as the page reads it; `entry` is read when the schema describes list entries. */
-export type PageSpec = ParamSpec & { entry?: { fields: (EntryField | string)[] } };
+/**
+ * A ParamSpec as the page reads it. `entry.fields` (names or EntryField-like objects) is read when the schema
+ * describes list entries; it is checked at run time (values.js entryFields), so its declared type here is open.
+ */
+export type PageSpec = ParamSpec & { entry?: { fields?: unknown } };
 
 export type Metrics = EngineMetrics;
 export type HealthReport = Health;

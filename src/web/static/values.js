@@ -12,13 +12,25 @@ const ROW_FIELDS = /** @type {Record<string, EntryField[]>} */ ({
   seed: [{ name: 'seed', type: 'integer', min: 0, max: 2 ** 31 - 1 }, WEIGHT],
 });
 
+/** The schema's words or OSC type tags for a field's type -> the page's. */
+const TYPES = /** @type {Record<string, string>} */ ({ s: 'string', string: 'string', i: 'integer', integer: 'integer', f: 'number', number: 'number' });
+
+/** One entry field as the schema gives it (a name, or an object with name, type, min, max, default). @param {PageSpec} spec @param {unknown} f @returns {EntryField} */
+function entryField(spec, f) {
+  const given = /** @type {Partial<EntryField>} */ (typeof f === 'string' ? { name: f } : f && typeof f === 'object' ? f : {});
+  const name = String(given.name ?? '');
+  const known = ROW_FIELDS[spec.kind]?.find((r) => r.name === name);
+  return { ...known, ...given, name, type: TYPES[given.type ?? ''] ?? known?.type ?? 'string' };
+}
+
 /**
- * The fields of one list entry, main field (text, seed) first; undefined for a parameter that is not a weighted list.
+ * The fields of one list entry, main field (text, seed) first, from `spec.entry.fields` when the schema lists
+ * them, else from ROW_FIELDS; undefined for a parameter that is not a weighted list.
  * @param {PageSpec} spec @returns {EntryField[] | undefined}
  */
 export function entryFields(spec) {
-  const fields = spec.entry?.fields?.map((f) => (typeof f === 'string' ? { ...ROW_FIELDS[spec.kind]?.find((r) => r.name === f), name: f } : f));
-  return fields ?? ROW_FIELDS[spec.kind];
+  const fields = spec.entry?.fields;
+  return Array.isArray(fields) && fields.length ? fields.map((f) => entryField(spec, f)) : ROW_FIELDS[spec.kind];
 }
 
 /** A value -> OSC args for the whole-parameter address (weighted lists do not go through here: see Channel.set). @param {PageSpec} spec @param {unknown} value @returns {OscArg[]} */
