@@ -171,3 +171,11 @@ test('list-entry fields come from spec.entry.fields when the schema gives them, 
   assert.deepEqual(fields.fallback, [{ name: 'text', type: 'string' }, { name: 'weight', type: 'number', min: 0, max: 10, default: 1 }]);
   assert.equal(fields.scalar, null);
 });
+
+test('after the WebSocket reconnects, the page shows changes made while it was away', { skip }, async () => {
+  await page.evaluate(() => (window as unknown as { sdlive: { channel: { ws: WebSocket } } }).sdlive.channel.ws.close());
+  await page.waitForFunction(() => document.getElementById('channel-state')?.textContent === 'HTTP only (no OSCQuery)', null, { timeout: 5000 });
+  assert.ok(app.store.update({ delta: 3.5 }, 'test').ok);
+  await page.waitForFunction(() => document.getElementById('channel-state')?.textContent === 'live (OSCQuery)', null, { timeout: 10_000 });
+  await page.waitForFunction(() => document.querySelector('.param[data-key=delta] output')?.textContent === '3.5', null, { timeout: 5000 });
+});

@@ -46,6 +46,7 @@ export class Channel {
       for (const key of this.specs.keys()) ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: `${this.root}/${key}` }));
       ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: `${this.root}/learn` }));
       this.setState('oscquery');
+      void this.refresh();
     };
     ws.onmessage = (e) => (typeof e.data === 'string' ? this.onCommand(e.data) : this.onOsc(e.data));
     ws.onclose = () => {
@@ -77,11 +78,14 @@ export class Channel {
     else this.apply(key, fromArgs(spec, VALUE));
   }
 
-  /** Weighted lists are read back as JSON (GET /api/params), never parsed out of an OSC string. */
+  /**
+   * Reads every value back as JSON (GET /api/params): on (re)connecting, since changes made meanwhile were not
+   * pushed, and for weighted lists, which are never parsed out of an OSC string.
+   */
   async refresh() {
     try {
       const { values } = await api.params();
-      for (const [key, spec] of this.specs) if (entryFields(spec) && JSON.stringify(values[key]) !== JSON.stringify(this.values[key])) this.apply(key, values[key]);
+      for (const key of this.specs.keys()) if (JSON.stringify(values[key]) !== JSON.stringify(this.values[key])) this.apply(key, values[key]);
     } catch {
       // The next push or change reads them again.
     }
