@@ -49,6 +49,7 @@ test('an input that sends no frames: a banner naming the input spec, an alarm on
   assert.match(text, new RegExp(`input: ${input}`));
   assert.equal(await banner(page).getAttribute('data-level'), 'alarm');
   assert.equal(await page.locator('#health').textContent(), 'stalled');
+  await page.screenshot({ path: '/tmp/sdlive-page-alarm.png' });
 });
 
 test('a model that fails to load: the banner says so with the loader\'s reason', { skip }, async () => {

@@ -11,7 +11,7 @@ function modelLine(m) {
   const size = model.width ? ` ${model.width}×${model.height}` : '';
   if (model.loading) return `${model.pipeline}${size}: loading…`;
   if (!model.loaded) return `${model.pipeline}: not loaded${model.lastLoadError ? ` (${model.lastLoadError})` : ''}`;
-  return `${model.pipeline}${size}: loaded on ${model.provider ?? 'cpu'}`;
+  return `${model.pipeline}${size}: loaded${model.provider ? ` on ${model.provider}` : ''}`;
 }
 
 /** What a performer reads at a glance. @type {Row[]} */
