@@ -1,4 +1,6 @@
 // @ts-check
+import { el } from '../dom.js';
+
 /** @typedef {import('../monitor.js').Reading} Reading */
 /** @typedef {import('../types').Metrics} Metrics */
 /** @typedef {import('../types').HealthReport} HealthReport */
@@ -52,9 +54,7 @@ export function showAlarms(banner) {
     banner.hidden = !alarm;
     if (!alarm) return banner.replaceChildren();
     banner.dataset.level = alarm.level;
-    const title = Object.assign(document.createElement('strong'), { className: 'title', textContent: alarm.title });
-    const reason = Object.assign(document.createElement('span'), { className: 'reason', textContent: alarm.reason });
-    const concerns = alarm.concerns.map((c) => Object.assign(document.createElement('span'), { className: 'concern', textContent: c }));
-    banner.replaceChildren(title, reason, ...concerns);
+    const concerns = alarm.concerns.map((c) => el('span', { className: 'concern', textContent: c }));
+    banner.replaceChildren(el('strong', { className: 'title', textContent: alarm.title }), el('span', { className: 'reason', textContent: alarm.reason }), ...concerns);
   };
 }

@@ -4,7 +4,8 @@ import { entryFields } from '../values.js';
 import { weightedList } from './entries.js';
 import { field } from './field.js';
 import { intList } from './int-list.js';
-import { el, numberField, slider } from './widgets.js';
+import { el } from '../dom.js';
+import { numberField, slider } from './widgets.js';
 
 /** @typedef {import('../types').PageSpec} PageSpec */
 /** @typedef {import('../types').Control} Control */

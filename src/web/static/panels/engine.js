@@ -1,4 +1,6 @@
 // @ts-check
+import { el } from '../dom.js';
+
 /** @typedef {import('../types').Metrics} Metrics */
 /** @typedef {import('../monitor.js').Reading} Reading */
 /** @typedef {[label: string, show: (m: Metrics) => string | number]} Row */
@@ -51,10 +53,9 @@ function stageRows(stages) {
 /** @param {[string, string][]} rows */
 function tableRows(rows) {
   return rows.map(([label, value]) => {
-    const tr = document.createElement('tr');
+    const tr = el('tr', { title: HINTS[label] ?? '' });
     tr.dataset.metric = label;
-    tr.title = HINTS[label] ?? '';
-    for (const text of [label, value]) tr.append(Object.assign(document.createElement('td'), { textContent: text }));
+    for (const text of [label, value]) tr.append(el('td', { textContent: text }));
     return tr;
   });
 }
@@ -65,15 +66,15 @@ export const enginePanel = {
   title: 'Engine',
   /** @param {HTMLElement} section @param {{ api: typeof import('../api.js').api, monitor: import('../monitor.js').Monitor }} ctx */
   mount(section, { api, monitor }) {
-    const step = Object.assign(document.createElement('button'), { textContent: 'Step one frame', title: 'While paused, run exactly one frame' });
+    const step = el('button', { textContent: 'Step one frame', title: 'While paused, run exactly one frame' });
     step.onclick = () => void api.step();
-    const table = Object.assign(document.createElement('table'), { className: 'metrics' });
-    const details = Object.assign(document.createElement('details'), { className: 'developer' });
-    const devTable = Object.assign(document.createElement('table'), { className: 'metrics' });
-    details.append(Object.assign(document.createElement('summary'), { textContent: 'Developer details' }), devTable);
+    const table = el('table', { className: 'metrics' });
+    const details = el('details', { className: 'developer' });
+    const devTable = el('table', { className: 'metrics' });
+    details.append(el('summary', { textContent: 'Developer details' }), devTable);
     section.append(table, step, details);
     monitor.on((r) => {
-      if ('error' in r) return void table.replaceChildren(Object.assign(document.createElement('tr'), { className: 'error', textContent: r.error }));
+      if ('error' in r) return void table.replaceChildren(el('tr', { className: 'error', textContent: r.error }));
       const m = r.metrics;
       table.replaceChildren(...tableRows(SHOW.map(([label, fn]) => [label, String(fn(m))])));
       devTable.replaceChildren(...tableRows([...DEVELOPER.map(([label, fn]) => /** @type {[string, string]} */ ([label, String(fn(m))])), ...stageRows(m.stages)]));

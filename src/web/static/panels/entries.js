@@ -1,6 +1,7 @@
 // @ts-check
 import { field } from './field.js';
-import { el, numberField } from './widgets.js';
+import { el } from '../dom.js';
+import { numberField } from './widgets.js';
 
 /** @typedef {import('../types').PageSpec} PageSpec */
 /** @typedef {import('../types').EntryField} EntryField */

@@ -5,6 +5,8 @@
  * value again. While someone types, engine pushes wait: the field never jumps under the fingers.
  */
 
+import { el } from '../dom.js';
+
 /** @typedef {{ ok: true, value: unknown } | { ok: false, error: string }} Parsed */
 /**
  * @typedef {object} FieldOptions
@@ -20,7 +22,7 @@
 
 /** @param {unknown} value @param {FieldOptions} o */
 export function field(value, o) {
-  const input = o.multiline ? document.createElement('textarea') : Object.assign(document.createElement('input'), { type: 'text' });
+  const input = o.multiline ? el('textarea') : el('input', { type: 'text' });
   if (input instanceof HTMLTextAreaElement) input.rows = 2;
   if (o.className) input.className = o.className;
   if (o.placeholder) input.placeholder = o.placeholder;

@@ -1,7 +1,8 @@
 // @ts-check
 import { parseNumber } from '../format.js';
 import { field } from './field.js';
-import { el, slider } from './widgets.js';
+import { el } from '../dom.js';
+import { slider } from './widgets.js';
 
 /** @typedef {import('../types').PageSpec} PageSpec */
 /** @typedef {import('../types').ControlHooks} ControlHooks */

@@ -1,4 +1,6 @@
 // @ts-check
+import { el } from '../dom.js';
+
 /** @typedef {import('../channel.js').Channel} Channel */
 
 /** Kinds a MIDI control can drive (a fader or a button); text and lists have no learn button. */
@@ -24,8 +26,7 @@ export class LearnButtons {
   /** The learn button of one parameter row, or undefined where MIDI cannot drive it. @param {import('../types').PageSpec} spec @param {HTMLElement} note */
   create(spec, note) {
     if (!this.midi || !LEARNABLE.has(spec.kind)) return undefined;
-    const button = Object.assign(document.createElement('button'), { className: 'learn', textContent: 'learn' });
-    button.title = 'MIDI learn: click, then move a control on your controller';
+    const button = el('button', { className: 'learn', textContent: 'learn', title: 'MIDI learn: click, then move a control on your controller' });
     button.onclick = () => {
       this.clicked = spec.key;
       note.textContent = '';

@@ -1,6 +1,7 @@
 // @ts-check
 import { controlFor } from './controls.js';
 import { LearnButtons } from './learn.js';
+import { el } from '../dom.js';
 
 /** @typedef {import('../types').PageSpec} PageSpec */
 /** @typedef {import('../channel.js').Channel} Channel */
@@ -9,15 +10,12 @@ import { LearnButtons } from './learn.js';
 /** What a performer reaches for during a show, in this order; everything else is grouped and folded away. */
 export const PERFORM_KEYS = ['prompt', 'prompt_interpolation', 't_index_list', 'seed', 'guidance_scale', 'delta', 'paused'];
 
-/** @param {string} tag @param {string} className @param {string} [text] */
-const el = (tag, className, text = '') => Object.assign(document.createElement(tag), { className, textContent: text });
-
 /** The label: name, unit, "reload" for load-time parameters; the description as its tooltip. @param {PageSpec} spec */
 function labelOf(spec) {
-  const label = el('label', 'name', spec.label ?? spec.key);
+  const label = el('label', { className: 'name', textContent: spec.label ?? spec.key });
   label.title = `${spec.key}: ${spec.description}`;
-  if (spec.unit) label.append(el('span', 'unit', ` (${spec.unit})`));
-  if (spec.phase === 'load') label.append(el('span', 'load', 'reloads the model'));
+  if (spec.unit) label.append(el('span', { className: 'unit', textContent: ` (${spec.unit})` }));
+  if (spec.phase === 'load') label.append(el('span', { className: 'load', textContent: 'reloads the model' }));
   return label;
 }
 
@@ -27,9 +25,9 @@ function labelOf(spec) {
  * @param {PageSpec} spec @param {Channel} channel @param {LearnButtons} learn @param {boolean} help
  */
 function paramRow(spec, channel, learn, help) {
-  const div = el('div', 'param');
+  const div = el('div', { className: 'param' });
   div.dataset.key = spec.key;
-  const note = el('div', 'note');
+  const note = el('div', { className: 'note' });
   const say = (/** @type {string} */ text, /** @type {string} */ kind) => {
     note.textContent = text;
     note.dataset.kind = kind;
@@ -46,7 +44,7 @@ function paramRow(spec, channel, learn, help) {
   });
   const button = learn.create(spec, note);
   div.append(labelOf(spec), control.element, ...(button ? [button] : []));
-  if (help && spec.description) div.append(el('div', 'help', spec.description));
+  if (help && spec.description) div.append(el('div', { className: 'help', textContent: spec.description }));
   div.append(note);
   return div;
 }
@@ -87,12 +85,11 @@ export const paramsPanel = {
 
 /** @param {string} name */
 function folded(name) {
-  const details = document.createElement('details');
-  details.className = 'group';
+  const details = el('details', { className: 'group' });
   details.dataset.group = name;
   const stored = `sdlive.group.${name}`;
   details.open = window.localStorage.getItem(stored) === 'open';
   details.ontoggle = () => window.localStorage.setItem(stored, details.open ? 'open' : 'closed');
-  details.append(el('summary', '', name));
+  details.append(el('summary', { textContent: name }));
   return details;
 }

@@ -1,16 +1,12 @@
 // @ts-check
-// The building blocks of the controls: elements, a slider, a validated number field.
+// The building blocks of the controls: a slider, a validated number field.
 import { decimals, formatNumber, parseNumber, sliderStep } from '../format.js';
+import { el } from '../dom.js';
 import { field } from './field.js';
 
 /** @typedef {import('../types').ControlHooks} ControlHooks */
 /** @typedef {import('../format.js').NumberShape} NumberShape */
 
-/**
- * @template {keyof HTMLElementTagNameMap} K
- * @param {K} tag @param {Partial<HTMLElementTagNameMap[K]>} [props] @returns {HTMLElementTagNameMap[K]}
- */
-export const el = (tag, props = {}) => Object.assign(document.createElement(tag), props);
 
 /**
  * A slider that shows the engine's value; while it is held, pushes wait and the held position is sent.
