@@ -1,6 +1,13 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** What the page's scripts (src/web/static, type-checked with tsconfig.web.json) may use of the browser. */
+const BROWSER_GLOBALS = [
+  'window', 'document', 'location', 'console', 'fetch', 'WebSocket', 'URL', 'URLSearchParams', 'Blob', 'createImageBitmap',
+  'setTimeout', 'clearTimeout', 'requestAnimationFrame', 'Node', 'HTMLElement', 'HTMLInputElement', 'HTMLTextAreaElement',
+  'HTMLDetailsElement', 'HTMLCanvasElement', 'ImageData', 'TextEncoder', 'TextDecoder',
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'scratch/', 'node_modules/', 'models/generated/', '.gpu*/', 'patches/**/*.py', 'src/web/static/vendor/'] },
   js.configs.recommended,
@@ -14,6 +21,6 @@ export default tseslint.config(
   },
   {
     files: ['src/web/static/**/*.js'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', WebSocket: 'readonly', fetch: 'readonly', location: 'readonly', URLSearchParams: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', requestAnimationFrame: 'readonly', Blob: 'readonly', URL: 'readonly', createImageBitmap: 'readonly' } },
+    languageOptions: { globals: Object.fromEntries(BROWSER_GLOBALS.map((name) => [name, 'readonly'])) },
   },
 );

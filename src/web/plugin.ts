@@ -1,9 +1,11 @@
+import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import type { AppPlugin } from '../app.js';
+import type { App, AppPlugin } from '../app.js';
+import { controlSurfaceOf } from '../control/surface.js';
 import { errorLine } from '../errors.js';
 import { sendJson } from '../http/server.js';
 import { PreviewFeed } from './preview.js';
-import { staticFiles } from './static-files.js';
+import { STATIC_DIR, staticFiles } from './static-files.js';
 
 const MAX_BODY = 1 << 20;
 
@@ -18,18 +20,25 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   return JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
 
+/** Whether a MIDI input is open: the page shows MIDI learn buttons only then. */
+const midiOpen = (app: App) => controlSurfaceOf(app)?.midi?.available ?? false;
+
 /**
- * The control page at `/ui/`, its JSON routes (`/api/params`, `/api/engine/step`) and the `/preview`
+ * The control page at `/ui/` (and its icon at `/favicon.ico`), its JSON routes (`/api/params`, `/api/engine/step`) and the `/preview`
  * WebSocket. Parameter changes from the page normally travel over the OSCQuery WebSocket like any client's;
  * POST /api/params is the same change for scripts and for pages without OSCQuery.
  */
 export const webPlugin: AppPlugin = {
   name: 'web',
-  async register({ http, store, engine, definition }) {
+  async register(app) {
+    const { http, store, engine, definition } = app;
     const preview = new PreviewFeed(engine);
     http.route('GET', '/ui', (_req, res) => void res.writeHead(301, { location: '/ui/' }).end());
     http.route('GET', '/ui/', staticFiles('/ui/'), { prefix: true });
-    http.route('GET', '/api/params', (_req, res) => sendJson(res, 200, { pipeline: definition.name, specs: store.specs, values: store.snapshot }));
+    http.route('GET', '/api/params', (_req, res) => sendJson(res, 200, { pipeline: definition.name, specs: store.specs, values: store.snapshot, midi: midiOpen(app) }));
+    http.route('GET', '/favicon.ico', async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'max-age=86400' }).end(await readFile(`${STATIC_DIR}favicon.svg`));
+    });
     http.route('POST', '/api/params', async (req, res) => {
       let patch: unknown;
       try {

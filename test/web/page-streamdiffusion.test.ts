@@ -73,17 +73,17 @@ async function oscQueryValue(path: string): Promise<unknown[]> {
 test('the prompt list editor: add, edit text and weight, remove; the store gets exactly those entries', { skip }, async () => {
   await control('prompt').getByRole('button', { name: '+ add' }).click();
   await enter(row('prompt', 1).locator('textarea'), 'a blue whale');
-  await enter(row('prompt', 1).locator('input[type=number]'), '0.4');
+  await enter(row('prompt', 1).locator('input.weight'), '0.4');
   await storeHas('prompt', [{ text: 'a red fox', weight: 1 }, { text: 'a blue whale', weight: 0.4 }]);
   await enter(row('prompt', 0).locator('textarea'), 'a grey (wolf:1.2)');
-  await enter(row('prompt', 0).locator('input[type=number]'), '0.7');
+  await enter(row('prompt', 0).locator('input.weight'), '0.7');
   await storeHas('prompt', [{ text: 'a grey (wolf:1.2)', weight: 0.7 }, { text: 'a blue whale', weight: 0.4 }]);
   await row('prompt', 0).getByRole('button', { name: '−' }).click();
   await storeHas('prompt', [{ text: 'a blue whale', weight: 0.4 }]);
   assert.equal(await control('prompt').locator('.row').count(), 1);
   assert.equal(await row('prompt', 0).getByRole('button', { name: '−' }).isDisabled(), true, 'the last entry cannot be removed');
   // One entry back at weight 1 is a plain prompt again.
-  await enter(row('prompt', 0).locator('input[type=number]'), '1');
+  await enter(row('prompt', 0).locator('input.weight'), '1');
   await storeHas('prompt', 'a blue whale');
 });
 
@@ -116,12 +116,12 @@ test('cfg_type and mode are selects of the schema values; a choice reaches the s
 });
 
 test('t_index_list is typed as a list; an OSC change of one item shows in the page and in OSCQuery', { skip }, async () => {
-  const input = control('t_index_list').locator('input');
+  const input = control('t_index_list').locator('input.list-text');
   assert.equal(await input.inputValue(), '32, 45');
   await enter(input, '20, 40');
   await storeHas('t_index_list', [20, 40]);
   sendOsc('/sdlive/t_index_list/1', [35]);
-  await page.waitForFunction(() => (document.querySelector('.param[data-key=t_index_list] input') as HTMLInputElement).value === '20, 35', null, { timeout: 5000 });
+  await page.waitForFunction(() => (document.querySelector('.param[data-key=t_index_list] input.list-text') as HTMLInputElement).value === '20, 35', null, { timeout: 5000 });
   assert.deepEqual(await oscQueryValue('/sdlive/t_index_list'), [20, 35]);
   assert.deepEqual(await oscQueryValue('/sdlive/t_index_list/1'), [35]);
 });

@@ -1,6 +1,8 @@
+// @ts-check
 // HTTP helpers; a ?token= in the page URL is passed on to every request and WebSocket (the server also sets a cookie).
 const token = new URLSearchParams(location.search).get('token');
 
+/** @param {string} path @param {string} protocol */
 export function url(path, protocol = location.protocol) {
   const u = new URL(path, location.href);
   u.protocol = protocol;
@@ -8,24 +10,33 @@ export function url(path, protocol = location.protocol) {
   return u.toString();
 }
 
+/** @param {string} path */
 export function wsUrl(path) {
   return url(path, location.protocol === 'https:' ? 'wss:' : 'ws:');
 }
 
-async function json(path, init) {
+/** A JSON reply; with `anyStatus`, a 503 body (/health) is an answer too. @param {string} path @param {RequestInit} [init] @param {boolean} [anyStatus] @returns {Promise<any>} */
+async function json(path, init, anyStatus = false) {
   const res = await fetch(url(path), init);
   const body = await res.json();
-  if (!res.ok) throw new Error(body.error ?? `${res.status}`);
+  if (!res.ok && !anyStatus) throw new Error(body.error ?? `${res.status}`);
   return body;
 }
 
 // The server takes only JSON POSTs (a cross-site form or text/plain "simple request" is refused).
+/** @param {string} path @param {unknown} body */
 const post = (path, body) => json(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 export const api = {
+  /** @returns {Promise<import('./types').ParamsReply>} */
   params: () => json('/api/params'),
+  /** @param {Record<string, unknown>} patch @returns {Promise<{ values: Record<string, unknown> }>} */
   setParams: (patch) => post('/api/params', patch),
+  /** @returns {Promise<import('./types').Metrics>} */
   metrics: () => json('/api/metrics'),
+  /** @returns {Promise<import('./types').HealthReport>} */
+  health: () => json('/health', undefined, true),
   step: () => post('/api/engine/step', {}),
+  /** @returns {Promise<{ CONTENTS?: Record<string, { FULL_PATH?: string }> }>} */
   namespace: () => json('/', { headers: { accept: 'application/json' } }),
 };

@@ -1,23 +1,29 @@
+// @ts-check
 // The few OSC 1.0 types the page sends: i f s T F. Enough for every parameter address.
 const encoder = new window.TextEncoder();
 
+/** @param {Uint8Array} bytes */
 function padded(bytes) {
   const out = new Uint8Array((bytes.length + 4) & ~3);
   out.set(bytes);
   return out;
 }
 
+/** @param {string} s */
 const str = (s) => padded(encoder.encode(s));
 
-/** args: [{type: 'i'|'f'|'s'|'T'|'F', value}] -> one OSC message as bytes. */
+/**
+ * args: [{type: 'i'|'f'|'s'|'T'|'F', value}] -> one OSC message as bytes.
+ * @param {string} address @param {import('./values.js').OscArg[]} args
+ */
 export function encodeMessage(address, args) {
   const parts = [str(address), str(`,${args.map((a) => a.type).join('')}`)];
   for (const { type, value } of args) {
     if (type === 's') parts.push(str(String(value)));
     if (type === 'i' || type === 'f') {
       const b = new DataView(new ArrayBuffer(4));
-      if (type === 'i') b.setInt32(0, value);
-      else b.setFloat32(0, value);
+      if (type === 'i') b.setInt32(0, Number(value));
+      else b.setFloat32(0, Number(value));
       parts.push(new Uint8Array(b.buffer));
     }
   }
@@ -32,7 +38,10 @@ export function encodeMessage(address, args) {
 
 const decoder = new window.TextDecoder();
 
-/** One OSC message (no bundles: the server answers with plain messages) -> {address, args}; i f s T F N. */
+/**
+ * One OSC message (no bundles: the server answers with plain messages) -> {address, args}; i f s T F N.
+ * @param {ArrayBuffer} buffer
+ */
 export function decodeMessage(buffer) {
   const view = new DataView(buffer);
   let at = 0;
@@ -44,6 +53,7 @@ export function decodeMessage(buffer) {
   };
   const address = readString();
   const tags = readString().slice(1);
+  /** @type {unknown[]} */
   const args = [];
   for (const tag of tags) {
     if (tag === 's') args.push(readString());

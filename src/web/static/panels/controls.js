@@ -1,96 +1,64 @@
-// One control per parameter kind. Each returns { element, update(value) }; onChange(value) sends a change.
+// @ts-check
+// One control per parameter kind. Each returns { element, update(value) }; hooks.send(value) sends a change.
+import { entryFields } from '../values.js';
+import { weightedList } from './entries.js';
+import { field } from './field.js';
+import { intList } from './int-list.js';
+import { el } from '../dom.js';
+import { numberField, slider } from './widgets.js';
 
-const el = (tag, props = {}) => Object.assign(document.createElement(tag), props);
-const busy = (input) => document.activeElement === input && input.dataset.dragging === '1';
+/** @typedef {import('../types').PageSpec} PageSpec */
+/** @typedef {import('../types').Control} Control */
+/** @typedef {import('../types').ControlHooks} ControlHooks */
 
-function range(spec, value, onChange) {
-  const input = el('input', { type: 'range', min: spec.min, max: spec.max, step: spec.kind === 'integer' ? (spec.step ?? 1) : 'any', value });
-  const out = el('output', { textContent: value });
-  input.onpointerdown = () => (input.dataset.dragging = '1');
-  input.onpointerup = () => (input.dataset.dragging = '0');
-  input.oninput = () => {
-    out.textContent = input.value;
-    onChange(Number(input.value));
-  };
-  const element = el('div', { className: 'value' });
-  element.append(input, out);
-  return { element, update: (v) => {
-    out.textContent = v;
-    if (!busy(input)) input.value = v;
-  } };
+/** @param {PageSpec} spec @param {unknown} value @param {ControlHooks} hooks @returns {Control} */
+function numeric(spec, value, hooks) {
+  if (spec.min === undefined || spec.max === undefined) return numberField(spec, value, hooks);
+  return slider(spec, value, hooks.send);
 }
 
-function numberBox(spec, value, onChange) {
-  const input = el('input', { type: 'number', value, step: spec.kind === 'integer' ? 1 : 'any' });
-  input.onchange = () => onChange(Number(input.value));
-  return { element: input, update: (v) => (input.value = v) };
+/** @param {PageSpec} _spec @param {unknown} value @param {ControlHooks} hooks @returns {Control} */
+function checkbox(_spec, value, hooks) {
+  const input = el('input', { type: 'checkbox', checked: Boolean(value) });
+  input.onchange = () => hooks.send(input.checked);
+  return { element: input, update: (v) => (input.checked = Boolean(v)) };
 }
 
-function checkbox(_spec, value, onChange) {
-  const input = el('input', { type: 'checkbox', checked: value });
-  input.onchange = () => onChange(input.checked);
-  return { element: input, update: (v) => (input.checked = v) };
-}
-
-function select(spec, value, onChange) {
+/** @param {PageSpec} spec @param {unknown} value @param {ControlHooks} hooks @returns {Control} */
+function select(spec, value, hooks) {
   const input = el('select');
-  for (const v of spec.values) input.append(el('option', { value: v, textContent: v }));
-  input.value = value;
-  input.onchange = () => onChange(input.value);
-  return { element: input, update: (v) => (input.value = v) };
+  for (const v of spec.values ?? []) input.append(el('option', { value: v, textContent: v }));
+  input.value = String(value);
+  input.onchange = () => hooks.send(input.value);
+  return { element: input, update: (v) => (input.value = String(v)) };
 }
 
-function text(_spec, value, onChange) {
-  const input = el('input', { type: 'text', value });
-  input.onchange = () => onChange(input.value);
-  return { element: input, update: (v) => (input.value = v) };
+/** @param {PageSpec} _spec @param {unknown} value @param {ControlHooks} hooks @returns {Control} */
+function text(_spec, value, hooks) {
+  return field(value, { className: 'text', parse: (t) => ({ ok: true, value: t }), show: (v) => String(v ?? ''), commit: hooks.send, invalid: hooks.invalid });
 }
 
-/** A list typed as "32, 45" (int_list) or "cuda, cpu" (enum_list). */
-function list(spec, value, onChange) {
-  const input = el('input', { type: 'text', value: value.join(', '), title: spec.values ? `from: ${spec.values.join(', ')}` : `${spec.min}..${spec.max}` });
-  input.onchange = () => {
-    const items = input.value.split(',').map((s) => s.trim()).filter(Boolean);
-    onChange(spec.kind === 'int_list' ? items.map(Number) : items);
+/** A list typed as "cuda, cpu": every item must be one of the schema's values. @param {PageSpec} spec @param {unknown} value @param {ControlHooks} hooks @returns {Control} */
+function enumList(spec, value, hooks) {
+  const allowed = spec.values ?? [];
+  /** @param {string} t @returns {import('./field.js').Parsed} */
+  const parse = (t) => {
+    const items = t.split(',').map((s) => s.trim()).filter(Boolean);
+    const wrong = items.find((i) => !allowed.includes(i));
+    if (wrong !== undefined) return { ok: false, error: `"${wrong}" is not one of ${allowed.join(', ')}` };
+    return items.length ? { ok: true, value: items } : { ok: false, error: 'empty: name at least one' };
   };
-  return { element: input, update: (v) => (input.value = v.join(', ')) };
+  const control = field(value, { className: 'list-text', parse, show: (v) => /** @type {string[]} */ (v).join(', '), commit: hooks.send, invalid: hooks.invalid });
+  control.element.title = `from: ${allowed.join(', ')}`;
+  return control;
 }
 
-const ROW = { prompt: { field: 'text', blank: '' }, seed: { field: 'seed', blank: 0 } };
+/** @type {Record<string, (spec: PageSpec, value: unknown, hooks: ControlHooks) => Control>} */
+const BY_KIND = { number: numeric, integer: numeric, boolean: checkbox, enum: select, string: text, int_list: intList, enum_list: enumList };
 
-/** A weighted list editor (prompts, seeds): rows of value + weight, add and remove. */
-function weightedList(spec, value, onChange) {
-  const { field, blank } = ROW[spec.kind];
-  const element = el('div', { className: 'rows' });
-  let rows = [];
-  const send = () => onChange(rows.length === 1 && rows[0].weight === 1 ? rows[0][field] : rows.map((r) => ({ ...r })));
-  const render = () => {
-    element.replaceChildren(...rows.map((r, i) => {
-      const line = el('div', { className: 'row' });
-      const main = spec.kind === 'prompt' ? el('textarea', { rows: 2, value: r.text }) : el('input', { type: 'number', step: 1, value: r.seed });
-      main.onchange = () => ((r[field] = spec.kind === 'prompt' ? main.value : Number(main.value)), send());
-      const weight = el('input', { type: 'number', min: 0, max: 10, step: 0.05, value: r.weight, title: 'weight' });
-      weight.onchange = () => ((r.weight = Number(weight.value)), send());
-      const remove = el('button', { textContent: '−', title: 'remove', disabled: rows.length === 1 });
-      remove.onclick = () => (rows.splice(i, 1), render(), send());
-      line.append(main, weight, remove);
-      return line;
-    }), addButton);
-  };
-  const addButton = el('button', { textContent: '+ add', title: `add a ${spec.kind}` });
-  addButton.onclick = () => (rows.push({ [field]: blank, weight: 1 }), render(), send());
-  const update = (v) => {
-    if (element.contains(document.activeElement)) return;
-    rows = Array.isArray(v) ? v.map((r) => ({ ...r })) : [{ [field]: v, weight: 1 }];
-    render();
-  };
-  update(value);
-  return { element, update };
-}
-
-const BY_KIND = { boolean: checkbox, enum: select, string: text, int_list: list, enum_list: list, prompt: weightedList, seed: weightedList };
-
-export function controlFor(spec, value, onChange) {
-  if (spec.kind === 'number' || spec.kind === 'integer') return (spec.min !== undefined && spec.max !== undefined ? range : numberBox)(spec, value, onChange);
-  return (BY_KIND[spec.kind] ?? text)(spec, value, onChange);
+/** @param {PageSpec} spec @param {unknown} value @param {ControlHooks} hooks @returns {Control} */
+export function controlFor(spec, value, hooks) {
+  const fields = entryFields(spec);
+  if (fields) return weightedList(spec, fields, value, hooks);
+  return (BY_KIND[spec.kind] ?? text)(spec, value, hooks);
 }

@@ -1,11 +1,13 @@
+// @ts-check
 import { wsUrl } from '../api.js';
 
 const KINDS = ['input', 'output'];
 
-/** Input and output pictures from the /preview WebSocket: [kind, 0, 0, 0, w u16, h u16] + RGBA. */
+/** Input and output pictures side by side from the /preview WebSocket: [kind, 0, 0, 0, w u16, h u16] + RGBA. */
 export const previewPanel = {
   id: 'preview',
   title: 'Preview',
+  /** @param {HTMLElement} section */
   mount(section) {
     const wrap = document.createElement('div');
     wrap.className = 'previews';
@@ -30,7 +32,7 @@ export const previewPanel = {
         const width = view.getUint16(4, true);
         const height = view.getUint16(6, true);
         if (canvas.width !== width || canvas.height !== height) Object.assign(canvas, { width, height });
-        canvas.getContext('2d').putImageData(new window.ImageData(new Uint8ClampedArray(e.data, 8, width * height * 4), width, height), 0, 0);
+        canvas.getContext('2d')?.putImageData(new window.ImageData(new Uint8ClampedArray(e.data, 8, width * height * 4), width, height), 0, 0);
       };
       ws.onclose = () => setTimeout(connect, 2000);
     };
