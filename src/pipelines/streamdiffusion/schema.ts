@@ -22,7 +22,15 @@ export const streamDiffusionFields = {
   }),
   execution_providers: param(z.array(z.enum(EXECUTION_PROVIDERS)).min(1).max(6).default(['cuda', 'dml', 'coreml', 'webgpu', 'cpu']), {
     label: 'Execution providers', group: 'Model', order: 1, phase: 'load',
-    description: 'onnxruntime execution providers to try, in order of preference; the first that loads is used.',
+    description: 'onnxruntime execution providers to try, in order of preference; the first that loads is used. webgpu on a CPU adapter (lavapipe, SwiftShader) is skipped unless listed first.',
+  }),
+  device_id: param(z.int().min(0).max(15).default(0), {
+    label: 'GPU device', group: 'Model', order: 1.1, phase: 'load',
+    description: 'Which GPU cuda, tensorrt and dml run on (0 is the first); other providers ignore it.',
+  }),
+  webgpu_layout: param(z.enum(['NCHW', 'NHWC']).default('NCHW'), {
+    label: 'WebGPU layout', group: 'Model', order: 1.2, phase: 'load',
+    description: 'Tensor layout the webgpu provider prefers for convolutions (its preferredLayout); NCHW unless NHWC measures faster.',
   }),
   width: param(z.int().min(256).max(1024).multipleOf(64).default(512), {
     label: 'Width', group: 'Model', order: 2, phase: 'load', unit: 'px', description: 'Generation width (multiple of 64).',
