@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { freemem } from 'node:os';
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { errorLine, isSdliveError, SdliveError } from '../errors.js';
 import type { Frame } from '../io/frame.js';
@@ -9,6 +10,7 @@ import type { PipelineDefinition } from '../pipelines/pipeline.js';
 import { FpsMeter } from './fps-meter.js';
 import { ParameterStore } from './parameter-store.js';
 import { PipelineHost } from './pipeline-host.js';
+import { unloadsFirst, type ReloadStrategy } from './reload-strategy.js';
 import { StageStats, type StageSummary } from './stage-stats.js';
 import { ownedCopy } from './worker-protocol.js';
 
@@ -32,7 +34,7 @@ export interface EngineOptions {
   pipelineModule?: string;
 }
 
-type BaseParams = { fps_cap?: number; paused?: boolean; width?: number; height?: number; execution_providers?: readonly string[] };
+type BaseParams = { fps_cap?: number; paused?: boolean; width?: number; height?: number; execution_providers?: readonly string[]; reload_strategy?: ReloadStrategy };
 
 /** Milliseconds per stage of one fresh frame: receive, preprocess, the pipeline's own stages, pipeline, ipc, send. */
 export type FrameTiming = Readonly<Record<string, number>>;
@@ -135,6 +137,8 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   private readyAt = 0;
   private pendingSteps = 0;
   private reloads = 0;
+  /** What the last load added to resident memory (reload_strategy auto). */
+  private modelBytes: number | undefined;
   private inflight = 0;
   private streak: FailStreak = { code: '', frames: 0, error: '' };
   private resetPending = false;
@@ -420,9 +424,11 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
 
   private async loadInto(host: PipelineHost, params: unknown): Promise<void> {
     const t0 = performance.now();
+    const rss0 = process.memoryUsage().rss;
     this.loader = host;
     try {
       await host.load({ pipeline: this.opts.definition.name, module: this.opts.pipelineModule, params: this.withoutFailedProviders(params), logLevel: this.opts.log.level });
+      this.modelBytes = Math.max(0, process.memoryUsage().rss - rss0);
       this.counts.loads++;
       this.load = { ms: performance.now() - t0, error: null };
       this.loadedParams = params;
@@ -451,6 +457,10 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   private async reload(): Promise<void> {
     const seq = ++this.reloads;
     void this.loader?.terminate();
+    if (this.host && this.unloadsFirst()) {
+      await this.unload();
+      if (seq !== this.reloads || !this.running) return;
+    }
     const host = this.spawn();
     try {
       await this.loadInto(host, this.opts.store.snapshot);
@@ -463,6 +473,19 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     }
     if (this.running) this.adopt(host);
     else void host.dispose();
+  }
+
+  private unloadsFirst(): boolean {
+    const strategy = (this.opts.store.snapshot as BaseParams).reload_strategy;
+    return unloadsFirst(strategy, { provider: this.host?.provider, modelBytes: this.modelBytes, freeBytes: freemem() });
+  }
+
+  /** Releases the running model before a reload loads the next one; the outputs hold the last frame meanwhile. */
+  private async unload(): Promise<void> {
+    const old = this.host;
+    this.host = undefined;
+    this.opts.log.info({ provider: old?.provider, modelBytes: this.modelBytes, freeBytes: freemem() }, 'unloading the running model before the reload; holding the last frame');
+    await old?.dispose();
   }
 
   /** Puts the load-time parameters back to what is loaded, so OSC, OSCQuery and the page show what runs. */

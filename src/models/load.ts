@@ -7,13 +7,14 @@ import { detectDialect, MODEL_FILES, type ModelRole } from './dialect.js';
 import { readManifest, vaeConfigScaling, type ModelManifest } from './manifest.js';
 import { OnnxSdModels } from './onnx-sd-models.js';
 import { OnnxImageProcessors } from './processors/image-processors.js';
-import { openSessions, sessionOptions } from './providers.js';
+import { openSessions, sessionOptions, type ProviderOptions } from './providers.js';
 import type { ModelDialect, SdModels } from './sd-models.js';
 import { BOS_TOKEN, EOS_TOKEN, loadClipTokenizer, type ClipTokenizer } from './tokenizer/clip-tokenizer.js';
 
 export interface LoadOptions {
   /** Providers to try in order; the first that loads every file is used. */
   providers?: readonly ExecutionProvider[];
+  providerOptions?: ProviderOptions;
   width?: number;
   height?: number;
   /** 'auto' reads sdlive.json's vae_range, else [-1,1]. */
@@ -65,7 +66,7 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
   const files = modelFiles(dir);
   const tokenizer = tokenizerOf(dir);
   const { manifest, configScaling } = folderFacts(dir);
-  const { provider, sessions } = await openSessions(files, options.providers ?? ['cpu'], log);
+  const { provider, sessions } = await openSessions(files, options.providers ?? ['cpu'], log, { providerOptions: options.providerOptions });
   let processors: OnnxImageProcessors | undefined;
   try {
     const eosId = specialId(tokenizer, EOS_TOKEN, 49407);
@@ -81,7 +82,7 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
     if (!dialect.batchedTimestep) {
       log.info({ timestep: dialect.unetTimestep }, `${MODEL_FILES.unet} takes one timestep per call: stream batch runs its slots one by one on this export`);
     }
-    processors = await OnnxImageProcessors.create(sessionOptions(provider));
+    processors = await OnnxImageProcessors.create(sessionOptions(provider, options.providerOptions));
     log.info({ dir, provider, dialect }, 'model loaded');
     return new OnnxSdModels(dialect, provider, io, sessions, processors, tokenizer, log);
   } catch (e) {

@@ -3,6 +3,7 @@ import { SdliveError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
+import { describeAdapter, detectWebgpuAdapter, type WebgpuAdapter } from './webgpu-adapter.js';
 
 export interface ProviderFailure {
   provider: ExecutionProvider;
@@ -53,9 +54,29 @@ function probeBytes(): Uint8Array {
  */
 const NO_SPINNING = { session: { intra_op: { allow_spinning: '0' } } };
 
-export function sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
+/** The provider options a user can set (schema: device_id, webgpu_layout). */
+export interface ProviderOptions {
+  deviceId?: number;
+  webgpuLayout?: 'NCHW' | 'NHWC';
+}
+
+/** One provider entry as onnxruntime-node parses it: only these keys are read (an unknown webgpu key throws). */
+export function providerConfig(provider: ExecutionProvider, options: ProviderOptions = {}): ort.InferenceSession.ExecutionProviderConfig {
+  switch (provider) {
+    case 'cuda':
+    case 'tensorrt':
+    case 'dml':
+      return options.deviceId === undefined ? provider : { name: provider, deviceId: options.deviceId };
+    case 'webgpu':
+      return options.webgpuLayout === undefined ? provider : { name: provider, preferredLayout: options.webgpuLayout };
+    default:
+      return provider;
+  }
+}
+
+export function sessionOptions(provider: ExecutionProvider, options: ProviderOptions = {}): ort.InferenceSession.SessionOptions {
   // Fatal only: every run error reaches the engine's log once per fault; ORT's own line per failed run would flood stderr.
-  return { executionProviders: [provider], graphOptimizationLevel: 'all', logSeverityLevel: 4, extra: NO_SPINNING };
+  return { executionProviders: [providerConfig(provider, options)], graphOptimizationLevel: 'all', logSeverityLevel: 4, extra: NO_SPINNING };
 }
 
 let sessionCount = 0;
@@ -78,16 +99,16 @@ async function releaseAll(sessions: Iterable<ort.InferenceSession>): Promise<voi
 
 type Attempt<K extends string> = { sessions: Record<K, ort.InferenceSession> } | { failure: ProviderFailure };
 
-async function tryProvider<K extends string>(provider: ExecutionProvider, files: Record<K, string>): Promise<Attempt<K>> {
+async function tryProvider<K extends string>(provider: ExecutionProvider, files: Record<K, string>, options: ProviderOptions): Promise<Attempt<K>> {
   try {
-    await (await createSession(probeBytes(), sessionOptions(provider))).release();
+    await (await createSession(probeBytes(), sessionOptions(provider, options))).release();
   } catch (e) {
     return { failure: { provider, reason: failureReason(provider, e) } };
   }
   const opened = new Map<K, ort.InferenceSession>();
   for (const [key, file] of Object.entries(files) as [K, string][]) {
     try {
-      opened.set(key, await createSession(file, sessionOptions(provider)));
+      opened.set(key, await createSession(file, sessionOptions(provider, options)));
     } catch (e) {
       await releaseAll(opened.values());
       return { failure: { provider, file, reason: shortReason(e) } };
@@ -100,6 +121,23 @@ function describe(f: ProviderFailure): string {
   return `${f.provider}: ${f.file ? `${f.file}: ` : ''}${f.reason}`;
 }
 
+export interface OpenOptions {
+  providerOptions?: ProviderOptions;
+  /** What webgpu would run on (tests pass a fake). */
+  webgpuAdapter?: () => WebgpuAdapter;
+}
+
+/**
+ * A CPU rasteriser (lavapipe, SwiftShader) behind webgpu is slower than the cpu provider: it is used only when
+ * webgpu is asked for by name, i.e. listed first in execution_providers.
+ */
+function cpuAdapterSkip(provider: ExecutionProvider, preference: readonly ExecutionProvider[], adapter: () => WebgpuAdapter): ProviderFailure | undefined {
+  if (provider !== 'webgpu' || preference[0] === 'webgpu') return undefined;
+  const found = adapter();
+  if (found.kind !== 'cpu') return undefined;
+  return { provider, reason: `skipped: its adapter is ${describeAdapter(found)}; list webgpu first in execution_providers to use it anyway` };
+}
+
 /**
  * Opens every file with the first provider in `preference` that works. onnxruntime-node never falls back by
  * itself, so each provider is probed and tried in turn; every failure is logged with its reason.
@@ -110,14 +148,21 @@ export async function openSessions<K extends string>(
   files: Record<K, string>,
   preference: readonly ExecutionProvider[],
   log: Logger,
+  options: OpenOptions = {},
 ): Promise<OpenedSessions<K>> {
   // Each failure is logged here with its reason; ORT's own stderr lines would repeat them outside the logger.
   ort.env.logLevel = 'fatal';
   const available = new Set(ort.listSupportedBackends().map((b) => b.name));
   const failures: ProviderFailure[] = [];
   for (const provider of new Set(preference)) {
+    const skip = cpuAdapterSkip(provider, preference, options.webgpuAdapter ?? detectWebgpuAdapter);
+    if (skip) {
+      failures.push(skip);
+      log.info({ provider, reason: skip.reason }, `execution provider ${provider} skipped: CPU-type adapter`);
+      continue;
+    }
     const attempt: Attempt<K> = available.has(provider)
-      ? await tryProvider(provider, files)
+      ? await tryProvider(provider, files, options.providerOptions ?? {})
       : { failure: { provider, reason: `not in this onnxruntime-node build for ${process.platform}-${process.arch} (has: ${[...available].join(', ')})` } };
     if ('sessions' in attempt) {
       log.info({ provider, skipped: failures.map(describe) }, `execution provider: ${provider}`);

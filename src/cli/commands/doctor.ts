@@ -10,6 +10,7 @@ import { errorLine } from '../../errors.js';
 import { loadSpout, spoutLibraryPath } from '../../io/spout/api.js';
 import { loadNodeSyphon } from '../../io/syphon/binding.js';
 import { encodeModel } from '../../models/onnx/model-proto.js';
+import { describeAdapter, detectWebgpuAdapter } from '../../models/webgpu-adapter.js';
 import { configFromFlags } from './run.js';
 
 type Status = 'ok' | 'missing' | 'info';
@@ -61,6 +62,17 @@ async function providers(): Promise<Finding[]> {
     }
   }
   return findings;
+}
+
+/** What webgpu would run on: a CPU rasteriser is skipped in the default order (docs/engine.md). */
+async function webgpuAdapter(): Promise<Finding[]> {
+  const adapter = detectWebgpuAdapter();
+  if (adapter.kind !== 'cpu') return [{ status: 'info', what: 'webgpu adapter', detail: describeAdapter(adapter) }];
+  return [{
+    status: 'info', what: 'webgpu adapter',
+    detail: `${describeAdapter(adapter)}: skipped in the default provider order; listing webgpu first in execution_providers uses it anyway`,
+    fix: 'for a GPU, install its Vulkan driver (NVIDIA driver, mesa-vulkan-drivers for AMD/Intel)',
+  }];
 }
 
 function run(cmd: string, args: string[]): string | undefined {
@@ -162,7 +174,7 @@ const MARK: Readonly<Record<Status, string>> = { ok: 'ok  ', missing: 'no  ', in
 
 /** Everything, with the ports of `config` (the run command's config: file and flags). */
 export async function diagnose(config: EngineConfig): Promise<Finding[]> {
-  const checks: readonly Check[] = [providers, gpu, ffmpeg, midi, textureSharing, sharedMemory, ports(config)];
+  const checks: readonly Check[] = [providers, webgpuAdapter, gpu, ffmpeg, midi, textureSharing, sharedMemory, ports(config)];
   return (await Promise.all(checks.map((c) => c()))).flat();
 }
 

@@ -35,12 +35,6 @@ function affinePerChannel(g: GraphBuilder, x: string, scale: number, offset: num
   return g.op('BatchNormalization', [x, per(scale), per(offset), per(0), per(1)], { epsilon: { float: 0 } });
 }
 
-/** A uint8 [1,1,H,W] plane of 255 for the [1,C,H,W] `like` (Pad on the interleaved layout is many times slower). */
-function opaquePlane(g: GraphBuilder, like: string): string {
-  const shape = g.op('Concat', [g.constant([2], int64(1, 1)), g.op('Shape', [like], { start: 2 })], { axis: 0 });
-  return g.op('Expand', [g.constant([], Uint8Array.of(255)), shape]);
-}
-
 /** True when every element is finite: x*0 is 0 for finite x and NaN for NaN and +-Inf, and a sum keeps a NaN. */
 function allFinite(g: GraphBuilder, x: string): string {
   const sum = g.op('ReduceSum', [g.op('Mul', [x, g.scalar(0)])], { keepdims: 0 });
@@ -52,9 +46,11 @@ export function postprocessGraph(): GraphBuilder {
   const image = g.input('image', 'float32', [1, 3, 'height', 'width']);
   const scaled = affinePerChannel(g, image, 127.5, 127.5);
   // QuantizeLinear with scale 1: round half to even, saturate to [0, 255], uint8, in one pass.
-  const bytes = g.op('QuantizeLinear', [scaled, g.scalar(1), g.constant([], Uint8Array.of(0))]);
-  const planes = g.op('Concat', [bytes, opaquePlane(g, image)], { axis: 1 });
-  g.output(g.op('Transpose', [planes], { perm: [0, 2, 3, 1] }), 'rgba', 'uint8', [1, 'height', 'width', 4]);
+  // Alpha as a 4th plane of 255 before quantizing: webgpu has no uint8 Expand (every frame failed there), and
+  // padding the planar layout appends one whole plane (padding the interleaved layout is many times slower).
+  const planes = g.op('Pad', [scaled, g.constant([8], int64(0, 0, 0, 0, 0, 1, 0, 0)), g.scalar(255)], { mode: 'constant' });
+  const bytes = g.op('QuantizeLinear', [planes, g.scalar(1), g.constant([], Uint8Array.of(0))]);
+  g.output(g.op('Transpose', [bytes], { perm: [0, 2, 3, 1] }), 'rgba', 'uint8', [1, 'height', 'width', 4]);
   g.output(allFinite(g, image), 'finite', 'bool', []);
   return g;
 }

@@ -1,3 +1,4 @@
+import { errorLine } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { modelCatalogue } from '../../models/catalogue.js';
 import { loadSdModels, type SdModels } from '../../models/index.js';
@@ -6,13 +7,13 @@ import { StreamDiffusion } from './pipeline.js';
 import { StreamDiffusionParams } from './schema.js';
 
 /** The load-time parameters: changing one of these reloads the models; everything else applies per frame. */
-export type ModelParams = Pick<StreamDiffusionParams, 'model' | 'execution_providers' | 'width' | 'height' | 'vae_range'>;
+export type ModelParams = Pick<StreamDiffusionParams, 'model' | 'execution_providers' | 'device_id' | 'webgpu_layout' | 'width' | 'height' | 'vae_range'>;
 
 export type ModelLoader = (params: Readonly<ModelParams>, log: Logger) => Promise<SdModels>;
 
 /** The model layer: `model` is a known model name (src/models/catalogue.ts), builtin:tiny[-variant] or a folder. */
 export const loadModelFolder: ModelLoader = (p, log) =>
-  loadSdModels(modelCatalogue().folderOf(p.model), { providers: p.execution_providers, width: p.width, height: p.height, vaeRange: p.vae_range, log });
+  loadSdModels(modelCatalogue().folderOf(p.model), { providers: p.execution_providers, providerOptions: { deviceId: p.device_id, webgpuLayout: p.webgpu_layout }, width: p.width, height: p.height, vaeRange: p.vae_range, log });
 
 /** The pipeline definition over any model loader (tests pass a fake one). */
 export function defineStreamDiffusion(loadModels: ModelLoader, random?: () => number): PipelineDefinition<typeof StreamDiffusionParams> {
@@ -22,7 +23,10 @@ export function defineStreamDiffusion(loadModels: ModelLoader, random?: () => nu
     schema: StreamDiffusionParams,
     async load(params, ctx) {
       const models = await loadModels(params, ctx.log);
-      return new StreamDiffusion(models, { width: params.width, height: params.height, random, outputBuffers: ctx.outputBuffers });
+      const pipeline = new StreamDiffusion(models, { width: params.width, height: params.height, random, outputBuffers: ctx.outputBuffers });
+      // A model that loads but cannot run a frame is the engine's to handle (failure streak, provider fallback).
+      await pipeline.warmUp(params).catch((e: unknown) => ctx.log.warn({ err: errorLine(e) }, 'warm-up frame failed; the first frames will tell'));
+      return pipeline;
     },
   };
 }

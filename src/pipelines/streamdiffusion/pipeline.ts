@@ -1,5 +1,5 @@
 import { SdliveError } from '../../errors.js';
-import type { Frame } from '../../io/frame.js';
+import { createFrame, type Frame } from '../../io/frame.js';
 import type { SdModels, TensorF32 } from '../../models/sd-models.js';
 import type { OutputBuffers, Pipeline, PipelineRequirements, ProcessResult } from '../pipeline.js';
 import { type Guidance, guidanceEmbeddings, guidedType } from './cfg.js';
@@ -82,6 +82,19 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   reset(): void {
     const stream = this.frameState.stream;
     if (stream) Object.assign(stream, stateFor(stream.initNoise));
+  }
+
+  /**
+   * One mid-grey frame through every session at the size and batch in use, before the engine is told the
+   * pipeline is ready: a session's first run at a shape is the slow one (allocations, kernel choice; on webgpu
+   * shader builds). The prompt's embeddings stay cached; the stream then starts afresh.
+   */
+  async warmUp(params: Readonly<StreamDiffusionParams>): Promise<void> {
+    const grey = createFrame(this.options.width, this.options.height, 0);
+    grey.data.fill(128);
+    await this.process([grey], { ...params, similarity_filter: false });
+    this.reset();
+    this.frameState.lastOutput = undefined;
   }
 
   prepare(): PipelineRequirements {

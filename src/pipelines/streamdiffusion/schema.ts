@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MODEL_CHOICES } from '../../models/catalogue.js';
+import { RELOAD_STRATEGIES } from '../../engine/reload-strategy.js';
 import { param } from '../../schema/param.js';
 
 export const EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
@@ -22,7 +23,19 @@ export const streamDiffusionFields = {
   }),
   execution_providers: param(z.array(z.enum(EXECUTION_PROVIDERS)).min(1).max(6).default(['cuda', 'dml', 'coreml', 'webgpu', 'cpu']), {
     label: 'Execution providers', group: 'Model', order: 1, phase: 'load',
-    description: 'onnxruntime execution providers to try, in order of preference; the first that loads is used.',
+    description: 'onnxruntime execution providers to try, in order of preference; the first that loads is used. webgpu on a CPU adapter (lavapipe, SwiftShader) is skipped unless listed first.',
+  }),
+  device_id: param(z.int().min(0).max(15).default(0), {
+    label: 'GPU device', group: 'Model', order: 1.1, phase: 'load',
+    description: 'Which GPU cuda, tensorrt and dml run on (0 is the first); other providers ignore it.',
+  }),
+  webgpu_layout: param(z.enum(['NCHW', 'NHWC']).default('NCHW'), {
+    label: 'WebGPU layout', group: 'Model', order: 1.2, phase: 'load',
+    description: 'Tensor layout the webgpu provider prefers for convolutions (its preferredLayout); NCHW unless NHWC measures faster.',
+  }),
+  reload_strategy: param(z.enum(RELOAD_STRATEGIES).default('auto'), {
+    label: 'Reload strategy', group: 'Model', order: 1.3, phase: 'load',
+    description: 'parallel: a reload loads beside the running model (twice the memory meanwhile); unload_first: releases it first, holding the last frame; auto: unload_first when free RAM is short on cpu.',
   }),
   width: param(z.int().min(256).max(1024).multipleOf(64).default(512), {
     label: 'Width', group: 'Model', order: 2, phase: 'load', unit: 'px', description: 'Generation width (multiple of 64).',
