@@ -4,6 +4,7 @@ import { SdliveError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import { detectDialect, MODEL_FILES, type ModelRole } from './dialect.js';
+import { MODEL_FILE_CANDIDATES, modelFilesIn } from './layout.js';
 import { readManifest, vaeConfigScaling, type ModelManifest } from './manifest.js';
 import { OnnxSdModels } from './onnx-sd-models.js';
 import { OnnxImageProcessors } from './processors/image-processors.js';
@@ -27,12 +28,23 @@ function loadError(what: string): SdliveError {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-function modelFiles(dir: string): Record<ModelRole, string> {
+/** Each part's file relative to `dir` (model.onnx or another name the part may have: see layout.ts). */
+export function modelFiles(dir: string): Record<ModelRole, string> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw loadError(`model folder ${dir} does not exist (give a folder in optimum layout, or builtin:tiny)`);
-  const files = Object.fromEntries(Object.entries(MODEL_FILES).map(([role, file]) => [role, join(dir, file)])) as Record<ModelRole, string>;
-  const missing = Object.values(files).filter((f) => !existsSync(f));
-  if (missing.length) throw loadError(`missing ${missing.join(', ')}: a model folder needs ${Object.values(MODEL_FILES).join(', ')} and tokenizer/ (see docs/models.md)`);
-  return files;
+  const found = modelFilesIn(dir);
+  const missing = (Object.keys(MODEL_FILE_CANDIDATES) as ModelRole[]).filter((role) => !found[role]);
+  if (missing.length) {
+    const names = missing.map((role) => join(dir, MODEL_FILE_CANDIDATES[role].join(' or ')));
+    throw loadError(`missing ${names.join(', ')}: a model folder needs ${Object.values(MODEL_FILES).join(', ')} and tokenizer/ (see docs/models.md)`);
+  }
+  return found as Record<ModelRole, string>;
+}
+
+/** Dialect errors name the default file of a part; say the file this folder actually has. */
+function namingActualFile(e: unknown, files: Record<ModelRole, string>): unknown {
+  if (!(e instanceof SdliveError)) return e;
+  const role = (Object.keys(files) as ModelRole[]).find((r) => files[r] !== MODEL_FILES[r] && e.message.startsWith(`${MODEL_FILES[r]}:`));
+  return role ? new SdliveError(e.code, files[role] + e.message.slice(MODEL_FILES[role].length), e.field) : e;
 }
 
 function tokenizerOf(dir: string): ClipTokenizer {
@@ -56,6 +68,15 @@ function specialId(tokenizer: ClipTokenizer, token: string, fallback: number): n
   return tokenizer.tokenId(token) ?? fallback;
 }
 
+/** The pad id the tokenizer's own files name; without one, CLIPTokenizer's default (<|endoftext|>), said once. */
+function padIdOf(tokenizer: ClipTokenizer, log: Logger): number | undefined {
+  const id = tokenizer.padToken === undefined ? undefined : tokenizer.tokenId(tokenizer.padToken);
+  if (id === undefined) {
+    log.warn({ padToken: tokenizer.padToken }, `tokenizer/ names no known pad_token (tokenizer_config.json, special_tokens_map.json): padding with ${EOS_TOKEN} as CLIPTokenizer does; SD 2.x and SD-Turbo pad with "!" (copy those files from the model's repository)`);
+  }
+  return id;
+}
+
 /**
  * Loads a model folder (optimum layout) into sessions on the first working provider and reads its dialect from
  * the sessions' metadata. Every failure is an SdliveError naming the file and what to do, never a crash.
@@ -65,7 +86,8 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
   const files = modelFiles(dir);
   const tokenizer = tokenizerOf(dir);
   const { manifest, configScaling } = folderFacts(dir);
-  const { provider, sessions } = await openSessions(files, options.providers ?? ['cpu'], log);
+  const paths = Object.fromEntries(Object.entries(files).map(([role, file]) => [role, join(dir, file)])) as Record<ModelRole, string>;
+  const { provider, sessions } = await openSessions(paths, options.providers ?? ['cpu'], log);
   let processors: OnnxImageProcessors | undefined;
   try {
     const eosId = specialId(tokenizer, EOS_TOKEN, 49407);
@@ -74,12 +96,12 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
       height: options.height ?? 512,
       vaeRange: options.vaeRange && options.vaeRange !== 'auto' ? options.vaeRange : (manifest.vae_range ?? 'minus_one_one'),
       vaeScaling: manifest.vae_scaling ?? configScaling ?? 1,
-      padId: tokenizer.padToken === undefined ? undefined : tokenizer.tokenId(tokenizer.padToken),
+      padId: padIdOf(tokenizer, log),
       bosId: specialId(tokenizer, BOS_TOKEN, 49406),
       eosId,
     });
     if (!dialect.batchedTimestep) {
-      log.info({ timestep: dialect.unetTimestep }, `${MODEL_FILES.unet} takes one timestep per call: stream batch runs its slots one by one on this export`);
+      log.info({ timestep: dialect.unetTimestep }, `${files.unet} takes one timestep per call: stream batch runs its slots one by one on this export`);
     }
     processors = await OnnxImageProcessors.create(sessionOptions(provider));
     log.info({ dir, provider, dialect }, 'model loaded');
@@ -87,6 +109,6 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
   } catch (e) {
     for (const s of Object.values(sessions)) await s.release().catch(() => undefined);
     await processors?.release().catch(() => undefined);
-    throw e;
+    throw namingActualFile(e, files);
   }
 }

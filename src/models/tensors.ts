@@ -60,3 +60,32 @@ export function affine(t: TensorF32, scale: number, offset: number): TensorF32 {
   if (scale === 1 && offset === 0) return t;
   return { data: t.data.map((v) => v * scale + offset), dims: t.dims };
 }
+
+interface Batch<A extends ArrayLike<number>> {
+  data: A;
+  dims: number[];
+}
+
+/** `t` grown to `size` items by repeating its last one (static-batch exports take exactly `size`). */
+export function padBatch<A extends Float32Array | Int32Array | number[]>(t: Batch<A>, size: number | undefined): Batch<A> {
+  const batch = t.dims[0]!;
+  if (size === undefined || size === batch) return t;
+  const n = t.data.length / batch;
+  const last = Array.from(t.data).slice((batch - 1) * n);
+  const data = Array.from(t.data).concat(...Array.from({ length: size - batch }, () => last));
+  const typed = (t.data instanceof Float32Array ? Float32Array.from(data) : t.data instanceof Int32Array ? Int32Array.from(data) : data) as A;
+  return { data: typed, dims: [size, ...t.dims.slice(1)] };
+}
+
+/**
+ * Runs `run` on items [from, to) in groups of `perCall`, each padded to `fixed` items when the model fixes its
+ * batch, and joins the first (to - from) items of each result.
+ */
+export async function inBatches(batch: number, perCall: number, fixed: number | undefined, run: (from: number, to: number, size: number | undefined) => Promise<TensorF32>): Promise<TensorF32> {
+  const parts: TensorF32[] = [];
+  for (let from = 0; from < batch; from += perCall) {
+    const to = Math.min(batch, from + perCall);
+    parts.push(sliceBatch(await run(from, to, fixed), 0, to - from));
+  }
+  return parts.length === 1 ? parts[0]! : concatBatch(parts);
+}
