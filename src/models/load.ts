@@ -7,6 +7,7 @@ import { detectDialect, MODEL_FILES, type ModelRole } from './dialect.js';
 import { MODEL_FILE_CANDIDATES, modelFilesIn } from './layout.js';
 import { readManifest, vaeConfigScaling, type ModelManifest } from './manifest.js';
 import { OnnxSdModels } from './onnx-sd-models.js';
+import { VAE_KIND_DEFAULTS, vaeDecoderKind, type VaeKind } from './vae-graph.js';
 import { OnnxImageProcessors } from './processors/image-processors.js';
 import { openSessions, sessionOptions } from './providers.js';
 import type { ModelDialect, SdModels } from './sd-models.js';
@@ -55,10 +56,10 @@ function tokenizerOf(dir: string): ClipTokenizer {
   }
 }
 
-/** What the folder's JSON files say (sdlive.json, the VAE's config.json). */
-function folderFacts(dir: string): { manifest: ModelManifest; configScaling: number | undefined } {
+/** What the folder's files say: sdlive.json, the VAE's config.json, and the VAE decoder's graph. */
+function folderFacts(dir: string, decoderFile: string): { manifest: ModelManifest; configScaling: number | undefined; vaeKind: VaeKind | undefined } {
   try {
-    return { manifest: readManifest(dir), configScaling: vaeConfigScaling(dir) };
+    return { manifest: readManifest(dir), configScaling: vaeConfigScaling(dir), vaeKind: vaeDecoderKind(join(dir, decoderFile)) };
   } catch (e) {
     throw loadError(message(e));
   }
@@ -85,7 +86,8 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
   const log = options.log ?? silentLogger;
   const files = modelFiles(dir);
   const tokenizer = tokenizerOf(dir);
-  const { manifest, configScaling } = folderFacts(dir);
+  const { manifest, configScaling, vaeKind } = folderFacts(dir, files.vaeDecoder);
+  const graphDefaults = vaeKind ? VAE_KIND_DEFAULTS[vaeKind] : undefined;
   const paths = Object.fromEntries(Object.entries(files).map(([role, file]) => [role, join(dir, file)])) as Record<ModelRole, string>;
   const { provider, sessions } = await openSessions(paths, options.providers ?? ['cpu'], log);
   let processors: OnnxImageProcessors | undefined;
@@ -94,8 +96,8 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
     const { dialect, io } = detectDialect(sessions, {
       width: options.width ?? 512,
       height: options.height ?? 512,
-      vaeRange: options.vaeRange && options.vaeRange !== 'auto' ? options.vaeRange : (manifest.vae_range ?? 'minus_one_one'),
-      vaeScaling: manifest.vae_scaling ?? configScaling ?? 1,
+      vaeRange: options.vaeRange && options.vaeRange !== 'auto' ? options.vaeRange : (manifest.vae_range ?? graphDefaults?.range ?? 'minus_one_one'),
+      vaeScaling: manifest.vae_scaling ?? configScaling ?? graphDefaults?.scaling ?? 1,
       padId: padIdOf(tokenizer, log),
       bosId: specialId(tokenizer, BOS_TOKEN, 49406),
       eosId,

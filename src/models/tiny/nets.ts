@@ -1,5 +1,6 @@
 import { GraphBuilder } from '../onnx/graph-builder.js';
 import { ONNX_DTYPE, type Dim, type OnnxDtype } from '../onnx/model-proto.js';
+import type { VaeKind } from '../vae-graph.js';
 import type { TinyVariant } from './variants.js';
 
 /**
@@ -39,6 +40,13 @@ export interface NetIo {
   vaeRange: 'zero_one' | 'minus_one_one';
   /** A com.microsoft GroupNorm in the UNet, as the CUDA/DirectML-optimised exports fuse it (no CPU kernel). */
   fusedGroupNorm?: boolean;
+  /** More float UNet inputs ([B, n], e.g. LCM's timestep_cond), each feeding the conditioning. */
+  unetExtras?: readonly TensorSpec[];
+  /**
+   * Which VAE the decoder's graph looks like (vae-graph.ts reads it): the AutoencoderTiny wrapper by default;
+   * the full SD VAE adds attention (Softmax) and ends with a Conv, as taesd.py's raw decoder does.
+   */
+  vaeKind?: VaeKind;
 }
 
 /** The I/O of a built-in tiny variant. */
@@ -120,7 +128,12 @@ export function unetGraph(io: NetIo): GraphBuilder {
   const ehs = fromBoundary(g, io.unetEmbeddings);
   const width = widthOf(io.unetEmbeddings);
   const text = g.linear(g.op('ReduceMean', [ehs], { axes: [1], keepdims: 0 }), width, UNET_CHANNELS);
-  const cond = g.op('Reshape', [g.op('Add', [temb, text]), g.constant([4], int64(-1, UNET_CHANNELS, 1, 1))]);
+  let embedding = g.op('Add', [temb, text]);
+  for (const extra of io.unetExtras ?? []) {
+    const width = widthOf(extra);
+    embedding = g.op('Add', [embedding, g.linear(fromBoundary(g, extra), width, UNET_CHANNELS)]);
+  }
+  const cond = g.op('Reshape', [embedding, g.constant([4], int64(-1, UNET_CHANNELS, 1, 1))]);
   let h = g.op('Relu', [g.op('Add', [g.conv(sample, 4, UNET_CHANNELS), cond])]);
   if (io.fusedGroupNorm) h = fusedGroupNorm(g, h);
   h = g.op('Relu', [g.conv(h, UNET_CHANNELS, UNET_CHANNELS)]);
@@ -148,12 +161,14 @@ export function vaeDecoderGraph(io: NetIo): GraphBuilder {
   const g = new GraphBuilder('vae_decoder', 404);
   let h = fromBoundary(g, io.decoderLatent);
   h = g.op('Relu', [g.conv(h, 4, VAE_CHANNELS)]);
+  if (io.vaeKind === 'autoencoder-kl') h = g.op('Mul', [h, g.op('Softmax', [h], { axis: 1 })]);
   const scales = g.constant([4], Float32Array.of(1, 1, 2, 2));
   const upsample = (x: string) => g.op('Resize', [x, '', scales], { mode: 'nearest' });
   for (let i = 0; i < 2; i++) h = g.op('Relu', [g.conv(upsample(h), VAE_CHANNELS, VAE_CHANNELS)]);
   h = upsample(g.conv(h, VAE_CHANNELS, 3));
   let image = g.op('Tanh', [h]);
   if (io.vaeRange === 'zero_one') image = g.op('Add', [g.op('Mul', [image, g.scalar(0.5)]), g.scalar(0.5)]);
+  if (io.vaeKind === 'autoencoder-kl' || io.vaeKind === 'taesd-raw') image = g.conv(image, 3, 3, 1);
   toBoundary(g, image, io.decoderImage);
   return g;
 }

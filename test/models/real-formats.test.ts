@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { isSdliveError } from '../../src/errors.js';
+import { createFrame, type Frame } from '../../src/io/frame.js';
+import { silentLogger } from '../../src/log.js';
+import { loadSdModels } from '../../src/models/load.js';
+import { streamDiffusion } from '../../src/pipelines/streamdiffusion/index.js';
+import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
+import { runCli } from '../helpers/cli.js';
+import { buildFormat } from './fixtures/build-format.js';
+import { REAL_FORMATS, type ExpectedDialect, type RealFormat } from './fixtures/real-formats.js';
+
+const FRAMES = 3;
+const sizeOf = (row: RealFormat) => row.size ?? { width: 256, height: 256 };
+
+function gradient(width: number, height: number, k: number): Frame {
+  const f = createFrame(width, height, k);
+  for (let p = 0; p < width * height; p++) f.data.set([(p * 7 + k * 40) % 256, (p >> 8) % 256, 200 - (p % width) / 4, 255], p * 4);
+  return f;
+}
+
+async function inspect(dir: string, row: RealFormat) {
+  const { width, height } = sizeOf(row);
+  return runCli(['models', 'inspect', dir, '--json', '--width', String(width), '--height', String(height)], { timeoutMs: 120_000 });
+}
+
+/** The fixture really is in the row's layout: external weights beside the .onnx, the .onnx itself small. */
+function assertLayout(dir: string, row: RealFormat): void {
+  for (const file of Object.values(row.files)) assert.ok(existsSync(join(dir, file)), file);
+  for (const [part, data] of Object.entries(row.externalData ?? {})) {
+    const onnx = join(dir, row.files[part as keyof RealFormat['files']]!);
+    const weights = join(dirname(onnx), data);
+    assert.ok(statSync(weights).size > statSync(onnx).size, `${data} holds the weights of ${onnx}`);
+  }
+}
+
+async function runsFrames(dir: string, row: RealFormat): Promise<void> {
+  const { width, height } = sizeOf(row);
+  const params = StreamDiffusionParams.parse({ model: dir, execution_providers: ['cpu'], width, height });
+  const pipeline = await streamDiffusion.load(params, { log: silentLogger });
+  try {
+    for (let k = 0; k < FRAMES; k++) {
+      const [frame] = await pipeline.process([gradient(width, height, k)], params);
+      assert.ok(frame, `frame ${k}`);
+      assert.deepEqual([frame.width, frame.height, frame.data.length], [width, height, width * height * 4]);
+      assert.ok(new Set(frame.data.filter((_, i) => i % 4 === 0)).size > 1, `frame ${k} is a picture, not one flat colour`);
+    }
+  } finally {
+    await pipeline.dispose();
+  }
+}
+
+async function assertLoads(row: RealFormat, expected: ExpectedDialect): Promise<void> {
+  const dir = buildFormat(row);
+  assertLayout(dir, row);
+  const r = await inspect(dir, row);
+  assert.equal(r.code, 0, r.stderr);
+  const { bosId, eosId, maxTokens, ...dialect } = (JSON.parse(r.stdout) as { dialect: ExpectedDialect & { bosId: number; eosId: number; maxTokens: number } }).dialect;
+  assert.deepEqual([bosId, eosId, maxTokens], [49406, 49407, 77]);
+  assert.deepEqual(dialect, expected);
+  await runsFrames(dir, row);
+}
+
+async function assertRefused(row: RealFormat, code: string, names: readonly RegExp[]): Promise<void> {
+  const dir = buildFormat(row);
+  const r = await inspect(dir, row);
+  assert.equal(r.code, 2, r.stdout);
+  const line = r.stderr.split('\n').find((l) => l.startsWith('sdlive: ')) ?? '';
+  assert.ok(line.startsWith(`sdlive: ${code}: `), r.stderr);
+  for (const name of names) assert.match(line, name);
+  await assert.rejects(loadSdModels(dir, { ...sizeOf(row), log: silentLogger }), (e) => isSdliveError(e) && e.code === code);
+}
+
+/** Today refused naming the input; once the sdxl slice serves it, it loads. Either answer, never a crash. */
+async function assertServedOrRefused(row: RealFormat, input: string): Promise<void> {
+  const dir = buildFormat(row);
+  assertLayout(dir, row);
+  try {
+    await (await loadSdModels(dir, { ...sizeOf(row), log: silentLogger })).dispose();
+  } catch (e) {
+    assert.ok(isSdliveError(e) && e.code === 'SDL_ERR_MODEL_DIALECT', String(e));
+    assert.match(e.message, new RegExp(input));
+  }
+}
+
+describe('real export formats (fixtures built from shared/docs/real-models.md and onnxruntime-node.md)', () => {
+  for (const row of REAL_FORMATS) {
+    it(`${row.id}: ${row.repo}`, async () => {
+      const { expect } = row;
+      if ('loads' in expect) await assertLoads(row, expect.loads);
+      else if ('refused' in expect) await assertRefused(row, expect.refused.code, expect.refused.names);
+      else await assertServedOrRefused(row, expect.input);
+    });
+  }
+});
