@@ -5,12 +5,12 @@ import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
  * onnxruntime's fused (com.microsoft) ops that exporters optimise SD UNets with, and the providers that have
  * kernels for them: none runs on the CPU, so such an export is refused there with the op's name.
  */
-const FUSED_OP_PROVIDERS: Record<string, string> = {
-  GroupNorm: 'the CUDA provider only for the onnxruntime/* exports, or dml for Olive DirectML exports',
-  SkipGroupNorm: 'the CUDA provider only',
-  NhwcConv: 'the CUDA provider only',
-  BiasSplitGelu: 'the CUDA provider only for the onnxruntime/* exports, or dml for Olive DirectML exports',
-  BiasAdd: 'the CUDA provider only for the onnxruntime/* exports, or dml for Olive DirectML exports',
+const FUSED_OP_PROVIDERS: Record<string, readonly ExecutionProvider[]> = {
+  GroupNorm: ['cuda', 'dml'],
+  SkipGroupNorm: ['cuda'],
+  NhwcConv: ['cuda'],
+  BiasSplitGelu: ['cuda', 'dml'],
+  BiasAdd: ['cuda', 'dml'],
 };
 
 const MISSING_KERNEL = /Could not find an implementation for (\w+)\(\d+\)|Failed to find kernel for (?:[\w.]+\.)?(\w+)/;
@@ -25,9 +25,9 @@ export function modelFileFailure(file: string, provider: ExecutionProvider, reas
   const kernel = MISSING_KERNEL.exec(reason);
   const op = kernel?.[1] ?? kernel?.[2];
   if (op) {
-    const needs = FUSED_OP_PROVIDERS[op] ?? 'a provider with a kernel for it';
-    const what = `${file} uses the onnxruntime fused op ${op}, which has no ${provider} kernel: this export needs ${needs}`;
-    return new SdliveError('SDL_ERR_MODEL_DIALECT', `${what}; set execution_providers accordingly on a machine that has it, or use a plain (unfused) export${others}`, 'model');
+    const runsOn = FUSED_OP_PROVIDERS[op] ? `it runs on ${FUSED_OP_PROVIDERS[op].join(' or ')}` : 'an export optimised for another provider';
+    const what = `${file} uses onnxruntime's fused op ${op}, which has no ${provider} kernel (${runsOn}): the onnxruntime/* exports are for the CUDA provider only, Olive DirectML exports for dml`;
+    return new SdliveError('SDL_ERR_MODEL_DIALECT', `${what}; set execution_providers to one of them on a machine that has it, or use an export without fused ops${others}`, 'model');
   }
   const external = MISSING_EXTERNAL.exec(reason);
   if (external) {

@@ -36,7 +36,8 @@ export function modelFiles(dir: string): Record<ModelRole, string> {
   const missing = (Object.keys(MODEL_FILE_CANDIDATES) as ModelRole[]).filter((role) => !found[role]);
   if (missing.length) {
     const names = missing.map((role) => join(dir, MODEL_FILE_CANDIDATES[role].join(' or ')));
-    throw loadError(`missing ${names.join(', ')}: a model folder needs ${Object.values(MODEL_FILES).join(', ')} and tokenizer/ (see docs/models.md)`);
+    const encoderHint = missing.includes('vaeEncoder') ? '; txt2img-only exports (microsoft/sd-turbo-webnn) ship no vae_encoder: put a TAESD encoder there, e.g. julienkay/taesd\'s vae_encoder/' : '';
+    throw loadError(`missing ${names.join(', ')}: a model folder needs ${Object.values(MODEL_FILES).join(', ')} and tokenizer/ (see docs/models.md)${encoderHint}`);
   }
   return found as Record<ModelRole, string>;
 }
