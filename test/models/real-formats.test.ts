@@ -95,3 +95,43 @@ describe('real export formats (fixtures built from shared/docs/real-models.md an
     });
   }
 });
+
+it('inspect prints the static shapes of a WebNN export', async () => {
+  const row = REAL_FORMATS.find((r) => r.id === 'webnn+taesd-encoder')!;
+  const r = await runCli(['models', 'inspect', buildFormat(row)], { timeoutMs: 120_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^static shapes\s+unet batch fixed to 1 \(slots run in groups of 1\); 512x512 only$/m);
+  assert.match(r.stdout, /^unet timestep\s+float16 \[batch\]; stream batch slot by slot$/m);
+});
+
+describe('static batches against a dynamic export with the same weights', () => {
+  const rowOf = (id: string) => REAL_FORMATS.find((r) => r.id === id)!;
+  const load = (id: string) => loadSdModels(buildFormat(rowOf(id)), { width: 256, height: 256, log: silentLogger });
+  const wave = (dims: number[], phase: number) => ({ data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37 + phase)), dims });
+  const maxDiff = (a: { data: Float32Array }, b: { data: Float32Array }) => a.data.reduce((m, v, i) => Math.max(m, Math.abs(v - b.data[i]!)), 0);
+
+  it('a UNet fixed to batch 2 runs 3 slots as two calls (the last one padded) with the dynamic export\'s numbers', async () => {
+    const [fixed, dynamic] = [await load('static-batch-2'), await load('ort-web')];
+    try {
+      const latents = wave([3, 4, 32, 32], 0);
+      const embeddings = wave([3, 77, 1024], 1);
+      const out = await fixed.unet(latents, [999, 500, 250], embeddings);
+      assert.deepEqual(out.dims, [3, 4, 32, 32]);
+      assert.ok(maxDiff(out, await dynamic.unet(latents, [999, 500, 250], embeddings)) < 1e-5);
+    } finally {
+      await Promise.all([fixed.dispose(), dynamic.dispose()]);
+    }
+  });
+
+  it('a text encoder fixed to batch 1 encodes two prompts one at a time', async () => {
+    const [fixed, dynamic] = [await load('ort-web'), await load('static-batch-2')];
+    try {
+      const ids = Int32Array.from({ length: 2 * 77 }, (_, i) => (i % 77 === 0 ? 49406 : (i * 31) % 49000));
+      const out = await fixed.encodeText(ids, 2);
+      assert.deepEqual(out.dims, [2, 77, 1024]);
+      assert.equal(maxDiff(out, await dynamic.encodeText(ids, 2)), 0);
+    } finally {
+      await Promise.all([fixed.dispose(), dynamic.dispose()]);
+    }
+  });
+});
