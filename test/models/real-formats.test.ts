@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isSdliveError } from '../../src/errors.js';
@@ -10,6 +10,7 @@ import { streamDiffusion } from '../../src/pipelines/streamdiffusion/index.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { runCli } from '../helpers/cli.js';
 import { buildFormat } from './fixtures/build-format.js';
+import { arrayLogger } from './helpers.js';
 import { REAL_FORMATS, type ExpectedDialect, type RealFormat } from './fixtures/real-formats.js';
 
 const FRAMES = 3;
@@ -133,5 +134,30 @@ describe('static batches against a dynamic export with the same weights', () => 
     } finally {
       await Promise.all([fixed.dispose(), dynamic.dispose()]);
     }
+  });
+});
+
+describe('tokenizer files and external weights of a real layout', () => {
+  const rowOf = (id: string) => REAL_FORMATS.find((r) => r.id === id)!;
+
+  it('the pad id comes from the tokenizer files: special_tokens_map.json alone says "!" (0); none named pads with <|endoftext|> and warns', async () => {
+    const dir = buildFormat(rowOf('ort-web'));
+    rmSync(join(dir, 'tokenizer/tokenizer_config.json'));
+    const fromMap = await loadSdModels(dir, { width: 256, height: 256, log: silentLogger });
+    await fromMap.dispose();
+    assert.equal(fromMap.dialect.padId, 0);
+    rmSync(join(dir, 'tokenizer/special_tokens_map.json'));
+    const { log, records } = arrayLogger();
+    const bare = await loadSdModels(dir, { width: 256, height: 256, log });
+    await bare.dispose();
+    assert.equal(bare.dialect.padId, 49407, 'CLIPTokenizer\'s default, not a guess from the 1024 width');
+    assert.equal(records.filter((r) => /names no known pad_token .*special_tokens_map\.json/.test(r.msg)).length, 1);
+  });
+
+  it('a missing weights.pb is refused naming it', async () => {
+    const dir = buildFormat(rowOf('olive-fp16'));
+    rmSync(join(dir, 'unet/weights.pb'));
+    await assert.rejects(loadSdModels(dir, { width: 256, height: 256, log: silentLogger }), (e) =>
+      isSdliveError(e) && e.code === 'SDL_ERR_MODEL_LOAD' && /unet\/model\.onnx keeps its weights in .*unet\/weights\.pb, which is missing: keep the \.onnx and its weights file side by side/.test(e.message));
   });
 });
