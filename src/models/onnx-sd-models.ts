@@ -5,7 +5,7 @@ import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import type { ModelIo, ModelRole } from './dialect.js';
 import type { OnnxImageProcessors } from './processors/image-processors.js';
 import type { ModelDialect, SdModels, TensorF32 } from './sd-models.js';
-import { affine, floatInput, inBatches, leadingChannels, padBatch, readFloat, sliceBatch, timestepInput } from './tensors.js';
+import { affine, floatInput, inBatches, leadingChannels, padBatch, padList, readFloat, sliceBatch, timestepInput } from './tensors.js';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
 
 function usageError(what: string): SdliveError {
@@ -55,11 +55,12 @@ export class OnnxSdModels implements SdModels {
     }
     const fixed = this.io.unetFixedBatch;
     const batched = this.dialect.batchedTimestep;
-    if (fixed === undefined && (batched || timesteps.every((t) => t === timesteps[0]))) return this.unetCall(latents, batched ? timesteps : [timesteps[0]!], embeddings);
-    // One timestep per call: slots that share one go together; a fixed batch is filled by repeating the last slot.
-    const perCall = batched || timesteps.every((t) => t === timesteps[0]) ? (fixed ?? batch) : 1;
+    const oneCall = batched || timesteps.every((t) => t === timesteps[0]);
+    if (fixed === undefined && oneCall) return this.unetCall(latents, batched ? timesteps : [timesteps[0]!], embeddings);
+    // Slots go together when the call can carry their timesteps; a fixed batch is filled by repeating the last slot.
+    const perCall = oneCall ? (fixed ?? batch) : 1;
     return inBatches(batch, perCall, fixed, (from, to, size) => {
-      const steps = padBatch({ data: timesteps.slice(from, to), dims: [to - from] }, size).data;
+      const steps = padList(timesteps.slice(from, to), size);
       return this.unetCall(padBatch(sliceBatch(latents, from, to), size), batched ? steps : [steps[0]!], padBatch(sliceBatch(embeddings, from, to), size));
     });
   }

@@ -61,20 +61,25 @@ export function affine(t: TensorF32, scale: number, offset: number): TensorF32 {
   return { data: t.data.map((v) => v * scale + offset), dims: t.dims };
 }
 
-interface Batch<A extends ArrayLike<number>> {
+interface Batch<A extends Float32Array | Int32Array> {
   data: A;
   dims: number[];
 }
 
 /** `t` grown to `size` items by repeating its last one (static-batch exports take exactly `size`). */
-export function padBatch<A extends Float32Array | Int32Array | number[]>(t: Batch<A>, size: number | undefined): Batch<A> {
+export function padBatch<A extends Float32Array | Int32Array>(t: Batch<A>, size: number | undefined): Batch<A> {
   const batch = t.dims[0]!;
-  if (size === undefined || size === batch) return t;
+  if (size === undefined || size <= batch) return t;
   const n = t.data.length / batch;
-  const last = Array.from(t.data).slice((batch - 1) * n);
-  const data = Array.from(t.data).concat(...Array.from({ length: size - batch }, () => last));
-  const typed = (t.data instanceof Float32Array ? Float32Array.from(data) : t.data instanceof Int32Array ? Int32Array.from(data) : data) as A;
-  return { data: typed, dims: [size, ...t.dims.slice(1)] };
+  const data = new (t.data.constructor as new (length: number) => A)(size * n);
+  data.set(t.data);
+  for (let i = batch; i < size; i++) data.set(t.data.subarray((batch - 1) * n), i * n);
+  return { data, dims: [size, ...t.dims.slice(1)] };
+}
+
+/** `items` grown to `size` by repeating the last one. */
+export function padList<T>(items: readonly T[], size: number | undefined): T[] {
+  return [...items, ...Array.from({ length: Math.max(0, (size ?? 0) - items.length) }, () => items.at(-1)!)];
 }
 
 /**
