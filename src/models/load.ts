@@ -30,12 +30,12 @@ function loadError(what: string): SdliveError {
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Each part's file relative to `dir` (model.onnx or another name the part may have: see layout.ts). */
-export function modelFiles(dir: string): Record<ModelRole, string> {
+function modelFiles(dir: string): Record<ModelRole, string> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw loadError(`model folder ${dir} does not exist (give a folder in optimum layout, or builtin:tiny)`);
   const found = modelFilesIn(dir);
   const missing = (Object.keys(MODEL_FILE_CANDIDATES) as ModelRole[]).filter((role) => !found[role]);
   if (missing.length) {
-    const names = missing.map((role) => join(dir, MODEL_FILE_CANDIDATES[role].join(' or ')));
+    const names = missing.map((role) => MODEL_FILE_CANDIDATES[role].map((file) => join(dir, file)).join(' or '));
     const encoderHint = missing.includes('vaeEncoder') ? '; txt2img-only exports (microsoft/sd-turbo-webnn) ship no vae_encoder: put a TAESD encoder there, e.g. julienkay/taesd\'s vae_encoder/' : '';
     throw loadError(`missing ${names.join(', ')}: a model folder needs ${Object.values(MODEL_FILES).join(', ')} and tokenizer/ (see docs/models.md)${encoderHint}`);
   }
