@@ -26,8 +26,10 @@ export interface ModelIo {
   unetTimestep: string;
   unetEmbeddings: Port;
   unetOut: string;
-  /** False when the UNet's batch axis is fixed to 1 (then slots always run one by one). */
-  unetBatchable: boolean;
+  /** The UNet's fixed batch (static-shape exports): calls always carry exactly this many slots. */
+  unetFixedBatch: number | undefined;
+  /** The text encoder's fixed batch ([1,77] web exports). */
+  textFixedBatch: number | undefined;
   vaeImage: Port;
   vaeLatent: string;
   decoderLatent: Port;
@@ -72,13 +74,29 @@ function floatPort(role: ModelRole, m: TensorMeta): Port {
   return { name: m.name, type: m.type };
 }
 
-/** A fixed spatial size in the export must match the requested one (web exports are often fixed to 512x512). */
-function checkSpatial(role: ModelRole, m: TensorMeta, expectH: number, expectW: number, opts: DetectOptions): void {
-  const [h, w] = [m.shape[2], m.shape[3]];
-  const fixed = (d: number | string | undefined, want: number) => typeof d === 'number' && d !== want;
-  if (fixed(h, expectH) || fixed(w, expectW)) {
-    throw dialectError(role, `${m.name} is fixed to ${String(h)}x${String(w)} but width x height = ${opts.width}x${opts.height} needs ${expectH}x${expectW}: set width/height to match the export or re-export with dynamic axes`);
+const fixedDim = (d: number | string | undefined): number | undefined => (typeof d === 'number' ? d : undefined);
+const shapeText = (m: TensorMeta) => `[${m.shape.join(',')}]`;
+
+/**
+ * A fixed spatial size in the export must match the requested one (web exports are often fixed to 512x512).
+ * `pixelsPerCell` is 8 for latents, 1 for images. Returns the fixed size in pixels, if any.
+ */
+function checkSpatial(role: ModelRole, m: TensorMeta, pixelsPerCell: number, opts: DetectOptions): { width: number; height: number } | undefined {
+  const [h, w] = [fixedDim(m.shape[2]), fixedDim(m.shape[3])];
+  if (h === undefined && w === undefined) return undefined;
+  const size = { width: (w ?? opts.width / pixelsPerCell) * pixelsPerCell, height: (h ?? opts.height / pixelsPerCell) * pixelsPerCell };
+  if (size.width !== opts.width || size.height !== opts.height) {
+    const needs = `${opts.height / pixelsPerCell}x${opts.width / pixelsPerCell}`;
+    const fixed = `${String(m.shape[2])}x${String(m.shape[3])} (${shapeText(m)}, ${size.width}x${size.height} pixels)`;
+    throw dialectError(role, `${m.name} is fixed to ${fixed} but width x height = ${opts.width}x${opts.height} needs ${needs}: set width ${size.width} and height ${size.height}, or re-export with dynamic axes`);
   }
+  return size;
+}
+
+/** The pipeline encodes and decodes one frame per call: a VAE fixed to another batch cannot serve it. */
+function checkSingleFrame(role: ModelRole, m: TensorMeta): void {
+  const batch = fixedDim(m.shape[0]);
+  if (batch !== undefined && batch !== 1) throw dialectError(role, `${m.name} is fixed to ${shapeText(m)}: sdlive runs one frame per call; re-export with batch 1 or a dynamic batch`);
 }
 
 function timestepDialect(m: TensorMeta): ModelDialect['unetTimestep'] {
@@ -94,21 +112,30 @@ function unetIo(unet: InferenceSession, opts: DetectOptions) {
   const missing = UNET_INPUTS.filter((n) => !names.includes(n));
   if (missing.length) throw dialectError('unet', `missing input(s) ${missing.join(', ')} (has ${names.join(', ')})`);
   const [sample, timestep, ehs] = UNET_INPUTS.map((n) => pick('unet', unet.inputMetadata, [n], n)) as [TensorMeta, TensorMeta, TensorMeta];
-  checkSpatial('unet', sample, opts.height / 8, opts.width / 8, opts);
+  const fixedSize = checkSpatial('unet', sample, 8, opts);
   const ts = timestepDialect(timestep);
-  const unetBatchable = sample.shape[0] !== 1;
+  const fixedBatch = unetFixedBatch(sample, ehs, timestep);
   return {
-    sample, ehs, ts, unetBatchable,
-    batchedTimestep: ts.rank === 1 && timestep.shape[0] !== 1 && unetBatchable,
+    sample, ehs, ts, fixedBatch, fixedSize,
+    batchedTimestep: ts.rank === 1 && timestep.shape[0] !== 1 && fixedBatch !== 1,
     out: pick('unet', unet.outputMetadata, ['out_sample', 'latent'], 'output'),
   };
+}
+
+/** A static batch on sample or encoder_hidden_states, or a timestep fixed to more than one element (int64 [2]). */
+function unetFixedBatch(sample: TensorMeta, ehs: TensorMeta, timestep: TensorMeta): number | undefined {
+  const fromTimestep = fixedDim(timestep.shape[0]);
+  const batches = [fixedDim(sample.shape[0]), fixedDim(ehs.shape[0]), fromTimestep === 1 ? undefined : fromTimestep];
+  const fixed = batches.filter((b): b is number => b !== undefined);
+  if (new Set(fixed).size > 1) throw dialectError('unet', `sample ${shapeText(sample)}, encoder_hidden_states ${shapeText(ehs)} and timestep ${shapeText(timestep)} fix different batch sizes`);
+  return fixed[0];
 }
 
 function textIo(text: InferenceSession) {
   const ids = pick('text', text.inputMetadata, ['input_ids'], 'input');
   if (ids.type !== 'int32' && ids.type !== 'int64') throw dialectError('text', `${ids.name} is ${ids.type}; expected int32 or int64 token ids`);
   const out = pick('text', text.outputMetadata, ['last_hidden_state', 'text_embeddings'], 'output');
-  return { ids, idsType: ids.type, out, maxTokens: typeof ids.shape[1] === 'number' ? ids.shape[1] : 77 };
+  return { ids, idsType: ids.type, out, maxTokens: fixedDim(ids.shape[1]) ?? 77, fixedBatch: fixedDim(ids.shape[0]) };
 }
 
 function textWidthOf(textOut: TensorMeta, unetEhs: TensorMeta): number {
@@ -129,9 +156,11 @@ export function detectDialect(s: Record<ModelRole, InferenceSession>, opts: Dete
   const text = textIo(s.text);
   const unet = unetIo(s.unet, opts);
   const vaeImage = pick('vaeEncoder', s.vaeEncoder.inputMetadata, ['sample', 'images'], 'input');
-  checkSpatial('vaeEncoder', vaeImage, opts.height, opts.width, opts);
   const vaeLatent = pick('vaeEncoder', s.vaeEncoder.outputMetadata, ['latent_sample', 'latent_parameters', 'latent'], 'output');
   const decoderLatent = pick('vaeDecoder', s.vaeDecoder.inputMetadata, ['latent_sample', 'latent'], 'input');
+  const fixedSize = [checkSpatial('vaeEncoder', vaeImage, 1, opts), checkSpatial('vaeDecoder', decoderLatent, 8, opts), unet.fixedSize].find((f) => f);
+  checkSingleFrame('vaeEncoder', vaeImage);
+  checkSingleFrame('vaeDecoder', decoderLatent);
   const decoderImage = pick('vaeDecoder', s.vaeDecoder.outputMetadata, ['sample', 'images'], 'output');
   const textWidth = textWidthOf(text.out, unet.ehs);
   const unetSample = floatPort('unet', unet.sample);
@@ -139,7 +168,7 @@ export function detectDialect(s: Record<ModelRole, InferenceSession>, opts: Dete
     textWidth,
     bosId: opts.bosId,
     eosId: opts.eosId,
-    padId: opts.padId ?? (textWidth === 768 ? opts.eosId : 0),
+    padId: opts.padId ?? opts.eosId,
     maxTokens: text.maxTokens,
     textInputType: text.idsType,
     unetTimestep: unet.ts,
@@ -148,7 +177,9 @@ export function detectDialect(s: Record<ModelRole, InferenceSession>, opts: Dete
     vaeEncoderOutput: vaeEncoderOutputKind(vaeLatent.name),
     vaeRange: opts.vaeRange,
     vaeScaling: opts.vaeScaling,
-    latentChannels: typeof unet.sample.shape[1] === 'number' ? unet.sample.shape[1] : 4,
+    latentChannels: fixedDim(unet.sample.shape[1]) ?? 4,
+    ...(unet.fixedBatch === undefined ? {} : { unetFixedBatch: unet.fixedBatch }),
+    ...(fixedSize ? { fixedSize } : {}),
   };
   const io: ModelIo = {
     textIds: text.ids.name,
@@ -157,7 +188,8 @@ export function detectDialect(s: Record<ModelRole, InferenceSession>, opts: Dete
     unetTimestep: 'timestep',
     unetEmbeddings: floatPort('unet', unet.ehs),
     unetOut: unet.out.name,
-    unetBatchable: unet.unetBatchable,
+    unetFixedBatch: unet.fixedBatch,
+    textFixedBatch: text.fixedBatch,
     vaeImage: floatPort('vaeEncoder', vaeImage),
     vaeLatent: vaeLatent.name,
     decoderLatent: floatPort('vaeDecoder', decoderLatent),

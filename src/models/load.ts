@@ -4,8 +4,10 @@ import { SdliveError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import { detectDialect, MODEL_FILES, type ModelRole } from './dialect.js';
+import { MODEL_FILE_CANDIDATES, modelFilesIn } from './layout.js';
 import { readManifest, vaeConfigScaling, type ModelManifest } from './manifest.js';
 import { OnnxSdModels } from './onnx-sd-models.js';
+import { VAE_KIND_DEFAULTS, vaeDecoderKind, type VaeKind } from './vae-graph.js';
 import { OnnxImageProcessors } from './processors/image-processors.js';
 import { openSessions, sessionOptions, type ProviderOptions } from './providers.js';
 import type { ModelDialect, SdModels } from './sd-models.js';
@@ -28,12 +30,24 @@ function loadError(what: string): SdliveError {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** Each part's file relative to `dir` (model.onnx or another name the part may have: see layout.ts). */
 function modelFiles(dir: string): Record<ModelRole, string> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw loadError(`model folder ${dir} does not exist (give a folder in optimum layout, or builtin:tiny)`);
-  const files = Object.fromEntries(Object.entries(MODEL_FILES).map(([role, file]) => [role, join(dir, file)])) as Record<ModelRole, string>;
-  const missing = Object.values(files).filter((f) => !existsSync(f));
-  if (missing.length) throw loadError(`missing ${missing.join(', ')}: a model folder needs ${Object.values(MODEL_FILES).join(', ')} and tokenizer/ (see docs/models.md)`);
-  return files;
+  const found = modelFilesIn(dir);
+  const missing = (Object.keys(MODEL_FILE_CANDIDATES) as ModelRole[]).filter((role) => !found[role]);
+  if (missing.length) {
+    const names = missing.map((role) => MODEL_FILE_CANDIDATES[role].map((file) => join(dir, file)).join(' or '));
+    const encoderHint = missing.includes('vaeEncoder') ? '; txt2img-only exports (microsoft/sd-turbo-webnn) ship no vae_encoder: put a TAESD encoder there, e.g. julienkay/taesd\'s vae_encoder/' : '';
+    throw loadError(`missing ${names.join(', ')}: a model folder needs ${Object.values(MODEL_FILES).join(', ')} and tokenizer/ (see docs/models.md)${encoderHint}`);
+  }
+  return found as Record<ModelRole, string>;
+}
+
+/** Dialect errors name the default file of a part; say the file this folder actually has. */
+function namingActualFile(e: unknown, files: Record<ModelRole, string>): unknown {
+  if (!(e instanceof SdliveError)) return e;
+  const role = (Object.keys(files) as ModelRole[]).find((r) => files[r] !== MODEL_FILES[r] && e.message.startsWith(`${MODEL_FILES[r]}:`));
+  return role ? new SdliveError(e.code, files[role] + e.message.slice(MODEL_FILES[role].length), e.field) : e;
 }
 
 function tokenizerOf(dir: string): ClipTokenizer {
@@ -44,10 +58,10 @@ function tokenizerOf(dir: string): ClipTokenizer {
   }
 }
 
-/** What the folder's JSON files say (sdlive.json, the VAE's config.json). */
-function folderFacts(dir: string): { manifest: ModelManifest; configScaling: number | undefined } {
+/** What the folder's files say: sdlive.json, the VAE's config.json, and the VAE decoder's graph. */
+function folderFacts(dir: string, decoderFile: string): { manifest: ModelManifest; configScaling: number | undefined; vaeKind: VaeKind | undefined } {
   try {
-    return { manifest: readManifest(dir), configScaling: vaeConfigScaling(dir) };
+    return { manifest: readManifest(dir), configScaling: vaeConfigScaling(dir), vaeKind: vaeDecoderKind(join(dir, decoderFile)) };
   } catch (e) {
     throw loadError(message(e));
   }
@@ -55,6 +69,15 @@ function folderFacts(dir: string): { manifest: ModelManifest; configScaling: num
 
 function specialId(tokenizer: ClipTokenizer, token: string, fallback: number): number {
   return tokenizer.tokenId(token) ?? fallback;
+}
+
+/** The pad id the tokenizer's own files name; without one, CLIPTokenizer's default (<|endoftext|>), said once. */
+function padIdOf(tokenizer: ClipTokenizer, log: Logger): number | undefined {
+  const id = tokenizer.padToken === undefined ? undefined : tokenizer.tokenId(tokenizer.padToken);
+  if (id === undefined) {
+    log.warn({ padToken: tokenizer.padToken }, `tokenizer/ names no known pad_token (tokenizer_config.json, special_tokens_map.json): padding with ${EOS_TOKEN} as CLIPTokenizer does; SD 2.x and SD-Turbo pad with "!" (copy those files from the model's repository)`);
+  }
+  return id;
 }
 
 /**
@@ -65,22 +88,24 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
   const log = options.log ?? silentLogger;
   const files = modelFiles(dir);
   const tokenizer = tokenizerOf(dir);
-  const { manifest, configScaling } = folderFacts(dir);
-  const { provider, sessions } = await openSessions(files, options.providers ?? ['cpu'], log, { providerOptions: options.providerOptions });
+  const { manifest, configScaling, vaeKind } = folderFacts(dir, files.vaeDecoder);
+  const graphDefaults = vaeKind ? VAE_KIND_DEFAULTS[vaeKind] : undefined;
+  const paths = Object.fromEntries(Object.entries(files).map(([role, file]) => [role, join(dir, file)])) as Record<ModelRole, string>;
+  const { provider, sessions } = await openSessions(paths, options.providers ?? ['cpu'], log, { providerOptions: options.providerOptions });
   let processors: OnnxImageProcessors | undefined;
   try {
     const eosId = specialId(tokenizer, EOS_TOKEN, 49407);
     const { dialect, io } = detectDialect(sessions, {
       width: options.width ?? 512,
       height: options.height ?? 512,
-      vaeRange: options.vaeRange && options.vaeRange !== 'auto' ? options.vaeRange : (manifest.vae_range ?? 'minus_one_one'),
-      vaeScaling: manifest.vae_scaling ?? configScaling ?? 1,
-      padId: tokenizer.padToken === undefined ? undefined : tokenizer.tokenId(tokenizer.padToken),
+      vaeRange: options.vaeRange && options.vaeRange !== 'auto' ? options.vaeRange : (manifest.vae_range ?? graphDefaults?.range ?? 'minus_one_one'),
+      vaeScaling: manifest.vae_scaling ?? configScaling ?? graphDefaults?.scaling ?? 1,
+      padId: padIdOf(tokenizer, log),
       bosId: specialId(tokenizer, BOS_TOKEN, 49406),
       eosId,
     });
     if (!dialect.batchedTimestep) {
-      log.info({ timestep: dialect.unetTimestep }, `${MODEL_FILES.unet} takes one timestep per call: stream batch runs its slots one by one on this export`);
+      log.info({ timestep: dialect.unetTimestep }, `${files.unet} takes one timestep per call: stream batch runs its slots one by one on this export`);
     }
     processors = await OnnxImageProcessors.create(sessionOptions(provider, options.providerOptions));
     log.info({ dir, provider, dialect }, 'model loaded');
@@ -88,6 +113,6 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
   } catch (e) {
     for (const s of Object.values(sessions)) await s.release().catch(() => undefined);
     await processors?.release().catch(() => undefined);
-    throw e;
+    throw namingActualFile(e, files);
   }
 }

@@ -5,7 +5,7 @@ import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import type { ModelIo, ModelRole } from './dialect.js';
 import type { OnnxImageProcessors } from './processors/image-processors.js';
 import type { ModelDialect, SdModels, TensorF32 } from './sd-models.js';
-import { affine, concatBatch, floatInput, leadingChannels, readFloat, sliceBatch, timestepInput } from './tensors.js';
+import { affine, floatInput, inBatches, leadingChannels, padBatch, padList, readFloat, sliceBatch, timestepInput } from './tensors.js';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
 
 function usageError(what: string): SdliveError {
@@ -39,9 +39,13 @@ export class OnnxSdModels implements SdModels {
   async encodeText(ids: Int32Array, batch: number): Promise<TensorF32> {
     const { maxTokens, textInputType } = this.dialect;
     if (ids.length !== batch * maxTokens) throw usageError(`encodeText: ${ids.length} ids for batch ${batch} x ${maxTokens} tokens`);
-    const data = textInputType === 'int64' ? BigInt64Array.from(ids, (v) => BigInt(v)) : ids;
-    const out = await this.run('text', { [this.io.textIds]: new ort.Tensor(textInputType, data, [batch, maxTokens]) });
-    return readFloat(out[this.io.textOut]!);
+    const rows = (from: number, to: number) => ({ data: ids.subarray(from * maxTokens, to * maxTokens), dims: [to - from, maxTokens] });
+    return inBatches(batch, this.io.textFixedBatch ?? batch, this.io.textFixedBatch, async (from, to, size) => {
+      const part = padBatch(rows(from, to), size);
+      const data = textInputType === 'int64' ? BigInt64Array.from(part.data, (v) => BigInt(v)) : Int32Array.from(part.data);
+      const out = await this.run('text', { [this.io.textIds]: new ort.Tensor(textInputType, data, part.dims) });
+      return readFloat(out[this.io.textOut]!);
+    });
   }
 
   async unet(latents: TensorF32, timesteps: readonly number[], embeddings: TensorF32): Promise<TensorF32> {
@@ -49,11 +53,16 @@ export class OnnxSdModels implements SdModels {
     if (timesteps.length !== batch || embeddings.dims[0] !== batch) {
       throw usageError(`unet: batch ${batch} with ${timesteps.length} timesteps and ${embeddings.dims[0]} embeddings`);
     }
-    if (this.dialect.batchedTimestep) return this.unetCall(latents, timesteps, embeddings);
-    if (this.io.unetBatchable && timesteps.every((t) => t === timesteps[0])) return this.unetCall(latents, [timesteps[0]!], embeddings);
-    const parts: TensorF32[] = [];
-    for (let i = 0; i < batch; i++) parts.push(await this.unetCall(sliceBatch(latents, i, i + 1), [timesteps[i]!], sliceBatch(embeddings, i, i + 1)));
-    return concatBatch(parts);
+    const fixed = this.io.unetFixedBatch;
+    const batched = this.dialect.batchedTimestep;
+    const oneCall = batched || timesteps.every((t) => t === timesteps[0]);
+    if (fixed === undefined && oneCall) return this.unetCall(latents, batched ? timesteps : [timesteps[0]!], embeddings);
+    // Slots go together when the call can carry their timesteps; a fixed batch is filled by repeating the last slot.
+    const perCall = oneCall ? (fixed ?? batch) : 1;
+    return inBatches(batch, perCall, fixed, (from, to, size) => {
+      const steps = padList(timesteps.slice(from, to), size);
+      return this.unetCall(padBatch(sliceBatch(latents, from, to), size), batched ? steps : [steps[0]!], padBatch(sliceBatch(embeddings, from, to), size));
+    });
   }
 
   async vaeEncode(images: TensorF32): Promise<TensorF32> {

@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { SdliveError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
+import { modelFileFailure } from './load-failures.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
 import { describeAdapter, detectWebgpuAdapter, type WebgpuAdapter } from './webgpu-adapter.js';
 
@@ -175,7 +176,7 @@ export async function openSessions<K extends string>(
   if (fileFailure) {
     const others = failures.filter((f) => f !== fileFailure).map(describe);
     const tried = others.length ? `; other providers: ${others.join('; ')}` : '';
-    throw new SdliveError('SDL_ERR_MODEL_LOAD', `cannot load ${fileFailure.file} with ${fileFailure.provider}: ${fileFailure.reason} (re-export or re-download the file${tried})`, 'model');
+    throw modelFileFailure(fileFailure.file!, fileFailure.provider, fileFailure.reason, tried);
   }
   throw new SdliveError('SDL_ERR_PROVIDER', `no execution provider could start: ${failures.map(describe).join('; ')}`, 'execution_providers');
 }

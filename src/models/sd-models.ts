@@ -26,6 +26,9 @@ export interface ModelDialect {
   /** 1 for TAESD, 0.18215 for the full SD VAE. */
   vaeScaling: number;
   latentChannels: number;
+  /** Static-shape exports: the UNet's fixed batch (slots run in groups of it) and the fixed picture size. */
+  unetFixedBatch?: number;
+  fixedSize?: { width: number; height: number };
 }
 
 /**

@@ -60,3 +60,37 @@ export function affine(t: TensorF32, scale: number, offset: number): TensorF32 {
   if (scale === 1 && offset === 0) return t;
   return { data: t.data.map((v) => v * scale + offset), dims: t.dims };
 }
+
+interface Batch<A extends Float32Array | Int32Array> {
+  data: A;
+  dims: number[];
+}
+
+/** `t` grown to `size` items by repeating its last one (static-batch exports take exactly `size`). */
+export function padBatch<A extends Float32Array | Int32Array>(t: Batch<A>, size: number | undefined): Batch<A> {
+  const batch = t.dims[0]!;
+  if (size === undefined || size <= batch) return t;
+  const n = t.data.length / batch;
+  const data = new (t.data.constructor as new (length: number) => A)(size * n);
+  data.set(t.data);
+  for (let i = batch; i < size; i++) data.set(t.data.subarray((batch - 1) * n), i * n);
+  return { data, dims: [size, ...t.dims.slice(1)] };
+}
+
+/** `items` grown to `size` by repeating the last one. */
+export function padList<T>(items: readonly T[], size: number | undefined): T[] {
+  return [...items, ...Array.from({ length: Math.max(0, (size ?? 0) - items.length) }, () => items.at(-1)!)];
+}
+
+/**
+ * Runs `run` on items [from, to) in groups of `perCall`, each padded to `fixed` items when the model fixes its
+ * batch, and joins the first (to - from) items of each result.
+ */
+export async function inBatches(batch: number, perCall: number, fixed: number | undefined, run: (from: number, to: number, size: number | undefined) => Promise<TensorF32>): Promise<TensorF32> {
+  const parts: TensorF32[] = [];
+  for (let from = 0; from < batch; from += perCall) {
+    const to = Math.min(batch, from + perCall);
+    parts.push(sliceBatch(await run(from, to, fixed), 0, to - from));
+  }
+  return parts.length === 1 ? parts[0]! : concatBatch(parts);
+}

@@ -8,7 +8,7 @@ import { sessionsCreated } from '../../src/models/providers.js';
 import { resolveModelDir } from '../../src/models/resolve.js';
 import type { SdModels, TensorF32 } from '../../src/models/sd-models.js';
 import { clipInputIds } from '../../src/models/token-ids.js';
-import { OPSET, unetGraph } from '../../src/models/tiny/nets.js';
+import { OPSET, tinyNetIo, unetGraph } from '../../src/models/tiny/nets.js';
 import { declaredDialect, TINY_VARIANT_NAMES, TINY_VARIANTS, type TinyVariantName } from '../../src/models/tiny/variants.js';
 import { arrayLogger, copyOfTiny, maxAbsDiff, range, wave } from './helpers.js';
 
@@ -173,7 +173,7 @@ describe('SdModels numerics', () => {
 
   it('loads external weights (unet/model.onnx + model.onnx_data) from the file path', async () => {
     const dir = copyOfTiny('sd-turbo');
-    const { model, data } = unetGraph(TINY_VARIANTS['sd-turbo']).toExternalData(OPSET, 'model.onnx_data');
+    const { model, data } = unetGraph(tinyNetIo(TINY_VARIANTS['sd-turbo'])).toExternalData(OPSET, 'model.onnx_data');
     writeFileSync(join(dir, 'unet/model.onnx'), model);
     writeFileSync(join(dir, 'unet/model.onnx_data'), data);
     assert.ok(model.length < data.length / 10, `weights are outside the model file (${model.length} vs ${data.length} bytes)`);

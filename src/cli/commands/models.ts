@@ -17,7 +17,15 @@ function dialectLines(d: ModelDialect): string[] {
     `unet/vae I/O      ${d.fp16 ? 'float16 (converted at the boundary)' : 'float32'}`,
     `vae encoder out   ${d.vaeEncoderOutput}${d.vaeEncoderOutput === 'latent_parameters' ? ' (mean = channels 0-3)' : ''}; ${d.latentChannels} latent channels`,
     `vae image range   ${d.vaeRange === 'zero_one' ? '[0,1]' : '[-1,1]'}; scaling ${d.vaeScaling}`,
+    ...staticShapeLines(d),
   ];
+}
+
+function staticShapeLines(d: ModelDialect): string[] {
+  if (d.unetFixedBatch === undefined && !d.fixedSize) return [];
+  const batch = d.unetFixedBatch === undefined ? [] : [`unet batch fixed to ${d.unetFixedBatch} (slots run in groups of ${d.unetFixedBatch})`];
+  const size = d.fixedSize ? [`${d.fixedSize.width}x${d.fixedSize.height} only`] : [];
+  return [`static shapes     ${[...batch, ...size].join('; ')}`];
 }
 
 function parseProviders(list: string): ExecutionProvider[] {

@@ -53,9 +53,9 @@ export class GraphBuilder {
     return this.constant(dims, data);
   }
 
-  op(opType: string, inputs: readonly string[], attrs: Readonly<Record<string, AttrValue>> = {}, outName?: string): string {
+  op(opType: string, inputs: readonly string[], attrs: Readonly<Record<string, AttrValue>> = {}, outName?: string, domain?: string): string {
     const out = outName ?? this.fresh(opType.toLowerCase());
-    this.nodes.push({ opType, inputs, outputs: [out], name: this.fresh(`n_${opType}`), attrs });
+    this.nodes.push({ opType, inputs, outputs: [out], name: this.fresh(`n_${opType}`), attrs, ...(domain ? { domain } : {}) });
     return out;
   }
 

@@ -31,6 +31,8 @@ export interface NodeDef {
   outputs: readonly string[];
   name: string;
   attrs: Readonly<Record<string, AttrValue>>;
+  /** Operator domain, e.g. 'com.microsoft' for onnxruntime's contrib ops; the default ONNX domain when absent. */
+  domain?: string;
 }
 
 export interface ModelDef {
@@ -54,6 +56,7 @@ export function encodeModel(m: ModelDef): Uint8Array {
     .string(3, '1')
     .message(7, (g) => writeGraph(g, m))
     .message(8, (o) => o.string(1, '').varint(2, m.opset));
+  for (const domain of new Set(m.nodes.flatMap((n) => (n.domain ? [n.domain] : [])))) w.message(8, (o) => o.string(1, domain).varint(2, 1));
   for (const [key, value] of Object.entries(m.metadata)) w.message(14, (e) => e.string(1, key).string(2, value));
   return w.finish();
 }
@@ -70,6 +73,7 @@ function writeNode(w: ProtoWriter, n: NodeDef): void {
   for (const i of n.inputs) w.string(1, i);
   for (const o of n.outputs) w.string(2, o);
   w.string(3, n.name).string(4, n.opType);
+  if (n.domain) w.string(7, n.domain);
   for (const [name, value] of Object.entries(n.attrs)) w.message(5, (a) => writeAttr(a, name, value));
 }
 

@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { clipBpeFiles } from '../tokenizer/clip-vocab.js';
 import { EOS_TOKEN, BOS_TOKEN } from '../tokenizer/clip-tokenizer.js';
 import { MANIFEST_FILE, type ModelManifest } from '../manifest.js';
-import { OPSET, TINY_NETS } from './nets.js';
+import { MODEL_FILES } from '../dialect.js';
+import { OPSET, TINY_NETS, tinyNetIo } from './nets.js';
 import { DEFAULT_TINY_VARIANT, TINY_VARIANTS, type TinyVariant, type TinyVariantName } from './variants.js';
 
 /** Bump when the generated files change, so stale folders in models/generated are rebuilt. */
@@ -33,8 +34,9 @@ export function tinyModelFiles(v: TinyVariant): Map<string, Uint8Array | string>
     description: v.description,
     ...(v.vaeRange === 'zero_one' ? { vae_range: 'zero_one' as const } : {}),
   };
+  const io = tinyNetIo(v);
   return new Map<string, Uint8Array | string>([
-    ...Object.entries(TINY_NETS).map(([file, graph]): [string, Uint8Array] => [file, graph(v).toBytes(OPSET)]),
+    ...Object.entries(TINY_NETS).map(([role, graph]): [string, Uint8Array] => [MODEL_FILES[role as keyof typeof TINY_NETS], graph(io).toBytes(OPSET)]),
     ['vae_encoder/config.json', vaeConfig()],
     ['vae_decoder/config.json', vaeConfig()],
     ...Object.entries(tokenizerFiles(v)),

@@ -1,5 +1,6 @@
 import { GraphBuilder } from '../onnx/graph-builder.js';
-import { ONNX_DTYPE } from '../onnx/model-proto.js';
+import { ONNX_DTYPE, type Dim, type OnnxDtype } from '../onnx/model-proto.js';
+import type { VaeKind } from '../vae-graph.js';
 import type { TinyVariant } from './variants.js';
 
 /**
@@ -14,69 +15,141 @@ const UNET_CHANNELS = 16;
 const VAE_CHANNELS = 8;
 const TIME_FREQS = 8;
 
-const floatType = (v: TinyVariant) => (v.fp16 ? 'float16' : 'float32');
-
-/** Casts an fp16 boundary value to float32 inside the graph (the nets compute in float32). */
-function fromBoundary(g: GraphBuilder, v: TinyVariant, x: string): string {
-  return v.fp16 ? g.op('Cast', [x], { to: ONNX_DTYPE.float32 }) : x;
+export interface TensorSpec {
+  name: string;
+  type: OnnxDtype;
+  shape: readonly Dim[];
 }
 
-function toBoundary(g: GraphBuilder, v: TinyVariant, x: string): string {
-  return v.fp16 ? g.op('Cast', [x], { to: ONNX_DTYPE.float16 }) : x;
+/**
+ * Names, dtypes and shapes at each net's boundary (what an exporter decides); the nets inside are always the same.
+ * The text width is textOut's last dim, the VAE encoder's latent channels (4, or 8 for latent_parameters) vaeLatent's.
+ */
+export interface NetIo {
+  textIds: TensorSpec;
+  textOut: TensorSpec;
+  unetSample: TensorSpec;
+  unetTimestep: TensorSpec;
+  unetEmbeddings: TensorSpec;
+  unetOut: TensorSpec;
+  vaeImage: TensorSpec;
+  vaeLatent: TensorSpec;
+  decoderLatent: TensorSpec;
+  decoderImage: TensorSpec;
+  /** The raw TAESD nets' [0,1] images instead of [-1,1]. */
+  vaeRange: 'zero_one' | 'minus_one_one';
+  /** A com.microsoft GroupNorm in the UNet, as the CUDA/DirectML-optimised exports fuse it (no CPU kernel). */
+  fusedGroupNorm?: boolean;
+  /** More float UNet inputs ([B, n], e.g. LCM's timestep_cond), each feeding the conditioning. */
+  unetExtras?: readonly TensorSpec[];
+  /**
+   * Which VAE the decoder's graph looks like (vae-graph.ts reads it): the AutoencoderTiny wrapper by default;
+   * the full SD VAE adds attention (Softmax) and ends with a Conv, as taesd.py's raw decoder does.
+   */
+  vaeKind?: VaeKind;
+}
+
+/** The I/O of a built-in tiny variant. */
+export function tinyNetIo(v: TinyVariant): NetIo {
+  const float = v.fp16 ? 'float16' : 'float32';
+  const latentChannels = v.vaeOutput === 'latent_parameters' ? 8 : 4;
+  const image = ['batch_size', 3, 'height', 'width'];
+  const latent = ['batch_size', 4, 'latent_height', 'latent_width'];
+  return {
+    textIds: { name: 'input_ids', type: v.idsType, shape: ['batch_size', 'sequence_length'] },
+    textOut: { name: 'last_hidden_state', type: float, shape: ['batch_size', 'sequence_length', v.textWidth] },
+    unetSample: { name: 'sample', type: float, shape: ['batch_size', 4, 'height', 'width'] },
+    unetTimestep: { name: 'timestep', type: v.timestep.type, shape: v.timestep.rank === 0 ? [] : [v.timestep.type === 'int64' ? 'steps' : 'batch_size'] },
+    unetEmbeddings: { name: 'encoder_hidden_states', type: float, shape: ['batch_size', 'sequence_length', v.textWidth] },
+    unetOut: { name: 'out_sample', type: float, shape: ['batch_size', 4, 'height', 'width'] },
+    vaeImage: { name: 'sample', type: float, shape: image },
+    vaeLatent: { name: v.vaeOutput, type: float, shape: ['batch_size', latentChannels, 'latent_height', 'latent_width'] },
+    decoderLatent: { name: 'latent_sample', type: float, shape: latent },
+    decoderImage: { name: 'sample', type: float, shape: image },
+    vaeRange: v.vaeRange,
+  };
+}
+
+/** A boundary value as float32 inside the graph (the nets compute in float32). */
+function fromBoundary(g: GraphBuilder, spec: TensorSpec): string {
+  const x = g.input(spec.name, spec.type, spec.shape);
+  return spec.type === 'float32' ? x : g.op('Cast', [x], { to: ONNX_DTYPE.float32 });
+}
+
+function toBoundary(g: GraphBuilder, x: string, spec: TensorSpec): void {
+  g.output(spec.type === 'float32' ? x : g.op('Cast', [x], { to: ONNX_DTYPE[spec.type] }), spec.name, spec.type, spec.shape);
 }
 
 const int64 = (...values: number[]) => BigInt64Array.from(values.map(BigInt));
 
-export function textEncoderGraph(v: TinyVariant): GraphBuilder {
+function widthOf(spec: TensorSpec): number {
+  const width = spec.shape.at(-1);
+  if (typeof width !== 'number') throw new Error(`${spec.name}: the last dim must be the fixed text width`);
+  return width;
+}
+
+export function textEncoderGraph(io: NetIo): GraphBuilder {
   const g = new GraphBuilder('text_encoder', 101);
-  const ids = g.input('input_ids', v.idsType, ['batch_size', 'sequence_length']);
-  const tableSize = v.idsType === 'int32' ? Int32Array.of(TOKEN_TABLE) : int64(TOKEN_TABLE);
+  const { textIds, textOut } = io;
+  const ids = g.input(textIds.name, textIds.type, textIds.shape);
+  const tableSize = textIds.type === 'int32' ? Int32Array.of(TOKEN_TABLE) : int64(TOKEN_TABLE);
   const row = g.op('Mod', [ids, g.constant([], tableSize)]);
   const token = g.op('Gather', [g.random([TOKEN_TABLE, TOKEN_DIM], 1), row], { axis: 0 });
   const h = g.op('Tanh', [g.op('Add', [token, g.random([MAX_TOKENS, TOKEN_DIM], 0.5)])]);
-  const hidden = g.linear(h, TOKEN_DIM, v.textWidth);
+  const width = widthOf(textOut);
+  const hidden = g.linear(h, TOKEN_DIM, width);
   const pooled = g.op('ReduceMean', [hidden], { axes: [1], keepdims: 0 });
-  const type = floatType(v);
-  g.output(toBoundary(g, v, hidden), 'last_hidden_state', type, ['batch_size', 'sequence_length', v.textWidth]);
-  g.output(toBoundary(g, v, pooled), 'pooler_output', type, ['batch_size', v.textWidth]);
+  toBoundary(g, hidden, textOut);
+  toBoundary(g, pooled, { name: 'pooler_output', type: textOut.type, shape: [textOut.shape[0]!, width] });
   return g;
 }
 
 /** Sinusoidal features of the timestep, projected to the UNet width: [B or 1, C]. */
-function timeEmbedding(g: GraphBuilder, v: TinyVariant): string {
-  const shape = v.timestep.rank === 0 ? [] : [v.timestep.type === 'int64' ? 'steps' : 'batch_size'];
-  const raw = g.input('timestep', v.timestep.type, shape);
-  const t = v.timestep.type === 'float32' ? raw : g.op('Cast', [raw], { to: ONNX_DTYPE.float32 });
+function timeEmbedding(g: GraphBuilder, io: NetIo): string {
+  const t = fromBoundary(g, io.unetTimestep);
   const column = g.op('Reshape', [t, g.constant([2], int64(-1, 1))]);
   const freqs = Float32Array.from({ length: TIME_FREQS }, (_, i) => Math.exp((-Math.log(1000) * i) / TIME_FREQS));
   const phase = g.op('Mul', [column, g.constant([1, TIME_FREQS], freqs)]);
   return g.linear(g.op('Sin', [phase]), TIME_FREQS, UNET_CHANNELS);
 }
 
-export function unetGraph(v: TinyVariant): GraphBuilder {
+/** com.microsoft GroupNorm works on NHWC: onnxruntime has CUDA and DirectML kernels for it, none on the CPU. */
+function fusedGroupNorm(g: GraphBuilder, x: string): string {
+  const nhwc = g.op('Transpose', [x], { perm: [0, 2, 3, 1] });
+  const attrs = { activation: 0, epsilon: { float: 1e-5 }, groups: 4 };
+  const normed = g.op('GroupNorm', [nhwc, g.random([UNET_CHANNELS], 1), g.random([UNET_CHANNELS], 0.1)], attrs, undefined, 'com.microsoft');
+  return g.op('Transpose', [normed], { perm: [0, 3, 1, 2] });
+}
+
+export function unetGraph(io: NetIo): GraphBuilder {
   const g = new GraphBuilder('unet', 202);
-  const type = floatType(v);
-  const sample = fromBoundary(g, v, g.input('sample', type, ['batch_size', 4, 'height', 'width']));
-  const temb = timeEmbedding(g, v);
-  const ehs = fromBoundary(g, v, g.input('encoder_hidden_states', type, ['batch_size', 'sequence_length', v.textWidth]));
-  const text = g.linear(g.op('ReduceMean', [ehs], { axes: [1], keepdims: 0 }), v.textWidth, UNET_CHANNELS);
-  const cond = g.op('Reshape', [g.op('Add', [temb, text]), g.constant([4], int64(-1, UNET_CHANNELS, 1, 1))]);
+  const sample = fromBoundary(g, io.unetSample);
+  const temb = timeEmbedding(g, io);
+  const ehs = fromBoundary(g, io.unetEmbeddings);
+  const width = widthOf(io.unetEmbeddings);
+  const text = g.linear(g.op('ReduceMean', [ehs], { axes: [1], keepdims: 0 }), width, UNET_CHANNELS);
+  let embedding = g.op('Add', [temb, text]);
+  for (const extra of io.unetExtras ?? []) {
+    const width = widthOf(extra);
+    embedding = g.op('Add', [embedding, g.linear(fromBoundary(g, extra), width, UNET_CHANNELS)]);
+  }
+  const cond = g.op('Reshape', [embedding, g.constant([4], int64(-1, UNET_CHANNELS, 1, 1))]);
   let h = g.op('Relu', [g.op('Add', [g.conv(sample, 4, UNET_CHANNELS), cond])]);
+  if (io.fusedGroupNorm) h = fusedGroupNorm(g, h);
   h = g.op('Relu', [g.conv(h, UNET_CHANNELS, UNET_CHANNELS)]);
-  g.output(toBoundary(g, v, g.conv(h, UNET_CHANNELS, 4)), 'out_sample', type, ['batch_size', 4, 'height', 'width']);
+  toBoundary(g, g.conv(h, UNET_CHANNELS, 4), io.unetOut);
   return g;
 }
 
 /** Three stride-2 convs: [B,3,H,W] -> [B,4 or 8,H/8,W/8]. */
-export function vaeEncoderGraph(v: TinyVariant): GraphBuilder {
+export function vaeEncoderGraph(io: NetIo): GraphBuilder {
   const g = new GraphBuilder('vae_encoder', 303);
-  const type = floatType(v);
-  let h = fromBoundary(g, v, g.input('sample', type, ['batch_size', 3, 'height', 'width']));
+  let h = fromBoundary(g, io.vaeImage);
   h = g.op('Relu', [g.conv(h, 3, VAE_CHANNELS, 3, 2)]);
   h = g.op('Relu', [g.conv(h, VAE_CHANNELS, VAE_CHANNELS, 3, 2)]);
-  const channels = v.vaeOutput === 'latent_parameters' ? 8 : 4;
-  const latent = g.conv(h, VAE_CHANNELS, channels, 3, 2);
-  g.output(toBoundary(g, v, latent), v.vaeOutput, type, ['batch_size', channels, 'latent_height', 'latent_width']);
+  const channels = io.vaeLatent.shape[1];
+  if (channels !== 4 && channels !== 8) throw new Error(`${io.vaeLatent.name}: 4 or 8 latent channels`);
+  toBoundary(g, g.conv(h, VAE_CHANNELS, channels, 3, 2), io.vaeLatent);
   return g;
 }
 
@@ -84,24 +157,25 @@ export function vaeEncoderGraph(v: TinyVariant): GraphBuilder {
  * Nearest x2 upsamples with convs up to H/2, the RGB projection there, a last upsample to H (cheap on 3 channels),
  * Tanh at the end (then to [0,1] for the zero_one variant).
  */
-export function vaeDecoderGraph(v: TinyVariant): GraphBuilder {
+export function vaeDecoderGraph(io: NetIo): GraphBuilder {
   const g = new GraphBuilder('vae_decoder', 404);
-  const type = floatType(v);
-  let h = fromBoundary(g, v, g.input('latent_sample', type, ['batch_size', 4, 'latent_height', 'latent_width']));
+  let h = fromBoundary(g, io.decoderLatent);
   h = g.op('Relu', [g.conv(h, 4, VAE_CHANNELS)]);
+  if (io.vaeKind === 'autoencoder-kl') h = g.op('Mul', [h, g.op('Softmax', [h], { axis: 1 })]);
   const scales = g.constant([4], Float32Array.of(1, 1, 2, 2));
   const upsample = (x: string) => g.op('Resize', [x, '', scales], { mode: 'nearest' });
   for (let i = 0; i < 2; i++) h = g.op('Relu', [g.conv(upsample(h), VAE_CHANNELS, VAE_CHANNELS)]);
   h = upsample(g.conv(h, VAE_CHANNELS, 3));
   let image = g.op('Tanh', [h]);
-  if (v.vaeRange === 'zero_one') image = g.op('Add', [g.op('Mul', [image, g.scalar(0.5)]), g.scalar(0.5)]);
-  g.output(toBoundary(g, v, image), 'sample', type, ['batch_size', 3, 'height', 'width']);
+  if (io.vaeRange === 'zero_one') image = g.op('Add', [g.op('Mul', [image, g.scalar(0.5)]), g.scalar(0.5)]);
+  if (io.vaeKind === 'autoencoder-kl' || io.vaeKind === 'taesd-raw') image = g.conv(image, 3, 3, 1);
+  toBoundary(g, image, io.decoderImage);
   return g;
 }
 
 export const TINY_NETS = {
-  'text_encoder/model.onnx': textEncoderGraph,
-  'unet/model.onnx': unetGraph,
-  'vae_encoder/model.onnx': vaeEncoderGraph,
-  'vae_decoder/model.onnx': vaeDecoderGraph,
+  text: textEncoderGraph,
+  unet: unetGraph,
+  vaeEncoder: vaeEncoderGraph,
+  vaeDecoder: vaeDecoderGraph,
 } as const;
