@@ -3,7 +3,7 @@ import type { ParamChange } from '../engine/parameter-store.js';
 import { didYouMeanSuffix } from '../util/did-you-mean.js';
 import { ChangeBatcher } from './change-batcher.js';
 import { Throttle } from './error-throttle.js';
-import { METRIC_ADDRESSES, stageMetrics } from './metric-addresses.js';
+import { heartbeatMetrics } from './metric-addresses.js';
 import { encodeBundle, encodeMessage, type OutgoingMessage } from './osc-codec.js';
 import { distinctPeers, peerKey, type ControlStore, type OscFailure, type OscPeer, type OscServer } from './osc-server.js';
 
@@ -16,14 +16,14 @@ export interface OscFeedbackOptions {
   metrics?: () => EngineMetrics;
 }
 
-/** At most one `/sdlive/error` per sender and address in this time (a host's 60 Hz chatter gets one a second). */
+/** At most one `/sdlive/error` per sender, address and reason in this time (a host's 60 Hz chatter gets one a second). */
 export const ERROR_INTERVAL_MS = 1000;
 
 /**
  * Sends live state to TouchDesigner & co: every changed parameter (coalesced per event-loop turn, so a flood
  * of 10k messages costs one reply per address), `/sdlive/error <address> <reason>` to the sender of a refused
- * message (at most one per sender and address each ERROR_INTERVAL_MS), and every heartbeat one bundle of
- * `/sdlive/heartbeat 1` and the engine's metrics (METRIC_ADDRESSES and the stage timings).
+ * message (at most one per sender, address and reason each ERROR_INTERVAL_MS), and every heartbeat one bundle of
+ * `/sdlive/heartbeat 1` and the engine's metrics (`heartbeatMetrics`).
  */
 export class OscFeedback {
   private readonly batcher = new ChangeBatcher((keys) => this.flush(keys));
@@ -72,7 +72,7 @@ export class OscFeedback {
   /** The sender alone hears about its refused message: feedback targets (a host's own OSC input) do not. */
   private sendError(f: OscFailure): void {
     if (!f.from) return;
-    const suppressed = this.errors.take(`${peerKey(f.from)} ${f.address}`);
+    const suppressed = this.errors.take(`${peerKey(f.from)} ${f.address} ${f.reason}`);
     if (suppressed === undefined) return;
     const space = this.opts.server.space;
     const hint = f.reason === 'unknown_address' ? didYouMeanSuffix(f.address, space.addresses.map((a) => a.path)) : '';
@@ -86,9 +86,7 @@ export class OscFeedback {
     const root = this.opts.server.space.root;
     const beat: OutgoingMessage[] = [{ address: `${root}/heartbeat`, args: [1], types: 'i' }];
     const m = this.opts.metrics?.();
-    if (m) {
-      for (const metric of [...METRIC_ADDRESSES, ...stageMetrics(m)]) beat.push({ address: `${root}/${metric.target}`, args: metric.read(m), types: metric.types });
-    }
+    if (m) for (const metric of heartbeatMetrics(m)) beat.push({ address: `${root}/${metric.target}`, args: metric.read(m), types: metric.types });
     this.broadcast(to, encodeBundle(beat));
   }
 
