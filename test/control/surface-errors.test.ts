@@ -82,7 +82,7 @@ describe('mapping files ignore address patterns', () => {
     const chatter = ['/composition/layers/1/video/opacity', '/composition/tempocontroller/tempo', '/composition/layers/2/clips/3/transport/position'];
     for (let i = 0; i < 60; i++) await r.sender.send(r.server.port, chatter[i % chatter.length]!, i / 60);
     await r.sender.send(r.server.port, '/composition/dashboard/link1', 0.5);
-    await waitFor(() => r.store.snapshot.delta !== 1, 'link1 to move delta');
+    await waitFor(() => (r.store.snapshot as { delta: number }).delta !== 1, 'link1 to move delta');
     await waitFor(() => r.server.stats.ignored === 60, `60 ignored (got ${r.server.stats.ignored})`);
     await sleep(50);
     assert.equal(errorsOf(r.sender).length, 0);
