@@ -1,6 +1,6 @@
 import { api, wsUrl } from './api.js';
 import { decodeMessage, encodeMessage } from './osc.js';
-import { fromArgs, toArgs } from './values.js';
+import { addressOf, fromArgs, toArgs } from './values.js';
 
 /**
  * Parameters over the OSCQuery WebSocket, the same channel TouchDesigner, Chataigne or VDMX use: LISTEN to
@@ -10,6 +10,7 @@ import { fromArgs, toArgs } from './values.js';
 export class Channel {
   constructor(specs, values, root = '/sdlive') {
     this.specs = new Map(specs.map((s) => [s.key, s]));
+    this.keyOf = new Map(specs.map((s) => [addressOf(s), s.key]));
     this.values = { ...values };
     this.root = root;
     this.handlers = new Map();
@@ -25,7 +26,7 @@ export class Channel {
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
       this.ws = ws;
-      for (const key of this.specs.keys()) ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: `${this.root}/${key}` }));
+      for (const address of this.keyOf.keys()) ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: `${this.root}/${address}` }));
       ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: `${this.root}/learn` }));
       this.setState('oscquery');
     };
@@ -49,7 +50,7 @@ export class Channel {
       for (const fn of this.learnHandlers) fn(String(msg.VALUE[0] ?? ''));
       return;
     }
-    const key = msg.DATA.slice(this.root.length + 1);
+    const key = this.keyOf.get(msg.DATA.slice(this.root.length + 1));
     const spec = this.specs.get(key);
     if (spec) this.apply(key, fromArgs(spec, msg.VALUE));
   }
@@ -102,7 +103,7 @@ export class Channel {
   async set(key, value) {
     const spec = this.specs.get(key);
     if (this.ws) {
-      this.ws.send(encodeMessage(`${this.root}/${key}`, toArgs(spec, value)));
+      this.ws.send(encodeMessage(`${this.root}/${addressOf(spec)}`, toArgs(spec, value)));
       return undefined;
     }
     try {

@@ -1,7 +1,12 @@
 // How each parameter kind travels as OSC arguments (the control surface's addresses, /sdlive/<key>).
 const ROW_FIELDS = { prompt: ['text', 'weight'], seed: ['seed', 'weight'] };
 
-/** A value -> OSC args for the whole-parameter address. Weighted lists go as a JSON list of rows. */
+const WEIGHTED = new Set(['prompt', 'seed']);
+
+/** The address a parameter is set and followed on: weighted lists (prompt, seed) travel as JSON on <key>/json. */
+export const addressOf = (spec) => (WEIGHTED.has(spec.kind) ? `${spec.key}/json` : spec.key);
+
+/** A value -> OSC args for addressOf(spec). */
 export function toArgs(spec, value) {
   switch (spec.kind) {
     case 'number': return [{ type: 'f', value }];
@@ -11,8 +16,7 @@ export function toArgs(spec, value) {
     case 'enum_list': return value.map((v) => ({ type: 's', value: v }));
     case 'prompt':
     case 'seed':
-      if (!Array.isArray(value)) return [{ type: spec.kind === 'seed' ? 'i' : 's', value }];
-      return [{ type: 's', value: JSON.stringify(value.map((row) => ROW_FIELDS[spec.kind].map((f) => row[f]))) }];
+      return [{ type: 's', value: JSON.stringify(Array.isArray(value) ? value.map((row) => ROW_FIELDS[spec.kind].map((f) => row[f])) : value) }];
     default: return [{ type: 's', value: String(value) }];
   }
 }
@@ -21,10 +25,10 @@ export function toArgs(spec, value) {
 export function fromArgs(spec, args) {
   if (spec.kind === 'int_list' || spec.kind === 'enum_list') return args;
   const [a] = args;
-  if ((spec.kind === 'prompt' || spec.kind === 'seed') && typeof a === 'string' && a.trim().startsWith('[')) {
+  if (WEIGHTED.has(spec.kind) && typeof a === 'string') {
     try {
-      const rows = JSON.parse(a);
-      return rows.map((r) => Object.fromEntries(ROW_FIELDS[spec.kind].map((f, i) => [f, r[i]])));
+      const value = JSON.parse(a);
+      return Array.isArray(value) ? value.map((r) => Object.fromEntries(ROW_FIELDS[spec.kind].map((f, i) => [f, r[i]]))) : value;
     } catch {
       return a;
     }
