@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MODEL_CHOICES } from '../../models/catalogue.js';
 import { normRange, param } from '../../schema/param.js';
+import { ENGINE_FIELDS } from '../engine-params.js';
 
 export const EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
 
@@ -101,14 +102,8 @@ export const streamDiffusionFields = {
     label: 'Max skipped frames', group: 'Similarity filter', order: 62, phase: 'runtime', unit: 'frames',
     description: 'After this many skips a frame is processed anyway.',
   }),
-  fps_cap: param(z.number().min(0).max(240).default(0), {
-    label: 'FPS cap', group: 'Engine', order: 70, phase: 'runtime', unit: 'fps',
-    description: 'Upper bound on output frame rate; 0 runs as fast as the model allows.',
-  }),
-  paused: param(z.boolean().default(false), {
-    label: 'Paused', group: 'Engine', order: 71, phase: 'runtime',
-    description: 'Hold the last output frame and stop running the model.',
-  }),
+  // The registry merges them in too; declared here so StreamDiffusionParams alone is the whole surface.
+  ...ENGINE_FIELDS,
 };
 
 export const StreamDiffusionParams = z.strictObject(streamDiffusionFields).superRefine((p, ctx) => {
