@@ -7,6 +7,7 @@ import type { QueryAnswerMode } from '../../src/control/config.js';
 import { parseMapping, resolveMappingPath } from '../../src/control/mappings/load.js';
 import { installOscRoutes } from '../../src/control/mappings/osc-routes.js';
 import { ERROR_INTERVAL_MS, OscFeedback } from '../../src/control/osc-feedback.js';
+import { oscMetricFamilies } from '../../src/control/osc-metrics.js';
 import { OscServer, type ControlStore } from '../../src/control/osc-server.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { silentLogger } from '../../src/log.js';
@@ -87,6 +88,8 @@ describe('mapping files ignore address patterns', () => {
     await sleep(50);
     assert.equal(errorsOf(r.sender).length, 0);
     assert.equal(r.server.stats.failures.unknown_address, 0);
+    const ignored = oscMetricFamilies(new Map([['osc', r.server]])).find((f) => f.name === 'osc_ignored_total');
+    assert.deepEqual(ignored?.samples, [[{ listener: 'osc' }, 60]]);
   });
 
   it('a pattern covers the addresses below what it matches, not its siblings', async () => {
