@@ -81,7 +81,7 @@ describe('OSC server on a real UDP socket', () => {
   it('matches address patterns *, ?, [] and {}', async () => {
     await send('/sdlive/{delta,guidance_scale}', 2);
     await waitFor(() => p().delta === 2 && p().guidance_scale === 2, '{} pattern');
-    await send('/sdlive/prompt', '[["a",1],["b",1],["c",1]]');
+    await send('/sdlive/prompt/json', '[["a",1],["b",1],["c",1]]');
     await send('/sdlive/prompts/[0-1]/weight', 0.5);
     await waitFor(() => (p().prompt as { weight: number }[])[1]!.weight === 0.5, '[] pattern');
     assert.deepEqual((p().prompt as { weight: number }[]).map((e) => e.weight), [0.5, 0.5, 1]);
