@@ -19,6 +19,9 @@ export interface OscFeedbackOptions {
 /** At most one `/sdlive/error` per sender, address and reason in this time (a host's 60 Hz chatter gets one a second). */
 export const ERROR_INTERVAL_MS = 1000;
 
+/** Did-you-mean compares against every address: only for addresses under the root up to this long, one per this many ms. */
+const HINT = { intervalMs: 10, maxLength: 96 };
+
 /**
  * Sends live state to TouchDesigner & co: every changed parameter (coalesced per event-loop turn, so a flood
  * of 10k messages costs one reply per address), `/sdlive/error <address> <reason>` to the sender of a refused
@@ -29,6 +32,7 @@ export class OscFeedback {
   private readonly batcher = new ChangeBatcher((keys) => this.flush(keys));
   private timer: NodeJS.Timeout | undefined;
   private readonly errors = new Throttle(ERROR_INTERVAL_MS);
+  private readonly hints = new Throttle(HINT.intervalMs);
   private readonly onChange = (c: ParamChange<Record<string, unknown>>) => this.batcher.add(c.keys);
   private readonly onFailure = (f: OscFailure) => this.sendError(f);
 
@@ -75,9 +79,16 @@ export class OscFeedback {
     const suppressed = this.errors.take(`${peerKey(f.from)} ${f.address} ${f.reason}`);
     if (suppressed === undefined) return;
     const space = this.opts.server.space;
-    const hint = f.reason === 'unknown_address' ? didYouMeanSuffix(f.address, space.addresses.map((a) => a.path)) : '';
     const more = suppressed > 0 ? ` (${suppressed} more since the last report)` : '';
-    this.opts.server.send(f.from, encodeMessage(`${space.root}/error`, [f.address, `${f.reason}: ${f.message}${hint}${more}`], 's'));
+    this.opts.server.send(f.from, encodeMessage(`${space.root}/error`, [f.address, `${f.reason}: ${f.message}${this.hint(f)}${more}`], 's'));
+  }
+
+  /** ` (did you mean "/sdlive/delta"?)` for a mistyped address; bounded so a flood of made-up addresses stays cheap. */
+  private hint(f: OscFailure): string {
+    const space = this.opts.server.space;
+    const candidate = f.reason === 'unknown_address' && f.address.startsWith(`${space.root}/`) && f.address.length <= HINT.maxLength;
+    if (!candidate || this.hints.take('hint') === undefined) return '';
+    return didYouMeanSuffix(f.address, space.addresses.map((a) => a.path));
   }
 
   private heartbeat(): void {

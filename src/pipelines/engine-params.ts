@@ -23,5 +23,5 @@ export type EngineParams = z.output<typeof EngineParams>;
  */
 export function withEngineParams(def: PipelineDefinition): PipelineDefinition {
   if (!(def.schema instanceof z.ZodObject)) throw new Error(`pipeline ${def.name}: its parameter schema must be a zod object`);
-  return { ...def, schema: def.schema.safeExtend(ENGINE_FIELDS), load: (params, ctx) => def.load(params, ctx) };
+  return { ...def, schema: def.schema.safeExtend(ENGINE_FIELDS) };
 }
