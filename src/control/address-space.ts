@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { jsonSchema, paramSpecs } from '../schema/param-spec.js';
+import { paramSpecs } from '../schema/param-spec.js';
 import type { ControlAddress, Params, Patch } from './address.js';
-import { listAddresses, type ListNode } from './list-addresses.js';
+import { listAddresses } from './list-addresses.js';
 import { SCALAR_BUILDERS } from './param-addresses.js';
 import { isPattern, OscPattern } from './osc-pattern.js';
 import { asNumber, clamp01, ControlError, type OscArg } from './values.js';
@@ -14,7 +14,8 @@ function normAddress(root: string, a: ControlAddress): ControlAddress {
   return {
     path: `${root}/norm/${a.target}`, target: `norm/${a.target}`, spec: a.spec,
     description: `${a.description} (0..1)`, type: 'f', min: 0, max: 1, numeric: true, readable: true,
-    read: (p) => [view.get(p)],
+    // A twin has a value only where its address has one (no 0 for a list entry that does not exist).
+    read: (p) => (a.read(p).length > 0 ? [view.get(p)] : []),
     write: (p, args) => view.patch(p, clamp01(asNumber(args[0]))),
     unitView: view,
   };
@@ -37,8 +38,7 @@ export class AddressSpace {
   private readonly patterns = new Map<string, ControlAddress[]>();
 
   constructor(schema: z.ZodType, readonly root = OSC_ROOT) {
-    const nodes = (jsonSchema(schema) as { properties: Record<string, ListNode> }).properties;
-    const native = paramSpecs(schema).flatMap((spec) => SCALAR_BUILDERS[spec.kind]?.(root, spec) ?? listAddresses(root, spec, nodes[spec.key] ?? {}));
+    const native = paramSpecs(schema).flatMap((spec) => SCALAR_BUILDERS[spec.kind]?.(root, spec) ?? listAddresses(root, spec));
     const norm = native.filter((a) => a.unitView).map((a) => normAddress(root, a));
     this.addresses = [...native, ...norm];
     this.byPath = new Map(this.addresses.map((a) => [a.path, a]));

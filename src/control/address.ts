@@ -8,6 +8,8 @@ export type Patch = Record<string, unknown>;
 export interface UnitView {
   get(p: Params): number;
   patch(p: Params, x: number): Patch;
+  /** For linear views: the native values at 0 and 1 (the parameter's norm range, else its schema range). */
+  readonly range?: readonly [number, number];
 }
 
 /** One OSC address of the control surface, derived from a parameter of the schema. */
@@ -39,6 +41,7 @@ export interface ControlAddress {
 /** Linear 0..1 view of a bounded number. */
 export function linearView(min: number, max: number, get: (p: Params) => number, set: (p: Params, v: number) => Patch): UnitView {
   return {
+    range: [min, max],
     get: (p) => (max === min ? 0 : clamp01((get(p) - min) / (max - min))),
     patch: (p, x) => set(p, min + clamp01(x) * (max - min)),
   };

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { parseAllowEntry } from './allow-list.js';
 
+/** Where "?" queries are answered: the sender (default), the feedback targets, or both. */
+export const QUERY_ANSWER_MODES = ['sender', 'feedback', 'both'] as const;
+export type QueryAnswerMode = (typeof QUERY_ANSWER_MODES)[number];
+
 export const OscTarget = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.int().min(1).max(65535),
@@ -24,6 +28,8 @@ export const OscConfig = z.strictObject({
     .optional().describe('Senders the OSC and StreamDiffusionTD listeners accept (addresses and CIDRs); datagrams from others are dropped and counted as not_allowed. Unset: any sender that reaches osc.host.'),
   feedback: z.array(OscTarget).default([]).describe('Where parameter changes, fps, latency and the heartbeat are sent.'),
   reply_to_sender: z.boolean().default(false).describe('Also send feedback to the address of the last sender.'),
+  answer_queries_to: z.enum(QUERY_ANSWER_MODES).default('sender')
+    .describe('Where "?" queries are answered: the sender\'s port (default), the feedback targets (senders that cannot receive, e.g. liblo\'s oscsend), or both.'),
   zeroconf: z.boolean().default(true).describe('Advertise OSC and OSCQuery with Zeroconf (_osc._udp, _oscjson._tcp).'),
   heartbeat_ms: z.int().min(0).max(60000).default(1000).describe('Interval of /sdlive/heartbeat and the metrics feedback: fps, latency, drops, stage times, memory, health (0 = off).'),
   max_packet_bytes: z.int().min(64).max(65507).default(65507).describe('Larger OSC datagrams are dropped and counted as oversize.'),

@@ -1,135 +1,149 @@
-import type { ParamSpec } from '../schema/param-spec.js';
+import type { EntryField, EntrySpec, ParamSpec } from '../schema/param-spec.js';
 import { linearView, type ControlAddress, type Params, type Patch } from './address.js';
 import { asNumber, asString, ControlError, fitNumber, type OscArg } from './values.js';
 
-/** The JSON Schema of a "scalar or weighted list" parameter (prompt, seed), as zod writes it. */
-export interface ListNode {
-  anyOf?: { type?: string; minimum?: number; maximum?: number; maxItems?: number; items?: { properties?: Record<string, FieldNode> } }[];
-}
-interface FieldNode {
-  type?: string;
-  minimum?: number;
-  maximum?: number;
-  default?: unknown;
-}
-
-interface Field {
-  /** Property name in the list entry (text, seed, weight). */
-  name: string;
+interface Field extends EntryField {
   /** Name in the address: the field named like its parameter is called `value` (/sdlive/seeds/0/value). */
   address: string;
   type: 'f' | 'i' | 's';
-  node: FieldNode;
 }
 
 type Entry = Record<string, unknown>;
 
-const oscType = (t: string | undefined): Field['type'] => (t === 'string' ? 's' : t === 'integer' ? 'i' : 'f');
+const oscType = (f: EntryField): Field['type'] => (f.kind === 'string' ? 's' : f.kind === 'integer' ? 'i' : 'f');
 
 function coerce(field: Field, a: OscArg | undefined): string | number {
   if (field.type === 's') return asString(a);
-  return fitNumber(asNumber(a), { min: field.node.minimum, max: field.node.maximum, step: field.type === 'i' ? 1 : undefined });
+  return fitNumber(asNumber(a), { min: field.min, max: field.max, step: field.type === 'i' ? (field.step ?? 1) : undefined });
 }
 
-/** Builds the addresses of one weighted-list parameter, or none when the schema node is not one. */
-export function listAddresses(root: string, spec: ParamSpec, node: ListNode): ControlAddress[] {
-  const scalarNode = node.anyOf?.find((n) => n.type !== 'array');
-  const arrayNode = node.anyOf?.find((n) => n.type === 'array');
-  const props = arrayNode?.items?.properties;
-  if (!scalarNode || !arrayNode || !props) return [];
-  const fields: Field[] = Object.entries(props).map(([name, f]) => ({ name, address: name === spec.key ? 'value' : name, type: oscType(f.type), node: f }));
-  const scalar = fields.find((f) => f.type === oscType(scalarNode.type)) ?? fields[0]!;
-  const defaults = Object.fromEntries(fields.filter((f) => f.node.default !== undefined).map((f) => [f.name, f.node.default]));
-  const listName = `${spec.key}s`;
+/** The parts every address of one weighted-list parameter shares. */
+interface ListContext {
+  root: string;
+  spec: ParamSpec;
+  fields: Field[];
+  main: Field;
+  defaults: Entry;
+  /** `prompts` for `prompt`: the list addresses' folder. */
+  listName: string;
+  entries(p: Params): Entry[];
+  entryFrom(row: unknown): Entry;
+}
 
-  const entries = (p: Params): Entry[] => {
-    const v = p[spec.key];
-    return Array.isArray(v) ? (v as Entry[]) : [{ ...defaults, [scalar.name]: v }];
+function listContext(root: string, spec: ParamSpec, entry: EntrySpec): ListContext {
+  const fields: Field[] = entry.fields.map((f) => ({ ...f, address: f.key === spec.key ? 'value' : f.key, type: oscType(f) }));
+  const main = fields.find((f) => f.key === entry.main)!;
+  const defaults = Object.fromEntries(fields.filter((f) => f.default !== undefined).map((f) => [f.key, f.default]));
+  return {
+    root, spec, fields, main, defaults, listName: `${spec.key}s`,
+    entries: (p) => {
+      const v = p[spec.key];
+      return Array.isArray(v) ? (v as Entry[]) : [{ ...defaults, [main.key]: v }];
+    },
+    entryFrom: (row) => {
+      if (Array.isArray(row)) return { ...defaults, ...Object.fromEntries(row.map((v, i) => [fields[i]?.key ?? String(i), coerce(fields[i] ?? main, v as OscArg)])) };
+      if (row && typeof row === 'object') return row as Entry;
+      throw new ControlError('bad_type', `a ${spec.key} list entry must be [${fields.map((f) => f.key).join(', ')}]`);
+    },
   };
-  const entryFrom = (row: unknown): Entry => {
-    if (Array.isArray(row)) return { ...defaults, ...Object.fromEntries(row.map((v, i) => [fields[i]?.name ?? String(i), coerce(fields[i] ?? scalar, v as OscArg)])) };
-    if (row && typeof row === 'object') return row as Entry;
-    throw new ControlError('bad_type', `a ${spec.key} list entry must be [${fields.map((f) => f.name).join(', ')}]`);
-  };
-  const parseJsonList = (text: string): Entry[] => {
-    let rows: unknown;
-    try {
-      rows = JSON.parse(text);
-    } catch {
-      throw new ControlError('bad_type', `${spec.key} list is not valid JSON`);
-    }
-    if (!Array.isArray(rows)) throw new ControlError('bad_type', `${spec.key} list must be a JSON array`);
-    return rows.map(entryFrom);
-  };
-  const writeWhole = (_: Params, args: readonly OscArg[]): Patch => {
-    const [a] = args;
-    if (args.length === 1 && typeof a === 'string' && a.trimStart().startsWith('[')) return { [spec.key]: parseJsonList(a) };
-    if (args.length === 1) return { [spec.key]: coerce(scalar, a) };
+}
+
+/** `/sdlive/prompt`: one argument is the single value (a string is always prompt text), more are field groups. */
+function wholeAddress(c: ListContext): ControlAddress {
+  const { spec, fields, main } = c;
+  const write = (_: Params, args: readonly OscArg[]): Patch => {
+    if (args.length === 1) return { [spec.key]: coerce(main, args[0]) };
     if (args.length === 0 || args.length % fields.length !== 0) {
-      throw new ControlError('bad_type', `expected one ${scalar.name}, a JSON list, or ${fields.map((f) => f.name).join(', ')} groups`);
+      throw new ControlError('bad_type', `expected one ${main.key}, or ${fields.map((f) => f.key).join(', ')} groups (a JSON list goes to ${c.root}/${spec.key}/json)`);
     }
     const rows = Array.from({ length: args.length / fields.length }, (_, i) => args.slice(i * fields.length, (i + 1) * fields.length));
-    return { [spec.key]: rows.map(entryFrom) };
+    return { [spec.key]: rows.map(c.entryFrom) };
   };
-  const whole: ControlAddress = {
-    path: `${root}/${spec.key}`, target: spec.key, spec, description: spec.description, unit: spec.unit,
-    type: scalar.type, min: scalarNode.minimum, max: scalarNode.maximum, numeric: false, readable: true,
-    read: (p) => {
-      const v = p[spec.key];
-      return Array.isArray(v) ? [JSON.stringify((v as Entry[]).map((e) => fields.map((f) => e[f.name])))] : [v as string | number];
-    },
-    write: writeWhole,
+  return {
+    path: `${c.root}/${spec.key}`, target: spec.key, spec, description: spec.description, unit: spec.unit,
+    type: main.type, min: spec.min, max: spec.max, numeric: false, readable: true,
+    // A list has no single value of this type (one OSC type per address): it reads on the /json address.
+    read: (p) => (Array.isArray(p[spec.key]) ? [] : [p[spec.key] as string | number]),
+    write,
   };
+}
 
-  const scalarPath = (i: number) => `${root}/${listName}/${i}/${scalar.address}`;
-  /** An entry is added by its main field (text, value): the others have nothing to attach to before it exists. */
-  const checkExists = (i: number, field: Field, length: number): void => {
-    if (i > length) throw new ControlError('out_of_range', `no ${spec.key} list entry ${i} (it has ${length}; set ${scalarPath(length)} first)`);
-    if (i === length && field !== scalar && defaults[scalar.name] === undefined) {
-      throw new ControlError('out_of_range', `no ${spec.key} list entry ${i} (set ${scalarPath(i)} first)`);
+/** `/sdlive/prompt/json`: the whole value as JSON, a single value (`"a cat"`, `42`) or a list (`[["a", 0.5], ["b", 0.5]]`). */
+function jsonAddress(c: ListContext): ControlAddress {
+  const { spec, fields, main } = c;
+  const parse = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new ControlError('bad_type', `${spec.key} JSON is not valid JSON`);
     }
   };
-  const fieldAddress = (i: number, field: Field): ControlAddress => {
-    const set = (p: Params, value: string | number): Patch => {
-      const list = entries(p).map((e) => ({ ...e }));
-      checkExists(i, field, list.length);
-      list[i] = { ...defaults, ...list[i], [field.name]: value };
-      return { [spec.key]: list };
-    };
-    const get = (p: Params) => entries(p)[i]?.[field.name] as string | number | undefined;
-    const { minimum: min, maximum: max } = field.node;
-    return {
-      path: `${root}/${listName}/${i}/${field.address}`, target: `${listName}/${i}/${field.address}`, spec,
-      description: `${field.name} of ${spec.key} list entry ${i}`, type: field.type, min, max,
-      numeric: field.type !== 's', readable: true,
-      read: (p) => (get(p) === undefined ? [] : [get(p)!]),
-      write: (p, args) => set(p, coerce(field, args[0])),
-      unitView: field.type === 'f' && min !== undefined && max !== undefined
-        ? linearView(min, max, (p) => (get(p) as number | undefined) ?? min, (p, v) => set(p, v))
-        : undefined,
-    };
+  return {
+    path: `${c.root}/${spec.key}/json`, target: `${spec.key}/json`, spec,
+    description: `${spec.label} as JSON: a single ${main.key}, or a list of [${fields.map((f) => f.key).join(', ')}]`, type: 's', numeric: false, readable: true,
+    read: (p) => {
+      const v = p[spec.key];
+      return [JSON.stringify(Array.isArray(v) ? (v as Entry[]).map((e) => fields.map((f) => e[f.key])) : v)];
+    },
+    write: (_, args) => {
+      const value = parse(asString(args[0]));
+      return { [spec.key]: Array.isArray(value) ? value.map(c.entryFrom) : coerce(main, value as OscArg) };
+    },
   };
-  const maxItems = arrayNode.maxItems ?? 0;
-  const perEntry = Array.from({ length: maxItems }, (_, i) => fields.map((f) => fieldAddress(i, f))).flat();
-  const weight = fields.find((f) => f !== scalar && f.type === 'f');
-  return weight ? [whole, ...perEntry, selectAddress(root, spec, listName, maxItems, weight.name, entries)] : [whole, ...perEntry];
+}
+
+/** `/sdlive/prompts/<i>/<field>`: one field of one entry; an entry is added by its main field (text, value). */
+function fieldAddress(c: ListContext, i: number, field: Field): ControlAddress {
+  const { spec, main, defaults } = c;
+  const mainPath = (n: number) => `${c.root}/${c.listName}/${n}/${main.address}`;
+  const set = (p: Params, value: string | number): Patch => {
+    const list = c.entries(p).map((e) => ({ ...e }));
+    if (i > list.length) throw new ControlError('out_of_range', `no ${spec.key} list entry ${i} (it has ${list.length}; set ${mainPath(list.length)} first)`);
+    if (i === list.length && field !== main && defaults[main.key] === undefined) {
+      throw new ControlError('out_of_range', `no ${spec.key} list entry ${i} (set ${mainPath(i)} first)`);
+    }
+    list[i] = { ...defaults, ...list[i], [field.key]: value };
+    return { [spec.key]: list };
+  };
+  const get = (p: Params) => c.entries(p)[i]?.[field.key] as string | number | undefined;
+  const [lo, hi] = [field.norm?.min ?? field.min, field.norm?.max ?? field.max];
+  return {
+    path: `${c.root}/${c.listName}/${i}/${field.address}`, target: `${c.listName}/${i}/${field.address}`, spec,
+    description: `${field.key} of ${spec.key} list entry ${i}`, type: field.type, min: field.min, max: field.max,
+    numeric: field.type !== 's', readable: true,
+    read: (p) => (get(p) === undefined ? [] : [get(p)!]),
+    write: (p, args) => set(p, coerce(field, args[0])),
+    unitView: field.type === 'f' && lo !== undefined && hi !== undefined
+      ? linearView(lo, hi, (p) => (get(p) as number | undefined) ?? lo, (p, v) => set(p, coerce(field, v)))
+      : undefined,
+  };
 }
 
 /** `/sdlive/prompts/select i`: entry i at full weight, the others silent (program change, buttons). */
-function selectAddress(root: string, spec: ParamSpec, listName: string, maxItems: number, weight: string, entries: (p: Params) => Entry[]): ControlAddress {
+function selectAddress(c: ListContext, weight: Field): ControlAddress {
+  const { spec, listName } = c;
   return {
-    path: `${root}/${listName}/select`, target: `${listName}/select`, spec,
-    description: `Bring ${spec.key} list entry N to full weight and silence the others`, type: 'i', min: 0, max: maxItems - 1,
+    path: `${c.root}/${listName}/select`, target: `${listName}/select`, spec,
+    description: `Bring ${spec.key} list entry N to full weight and silence the others`, type: 'i', min: 0, max: (spec.maxItems ?? 1) - 1,
     numeric: false, readable: true,
     read: (p) => {
-      const ws = entries(p).map((e) => Number(e[weight] ?? 0));
+      const ws = c.entries(p).map((e) => Number(e[weight.key] ?? 0));
       return [ws.indexOf(Math.max(...ws))];
     },
     write: (p, args) => {
-      const list = entries(p);
+      const list = c.entries(p);
       const i = asNumber(args[0]);
       if (!Number.isInteger(i) || i < 0 || i >= list.length) throw new ControlError('out_of_range', `${listName} has no entry ${i} (it has ${list.length})`);
-      return { [spec.key]: list.map((e, j) => ({ ...e, [weight]: j === i ? 1 : 0 })) };
+      return { [spec.key]: list.map((e, j) => ({ ...e, [weight.key]: j === i ? 1 : 0 })) };
     },
   };
+}
+
+/** The addresses of one "scalar or weighted list" parameter (spec.entry): whole, JSON, per entry field, select. */
+export function listAddresses(root: string, spec: ParamSpec): ControlAddress[] {
+  if (!spec.entry) return [];
+  const c = listContext(root, spec, spec.entry);
+  const perEntry = Array.from({ length: spec.maxItems ?? 0 }, (_, i) => c.fields.map((f) => fieldAddress(c, i, f))).flat();
+  const weight = c.fields.find((f) => f !== c.main && f.type === 'f');
+  return [wholeAddress(c), jsonAddress(c), ...perEntry, ...(weight ? [selectAddress(c, weight)] : [])];
 }

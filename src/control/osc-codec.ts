@@ -47,19 +47,32 @@ export function decodePacket(data: Uint8Array): DecodedMessage[] {
   }
 }
 
-/** One value with the OSC type the address advertises (integers stay `i`, floats `f`). */
-export function typedArg(value: OscArg, type?: ControlAddress['type']): TypedArg {
+/**
+ * One value with the OSC type its address declares, always that type (a host's OSC In CHOP has fixed types):
+ * `i` rounds, `f` stays float for whole numbers too. Without a declared type the value picks it.
+ */
+export function typedArg(value: OscArg, type?: string): TypedArg {
   if (typeof value === 'boolean') return { type: value ? 'T' : 'F' };
-  if (typeof value === 'number') return { type: type === 'i' && Number.isInteger(value) ? 'i' : 'f', value };
+  if (typeof value === 'number') return type === 'i' ? { type: 'i', value: Math.round(value) } : { type: 'f', value };
   if (typeof value === 'string') return { type: 's', value };
   if (value instanceof Uint8Array) return { type: 'b', value };
   return { type: 'N' };
 }
 
-export function encodeMessage(address: string, args: readonly OscArg[], type?: ControlAddress['type']): Uint8Array {
-  return osc.writePacket({ address, args: args.map((a) => typedArg(a, type)) }, { metadata: true });
+/** An outgoing message: `types` is one tag for every argument (`f`) or one per argument (`ss`). */
+export interface OutgoingMessage {
+  address: string;
+  args: readonly OscArg[];
+  types?: string;
 }
 
-export function encodeBundle(messages: readonly DecodedMessage[]): Uint8Array {
-  return osc.writePacket({ timeTag: osc.timeTag(0), packets: messages.map((m) => ({ address: m.address, args: m.args.map((a) => typedArg(a)) })) }, { metadata: true });
+const typedArgs = ({ args, types = '' }: OutgoingMessage) => args.map((a, i) => typedArg(a, types.length > 1 ? types[i] : types || undefined));
+
+export function encodeMessage(address: string, args: readonly OscArg[], types?: ControlAddress['type'] | string): Uint8Array {
+  return osc.writePacket({ address, args: typedArgs({ address, args, types }) }, { metadata: true });
+}
+
+/** One bundle (time tag "now") of several messages: one datagram for the heartbeat. */
+export function encodeBundle(messages: readonly OutgoingMessage[]): Uint8Array {
+  return osc.writePacket({ timeTag: osc.timeTag(0), packets: messages.map((m) => ({ address: m.address, args: typedArgs(m) })) }, { metadata: true });
 }

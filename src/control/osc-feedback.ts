@@ -1,9 +1,11 @@
 import type { EngineMetrics } from '../engine/engine.js';
-import { health } from '../engine/health.js';
-import { ChangeBatcher } from './change-batcher.js';
 import type { ParamChange } from '../engine/parameter-store.js';
-import { encodeMessage } from './osc-codec.js';
-import type { ControlStore, OscFailure, OscPeer, OscServer } from './osc-server.js';
+import { didYouMeanSuffix } from '../util/did-you-mean.js';
+import { ChangeBatcher } from './change-batcher.js';
+import { Throttle } from './error-throttle.js';
+import { heartbeatMetrics } from './metric-addresses.js';
+import { encodeBundle, encodeMessage, type OutgoingMessage } from './osc-codec.js';
+import { distinctPeers, peerKey, type ControlStore, type OscFailure, type OscPeer, type OscServer } from './osc-server.js';
 
 export interface OscFeedbackOptions {
   server: OscServer;
@@ -14,36 +16,23 @@ export interface OscFeedbackOptions {
   metrics?: () => EngineMetrics;
 }
 
-type MetricMessage = [path: string, args: (number | string)[], type?: 'i' | 'f'];
+/** At most one `/sdlive/error` per sender, address and reason in this time (a host's 60 Hz chatter gets one a second). */
+export const ERROR_INTERVAL_MS = 1000;
 
-const MIB = 1024 * 1024;
-
-/** What the heartbeat says about the engine, as `[address below the root, args, OSC types]`. */
-export function metricMessages(m: EngineMetrics): MetricMessage[] {
-  const h = health(m);
-  return [
-    ['fps', [m.fps], 'f'],
-    ['frame_count', [m.frameCount], 'i'],
-    ['latency_ms', [m.latencyMs], 'f'],
-    ['latency_frames', [m.latencyFrames], 'i'],
-    ['dropped_frames', [m.droppedFrames], 'i'],
-    ...Object.entries(m.stages).map(([stage, s]): MetricMessage => [`stage/${stage}_ms`, [s.median], 'f']),
-    ['queue/inflight', [m.queues.inflight], 'i'],
-    ['memory_mb', [m.memory.rss / MIB], 'f'],
-    ['health', [h.status, h.reason]],
-  ];
-}
-
-const peerKey = (p: OscPeer) => `${p.address}:${p.port}`;
+/** Did-you-mean compares against every address: only for addresses under the root up to this long, one per this many ms. */
+const HINT = { intervalMs: 10, maxLength: 96 };
 
 /**
  * Sends live state to TouchDesigner & co: every changed parameter (coalesced per event-loop turn, so a flood
- * of 10k messages costs one reply per address), `/sdlive/error <address> <reason>` for rejected messages, and
- * every heartbeat `/sdlive/heartbeat 1` and the engine's metrics (`metricMessages`).
+ * of 10k messages costs one reply per address), `/sdlive/error <address> <reason>` to the sender of a refused
+ * message (at most one per sender, address and reason each ERROR_INTERVAL_MS), and every heartbeat one bundle of
+ * `/sdlive/heartbeat 1` and the engine's metrics (`heartbeatMetrics`).
  */
 export class OscFeedback {
   private readonly batcher = new ChangeBatcher((keys) => this.flush(keys));
   private timer: NodeJS.Timeout | undefined;
+  private readonly errors = new Throttle(ERROR_INTERVAL_MS);
+  private readonly hints = new Throttle(HINT.intervalMs);
   private readonly onChange = (c: ParamChange<Record<string, unknown>>) => this.batcher.add(c.keys);
   private readonly onFailure = (f: OscFailure) => this.sendError(f);
 
@@ -70,7 +59,7 @@ export class OscFeedback {
     const all = [...this.opts.targets];
     const last = this.opts.server.lastSender;
     if (this.opts.replyToSender && last) all.push(last);
-    return [...new Map(all.map((p) => [peerKey(p), p])).values()];
+    return distinctPeers(all);
   }
 
   private flush(keys: ReadonlySet<string>): void {
@@ -84,20 +73,32 @@ export class OscFeedback {
     }
   }
 
+  /** The sender alone hears about its refused message: feedback targets (a host's own OSC input) do not. */
   private sendError(f: OscFailure): void {
-    const to = this.destinations();
-    if (f.from && !to.some((p) => peerKey(p) === peerKey(f.from!))) to.push(f.from);
-    this.broadcast(to, encodeMessage(`${this.opts.server.space.root}/error`, [f.address, `${f.reason}: ${f.message}`]));
+    if (!f.from) return;
+    const suppressed = this.errors.take(`${peerKey(f.from)} ${f.address} ${f.reason}`);
+    if (suppressed === undefined) return;
+    const space = this.opts.server.space;
+    const more = suppressed > 0 ? ` (${suppressed} more since the last report)` : '';
+    this.opts.server.send(f.from, encodeMessage(`${space.root}/error`, [f.address, `${f.reason}: ${f.message}${this.hint(f)}${more}`], 's'));
+  }
+
+  /** ` (did you mean "/sdlive/delta"?)` for a mistyped address; bounded so a flood of made-up addresses stays cheap. */
+  private hint(f: OscFailure): string {
+    const space = this.opts.server.space;
+    const candidate = f.reason === 'unknown_address' && f.address.startsWith(`${space.root}/`) && f.address.length <= HINT.maxLength;
+    if (!candidate || this.hints.take('hint') === undefined) return '';
+    return didYouMeanSuffix(f.address, space.addresses.map((a) => a.path));
   }
 
   private heartbeat(): void {
     const to = this.destinations();
     if (to.length === 0) return;
     const root = this.opts.server.space.root;
-    this.broadcast(to, encodeMessage(`${root}/heartbeat`, [1], 'i'));
+    const beat: OutgoingMessage[] = [{ address: `${root}/heartbeat`, args: [1], types: 'i' }];
     const m = this.opts.metrics?.();
-    if (!m) return;
-    for (const [path, args, type] of metricMessages(m)) this.broadcast(to, encodeMessage(`${root}/${path}`, args, type));
+    if (m) for (const metric of heartbeatMetrics(m)) beat.push({ address: `${root}/${metric.target}`, args: metric.read(m), types: metric.types });
+    this.broadcast(to, encodeBundle(beat));
   }
 
   private broadcast(to: readonly OscPeer[], data: Uint8Array): void {

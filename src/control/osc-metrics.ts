@@ -10,6 +10,7 @@ export function oscMetricFamilies(listeners: ReadonlyMap<string, OscServer>): Me
     { name: 'osc_messages_total', type: 'counter', help: 'OSC messages received, bundles unpacked.', samples: each((s) => s.messages) },
     { name: 'osc_applied_total', type: 'counter', help: 'OSC messages applied to a parameter.', samples: each((s) => s.applied) },
     { name: 'osc_queries_total', type: 'counter', help: 'OSC "?" queries answered.', samples: each((s) => s.queries) },
+    { name: 'osc_ignored_total', type: 'counter', help: 'OSC messages dropped by a mapping file\'s ignore patterns (a host\'s own chatter).', samples: each((s) => s.ignored) },
     { name: 'osc_failures_total', type: 'counter', help: 'OSC messages refused, by reason (answered with /sdlive/error).', samples: failures },
   ];
 }

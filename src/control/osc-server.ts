@@ -8,6 +8,8 @@ import { rateLimited, type Logger } from '../log.js';
 import type { ControlAddress } from './address.js';
 import { isQuery, patchFor, type AddressSpace } from './address-space.js';
 import { allowList, isAllowed } from './allow-list.js';
+import type { QueryAnswerMode } from './config.js';
+import type { IgnorePatterns } from './ignore-patterns.js';
 import { decodePacket, encodeMessage, type DecodedMessage } from './osc-codec.js';
 import { ControlError, type ControlFailure, type OscArg } from './values.js';
 
@@ -19,6 +21,11 @@ export interface OscPeer {
   /** Set for peers that are not UDP endpoints (an OSCQuery WebSocket): replies go through it. */
   reply?: (data: Uint8Array) => void;
 }
+
+export const peerKey = (p: OscPeer) => `${p.address}:${p.port}`;
+
+/** Peers without repeats, first occurrence kept. */
+export const distinctPeers = (peers: readonly OscPeer[]): OscPeer[] => [...new Map(peers.map((p) => [peerKey(p), p])).values()];
 
 /** An exact OSC address handled outside the parameter space (learn, mapped host addresses, adapters). */
 export type OscCommand = (args: OscArg[], from: OscPeer | undefined) => void;
@@ -35,6 +42,8 @@ export interface OscStats {
   messages: number;
   applied: number;
   queries: number;
+  /** Messages dropped by a mapping file's `ignore` patterns (a host's own chatter). */
+  ignored: number;
   failures: Record<ControlFailure, number>;
 }
 
@@ -55,6 +64,8 @@ export interface OscServerOptions {
   source?: ChangeSource;
   /** Name for log lines (a second listener, e.g. the StreamDiffusionTD adapter). */
   name?: string;
+  /** Where "?" queries are answered (default the sender; an OSCQuery WebSocket sender is always answered on its socket). */
+  answerQueries?: { to: QueryAnswerMode; feedback: readonly OscPeer[] };
 }
 
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -74,9 +85,10 @@ function bindError(e: NodeJS.ErrnoException, host: string, port: number, portFie
  * counted, logged at a rate limit and reported as a 'failure' event (OscFeedback turns it into /sdlive/error).
  */
 export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [OscPeer]; message: [DecodedMessage] }> {
-  readonly stats: OscStats = { packets: 0, messages: 0, applied: 0, queries: 0, failures: emptyFailures() };
+  readonly stats: OscStats = { packets: 0, messages: 0, applied: 0, queries: 0, ignored: 0, failures: emptyFailures() };
   lastSender: OscPeer | undefined;
   private readonly commands = new Map<string, OscCommand>();
+  private readonly ignored = new Set<IgnorePatterns>();
   private readonly warn: ReturnType<typeof rateLimited>;
   private readonly allowed: BlockList | undefined;
   private socket: Socket | undefined;
@@ -104,6 +116,12 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
   command(address: string, handler: OscCommand): () => void {
     this.commands.set(address, handler);
     return () => this.commands.delete(address);
+  }
+
+  /** Drops addresses the patterns cover when nothing else takes them (no error reply); returns an unregister function. */
+  ignore(patterns: IgnorePatterns): () => void {
+    this.ignored.add(patterns);
+    return () => this.ignored.delete(patterns);
   }
 
   async listen(): Promise<void> {
@@ -159,12 +177,18 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
       const command = this.commands.get(message.address);
       if (command) return command(message.args, from);
       const targets = this.opts.space.match(message.address);
+      if (targets.length === 0 && this.isIgnored(message.address)) return void this.stats.ignored++;
       if (targets.length === 0) throw new ControlError('unknown_address', 'no such address (see GET / (OSCQuery) or `sdlive mappings list --addresses`)');
       if (isQuery(message.args)) return void this.answer(targets, message.address, from);
       for (const target of targets) this.apply(target, message.args, from, message.address);
     } catch (e) {
       this.fail(message.address, e, from);
     }
+  }
+
+  private isIgnored(address: string): boolean {
+    for (const patterns of this.ignored) if (patterns.covers(address)) return true;
+    return false;
   }
 
   /** Applies (or answers a "?" query for) one address; failures are reported, never thrown. */
@@ -190,8 +214,20 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
       this.fail(address, new ControlError('out_of_range', 'has no value to answer (a list entry that does not exist?)'), from);
       return false;
     }
-    if (from) for (const [t, values] of answers) this.send(from, encodeMessage(t.path, values, t.type));
+    const to = this.answerTargets(from);
+    for (const [t, values] of answers) {
+      const data = encodeMessage(t.path, values, t.type);
+      for (const peer of to) this.send(peer, data);
+    }
     return true;
+  }
+
+  /** The peers a "?" query is answered to (osc.answer_queries_to), each once. */
+  private answerTargets(from: OscPeer | undefined): OscPeer[] {
+    const { to = 'sender', feedback = [] } = this.opts.answerQueries ?? {};
+    const sender = from ? [from] : [];
+    if (to === 'sender' || from?.reply) return sender;
+    return distinctPeers(to === 'both' ? [...sender, ...feedback] : feedback);
   }
 
   /** Counts, logs and emits a failure; anything thrown that is not a ControlError counts as 'rejected'. Never throws. */

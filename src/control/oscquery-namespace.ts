@@ -32,13 +32,11 @@ export type ChoiceNames = (key: string) => readonly string[] | undefined;
 function leafOf(a: ControlAddress, p: Params, choices: ChoiceNames): OscQueryNode {
   const value = a.readable ? a.read(p) : [];
   const count = a.list ? Math.max(1, value.length) : 1;
-  const asJson = typeof value[0] === 'string' && a.type !== 's';
-  const type = asJson ? 's' : a.type;
   const values = a.values ?? (a.type === 's' && !a.list && a.target === a.spec.key ? choices(a.spec.key) : undefined);
-  const oneRange = values ? { VALS: values } : !asJson && (a.min !== undefined || a.max !== undefined) ? { MIN: a.min, MAX: a.max } : undefined;
+  const oneRange = values ? { VALS: values } : a.min !== undefined || a.max !== undefined ? { MIN: a.min, MAX: a.max } : undefined;
   const node: OscQueryNode = {
     FULL_PATH: a.path,
-    TYPE: type.repeat(count),
+    TYPE: a.type.repeat(count),
     ACCESS: a.readable ? ACCESS.readWrite : ACCESS.write,
     DESCRIPTION: a.description,
   };

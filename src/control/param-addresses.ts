@@ -22,8 +22,14 @@ function numberAddress(root: string, spec: ParamSpec): ControlAddress {
     ...base(root, spec), type: integer ? 'i' : 'f', min: spec.min, max: spec.max, numeric: true, readable: true,
     read: (p) => [get(p)],
     write: (p, args) => set(p, asNumber(first(args))),
-    unitView: spec.min !== undefined && spec.max !== undefined ? linearView(spec.min, spec.max, get, set) : undefined,
+    unitView: unitRange(spec) && linearView(...unitRange(spec)!, get, set),
   };
+}
+
+/** The native values at 0 and 1 of a number's control: its norm range, else its schema range. */
+function unitRange(spec: ParamSpec): [number, number] | undefined {
+  const [lo, hi] = [spec.norm?.min ?? spec.min, spec.norm?.max ?? spec.max];
+  return lo !== undefined && hi !== undefined ? [lo, hi] : undefined;
 }
 
 function booleanAddress(root: string, spec: ParamSpec): ControlAddress {

@@ -7,6 +7,7 @@ import { resolveMappingPath, SHIPPED_MAPPINGS_DIR } from './mappings/load.js';
 import { MappingSet } from './mappings/mapping-set.js';
 import { installOscRoutes } from './mappings/osc-routes.js';
 import { rtMidiBackend, type MidiBackend } from './midi/backend.js';
+import { METRIC_ADDRESSES } from './metric-addresses.js';
 import { MidiControl } from './midi/midi-control.js';
 import { OscFeedback } from './osc-feedback.js';
 import { controlFailureFamilies, oscMetricFamilies } from './osc-metrics.js';
@@ -28,14 +29,13 @@ function oncePerTick<T>(get: () => T): () => T {
   };
 }
 
-/** Read-only engine state in the namespace: what feedback and OSCQuery listeners see. */
+/** Read-only engine state in the namespace: the heartbeat's metrics (METRIC_ADDRESSES), for OSCQuery listeners. */
 function metricNodes(app: App, root: string): ExtraNode[] {
   const m = oncePerTick(() => app.engine.metrics());
-  return [
-    { path: `${root}/fps`, type: 'f', access: ACCESS.read, unit: 'fps', description: 'Output frames per second', read: () => [m().fps] },
-    { path: `${root}/frame_count`, type: 'i', access: ACCESS.read, description: 'Output frames since start', read: () => [app.engine.frameCount] },
-    { path: `${root}/latency_ms`, type: 'f', access: ACCESS.read, unit: 'ms', description: 'Input-to-output delay of the last frame', read: () => [m().latencyMs] },
-  ];
+  return METRIC_ADDRESSES.map((metric) => ({
+    path: `${root}/${metric.target}`, type: metric.types, access: ACCESS.read, unit: metric.unit, description: metric.description,
+    read: () => metric.read(m()),
+  }));
 }
 
 function learnNodes(midi: MidiControl, root: string): ExtraNode[] {
@@ -98,11 +98,15 @@ export class ControlSurface {
     const { app } = this;
     const cfg = app.config.osc;
     this.space = new AddressSpace(app.definition.schema);
-    this.osc = new OscServer({ store: app.store, space: this.space, log: app.log, port: cfg.port, host: cfg.host, allow: cfg.allow, maxPacketBytes: cfg.max_packet_bytes });
+    const targets = cfg.feedback.map((t) => ({ address: t.host, port: t.port }));
+    this.osc = new OscServer({
+      store: app.store, space: this.space, log: app.log, port: cfg.port, host: cfg.host, allow: cfg.allow, maxPacketBytes: cfg.max_packet_bytes,
+      answerQueries: { to: cfg.answer_queries_to, feedback: targets },
+    });
     await this.osc.listen();
     this.closers.push(() => this.osc.close());
     const feedback = new OscFeedback({
-      server: this.osc, store: app.store, targets: cfg.feedback.map((t) => ({ address: t.host, port: t.port })),
+      server: this.osc, store: app.store, targets,
       replyToSender: cfg.reply_to_sender, heartbeatMs: cfg.heartbeat_ms, metrics: () => app.engine.metrics(),
     }).start();
     this.closers.push(() => feedback.stop());

@@ -6,6 +6,7 @@ import type { Frame } from '../io/frame.js';
 import { fitFrame } from '../io/resize.js';
 import type { FrameSink, FrameSource, IoStats } from '../io/transport.js';
 import { rateLimited, type Logger } from '../log.js';
+import type { EngineParams } from '../pipelines/engine-params.js';
 import type { PipelineDefinition } from '../pipelines/pipeline.js';
 import { FpsMeter } from './fps-meter.js';
 import { ParameterStore } from './parameter-store.js';
@@ -34,7 +35,8 @@ export interface EngineOptions {
   pipelineModule?: string;
 }
 
-type BaseParams = { fps_cap?: number; paused?: boolean; width?: number; height?: number; execution_providers?: readonly string[]; reload_strategy?: ReloadStrategy };
+/** fps_cap and paused are in every registered pipeline's schema (the registry merges EngineParams in). */
+type BaseParams = Partial<EngineParams> & { width?: number; height?: number; execution_providers?: readonly string[]; reload_strategy?: ReloadStrategy };
 
 /** Milliseconds per stage of one fresh frame: receive, preprocess, the pipeline's own stages, pipeline, ipc, send. */
 export type FrameTiming = Readonly<Record<string, number>>;
@@ -156,6 +158,8 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   private readonly errors: Record<string, number> = {};
   private readonly resets = { count: 0, lastReason: null as string | null, lastAt: 0 };
   private latency = { ms: 0, frames: 0 };
+  /** The latest inputs given to the pipeline: an output carrying an older one's timestamp (Stream Batch) is matched here. */
+  private readonly sentInputs: { timestamp: number; sourceCount: number }[] = [];
   private load = { ms: 0, error: null as string | null };
 
   /** No sink reads a frame after write() returns, so replaced output buffers can go back to the worker. */
@@ -273,6 +277,8 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     if (!host) return this.send(this.lastGood ?? frame, false);
     const t1 = performance.now();
     this.inflight++;
+    this.sentInputs.push({ timestamp: input.timestamp, sourceCount });
+    if (this.sentInputs.length > 8) this.sentInputs.shift();
     try {
       const reset = this.resetPending;
       this.resetPending = false;
@@ -283,7 +289,9 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
       // A pipeline stage named like an engine stage (preprocess) adds to it.
       for (const [stage, ms] of Object.entries(result.stages)) timing[stage] = (timing[stage] ?? 0) + ms;
       Object.assign(timing, { pipeline: result.ms, ipc: performance.now() - t1 - result.ms });
-      this.fresh({ ...out, timestamp: input.timestamp }, sourceCount);
+      // Latency runs from the capture of the input this output is the result of, not of the latest one.
+      const captured = this.sentInputs.find((s) => s.timestamp === out.timestamp) ?? { timestamp: input.timestamp, sourceCount };
+      this.fresh({ ...out, timestamp: captured.timestamp }, captured.sourceCount);
       timing.send = this.sendMs;
       this.stageStats.recordAll(timing);
       this.emit('timing', timing);

@@ -44,7 +44,8 @@ describe('OSCQuery WebSocket and HTTP paths under hostile input', () => {
     const before = surface.osc.stats.failures.malformed;
     for (const f of frames) ws.send(f);
     await waitFor(() => surface.osc.stats.failures.malformed === before + frames.length, 'every bad frame counted');
-    await waitFor(() => binaries.filter((m) => m.address === '/sdlive/error' && m.args[0] === '(websocket)').length === frames.length, 'each answered with /sdlive/error');
+    // One reply for the burst: errors to a sender are limited to one per address, reason and second.
+    await waitFor(() => binaries.some((m) => m.address === '/sdlive/error' && m.args[0] === '(websocket)'), 'answered with /sdlive/error');
     ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: '/sdlive/fps_cap' }));
     ws.send(encodeMessage('/sdlive/fps_cap', [17]));
     await waitFor(() => binaries.some((m) => m.address === '/sdlive/fps_cap' && m.args[0] === 17), 'the push after a change');

@@ -3,10 +3,12 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { startApp, type RunningApp } from '../../src/app.js';
 import { resolveConfig } from '../../src/config.js';
 import { encodeMessage } from '../../src/control/osc-codec.js';
+import { ERROR_INTERVAL_MS } from '../../src/control/osc-feedback.js';
 import { controlSurfaceOf } from '../../src/control/surface.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { isSdliveError } from '../../src/errors.js';
@@ -49,6 +51,7 @@ describe('over the network `model` is a name the engine knows, never a path', ()
   });
 
   async function oscError(value: string): Promise<string> {
+    await sleep(ERROR_INTERVAL_MS); // one /sdlive/error per address, reason and second
     await peer.send(oscPort, '/sdlive/model', value);
     const [address, message] = (await peer.next('/sdlive/error')).args;
     assert.equal(address, '/sdlive/model');

@@ -32,7 +32,7 @@ describe('what a sender learns from a refused or queried message', () => {
 
   it('points an unknown address at the places that list the addresses', async () => {
     await send('/sdlive/nope', 1);
-    assert.deepEqual(await error(), ['/sdlive/nope', 'unknown_address: no such address (see GET / (OSCQuery) or `sdlive mappings list --addresses`)']);
+    assert.deepEqual(await error(), ['/sdlive/nope', 'unknown_address: no such address (see GET / (OSCQuery) or `sdlive mappings list --addresses`) (did you mean "/sdlive/mode"?)']);
   });
 
   it('says which list entry is missing and how to add it', async () => {

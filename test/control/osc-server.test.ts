@@ -81,7 +81,7 @@ describe('OSC server on a real UDP socket', () => {
   it('matches address patterns *, ?, [] and {}', async () => {
     await send('/sdlive/{delta,guidance_scale}', 2);
     await waitFor(() => p().delta === 2 && p().guidance_scale === 2, '{} pattern');
-    await send('/sdlive/prompt', '[["a",1],["b",1],["c",1]]');
+    await send('/sdlive/prompt/json', '[["a",1],["b",1],["c",1]]');
     await send('/sdlive/prompts/[0-1]/weight', 0.5);
     await waitFor(() => (p().prompt as { weight: number }[])[1]!.weight === 0.5, '[] pattern');
     assert.deepEqual((p().prompt as { weight: number }[]).map((e) => e.weight), [0.5, 0.5, 1]);
@@ -147,13 +147,14 @@ describe('OSC server on a real UDP socket', () => {
     assert.ok(server.stats.messages - start >= 9_000, `handled ${server.stats.messages - start} of 10000`);
   });
 
-  it('sends parameter changes, errors and the heartbeat to the configured targets', async () => {
+  it('sends parameter changes and the heartbeat to the configured targets, errors to the sender', async () => {
     await send('/sdlive/delta', 0.5);
     assert.deepEqual((await target.next('/sdlive/delta')).args, [0.5]);
     assert.ok(Math.abs(((await target.next('/sdlive/norm/delta')).args[0] as number) - 0.1) < 1e-6);
     assert.deepEqual((await target.next('/sdlive/heartbeat')).args, [1]);
-    await send('/sdlive/nope');
-    assert.equal((await target.next('/sdlive/error')).args[0], '/sdlive/nope');
+    await send('/sdlive/nope/again');
+    assert.equal((await peer.next('/sdlive/error')).args[0], '/sdlive/nope/again');
+    assert.equal(target.received.filter((m) => m.address === '/sdlive/error').length, 0);
   });
 
   it('accepts a bundle encoded by the codec (round trip)', async () => {

@@ -139,7 +139,8 @@ test('OSCQuery serves the prompt and seed list nodes; an OSC change of a list en
   await storeHas('prompt', [{ text: 'a red fox', weight: 1 }, { text: 'a lighthouse', weight: 0.25 }]);
   assert.deepEqual(await oscQueryValue('/sdlive/prompts/1/text'), ['a lighthouse']);
   assert.deepEqual(await oscQueryValue('/sdlive/prompts/1/weight'), [0.25]);
-  assert.deepEqual(await oscQueryValue('/sdlive/prompt'), [JSON.stringify([['a red fox', 1], ['a lighthouse', 0.25]])]);
+  assert.deepEqual(await oscQueryValue('/sdlive/prompt/json'), [JSON.stringify([['a red fox', 1], ['a lighthouse', 0.25]])]);
+  assert.equal((await fetch(`${app.http.url}/sdlive/prompt?VALUE`)).status, 204, 'a list has no single prompt text');
   await page.waitForFunction(() => {
     const line = document.querySelectorAll('.param[data-key=prompt] .row')[1];
     return (line?.querySelector('textarea') as HTMLTextAreaElement | null)?.value === 'a lighthouse' && (line!.querySelector('input') as HTMLInputElement).value === '0.25';

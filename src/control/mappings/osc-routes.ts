@@ -1,3 +1,4 @@
+import { IgnorePatterns } from '../ignore-patterns.js';
 import type { OscServer } from '../osc-server.js';
 import { asNumber, ControlError, type OscArg } from '../values.js';
 import type { LoadedMapping } from './load.js';
@@ -27,8 +28,9 @@ function routeFor(server: OscServer, b: OscBinding) {
   };
 }
 
-/** Registers the OSC bindings of mapping files on a server; returns the function that removes them again. */
+/** Registers the OSC bindings and ignore patterns of mapping files on a server; returns the function that removes them again. */
 export function installOscRoutes(server: OscServer, mappings: readonly LoadedMapping[]): () => void {
   const removers = mappings.flatMap(({ mapping }) => mapping.osc.map((b) => server.command(b.address, routeFor(server, b))));
+  removers.push(server.ignore(new IgnorePatterns(mappings.flatMap(({ mapping }) => mapping.ignore))));
   return () => removers.forEach((remove) => remove());
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OscPattern } from '../osc-pattern.js';
 
 const channel = z.int().min(1).max(16).default(1).describe('MIDI channel 1..16.');
 const data7 = z.int().min(0).max(127);
@@ -49,6 +50,21 @@ export const OscBinding = z.strictObject({
 }).refine((b) => b.ignore || b.param !== undefined, { message: 'needs "param" (or "ignore": true)', path: ['param'] });
 export type OscBinding = z.output<typeof OscBinding>;
 
+/** The syntax error of an OSC address pattern, or undefined when it is one. */
+function patternError(pattern: string): string | undefined {
+  try {
+    new OscPattern(pattern);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+const IgnorePattern = z.string().regex(/^\//, 'must start with /').superRefine((p, ctx) => {
+  const error = patternError(p);
+  if (error) ctx.addIssue({ code: 'custom', message: error });
+});
+
 export const MappingFile = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().min(1),
@@ -56,5 +72,7 @@ export const MappingFile = z.strictObject({
   device: z.string().optional().describe('Only MIDI inputs whose name contains this apply the bindings.'),
   midi: z.array(MidiBinding).default([]),
   osc: z.array(OscBinding).default([]),
+  ignore: z.array(IgnorePattern).default([])
+    .describe('OSC address patterns (*, ?, [a-z], {a,b}) a host sends that sdlive drops without an error reply; each also covers the addresses below it ("/composition" drops /composition/layers/1/video/opacity).'),
 });
 export type MappingFile = z.output<typeof MappingFile>;

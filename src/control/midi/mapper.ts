@@ -26,7 +26,7 @@ class BoundControl {
   /** `apply` gets the patch as a function: computing it may throw (a list entry that went away while gliding). */
   constructor(readonly binding: MidiBinding, readonly address: ControlAddress, private readonly apply: (patch: () => Patch) => boolean, private readonly store: ControlStore) {
     const b = binding as Partial<{ range: [number, number]; takeover: 'jump' | 'pickup' | 'scale'; smoothing_ms: number }>;
-    const { min, max } = address;
+    const [min, max] = address.unitView?.range ?? [address.min, address.max];
     const toUnit = (v: number) => (min !== undefined && max !== undefined && max !== min ? (v - min) / (max - min) : v);
     [this.lo, this.hi] = b.range ? [toUnit(b.range[0]), toUnit(b.range[1])] : [0, 1];
     this.takeover = new Takeover(b.takeover ?? 'jump');

@@ -3,9 +3,10 @@ import type { Frame } from '../../io/frame.js';
 import type { Pipeline, PipelineDefinition } from '../pipeline.js';
 import { streamDiffusionFields } from '../streamdiffusion/schema.js';
 
-const { width, height, fps_cap, paused } = streamDiffusionFields;
+const { width, height } = streamDiffusionFields;
 
-export const PassthroughParams = z.strictObject({ width, height, fps_cap, paused });
+/** The engine's own parameters (fps_cap, paused) are merged in by the registry. */
+export const PassthroughParams = z.strictObject({ width, height });
 export type PassthroughParams = z.output<typeof PassthroughParams>;
 
 /** Returns its input unchanged: the simplest pipeline, for tests and as the template for new ones. */

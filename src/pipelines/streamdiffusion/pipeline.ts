@@ -43,7 +43,12 @@ interface FrameState {
   lastOutput: Frame | undefined;
   /** That frame was Stream Batch warm-up output. */
   lastWarmup: boolean;
+  /** Capture timestamps of the latest denoised inputs, newest last: Stream Batch outputs an older one's result. */
+  captures: number[];
 }
+
+/** More than the longest Stream Batch delay (t_index_list has at most 4 steps: 3 frames). */
+const CAPTURES_KEPT = 8;
 
 /**
  * StreamDiffusion on a loaded SdModels. Runtime parameters are read on every process() call; what they
@@ -55,7 +60,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   private readonly prompts: PromptEmbeddings;
   private readonly filter: SimilarityFilter;
   private readonly converter: FrameConverter;
-  private readonly frameState: FrameState = { stream: undefined, lastOutput: undefined, lastWarmup: false };
+  private readonly frameState: FrameState = { stream: undefined, lastOutput: undefined, lastWarmup: false, captures: [] };
   private readonly schedule = new Derived<SlotSchedule>();
   private readonly noise = new Derived<StreamState>();
   private readonly embeddings = new Derived<Promise<TensorF32>>();
@@ -112,8 +117,9 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     const xT = image ? this.addNoise(await time('encode', () => this.models.vaeEncode(image)), state, step.schedule) : slotView(state.initNoise, 0);
     const warmup = params.use_denoising_batch && isWarmingUp(state);
     const x0 = await (params.use_denoising_batch ? streamBatch : sequentialDenoise)(xT, state, step);
+    const capturedAt = this.capturedAt(frame.timestamp, params.use_denoising_batch ? state.latentBuffer.dims[0]! : 0);
     const decoded = await time('decode', () => this.models.vaeDecode(x0, this.converter.decodeBuffer(frame)));
-    const output = await this.converter.toFrame(decoded, frame.timestamp, this.frameState.lastOutput, time);
+    const output = await this.converter.toFrame(decoded, capturedAt, this.frameState.lastOutput, time);
     // A handed-over output is gone after return: the similarity filter's repeat needs a copy of its own.
     this.frameState.lastOutput = this.options.outputBuffers && params.similarity_filter ? { ...output, data: output.data.slice() } : output;
     this.frameState.lastWarmup = warmup;
@@ -122,6 +128,17 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
 
   async dispose(): Promise<void> {
     await this.models.dispose();
+  }
+
+  /**
+   * The capture timestamp of the input whose result comes out now: Stream Batch's output is the frame that entered
+   * `delay` (n-1) calls earlier, so the output frame carries that frame's timestamp (the engine's latency is real).
+   */
+  private capturedAt(timestamp: number, delay: number): number {
+    const captures = this.frameState.captures;
+    captures.push(timestamp);
+    if (captures.length > CAPTURES_KEPT) captures.shift();
+    return captures[captures.length - 1 - delay] ?? timestamp;
   }
 
   private checkedFrame(frames: readonly Frame[]): Frame {

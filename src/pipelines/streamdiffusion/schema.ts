@@ -1,17 +1,21 @@
 import { z } from 'zod';
 import { MODEL_CHOICES } from '../../models/catalogue.js';
 import { RELOAD_STRATEGIES } from '../../engine/reload-strategy.js';
-import { param } from '../../schema/param.js';
+import { normRange, param } from '../../schema/param.js';
+import { ENGINE_FIELDS } from '../engine-params.js';
 
 export const EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
 
+/** Weights are relative (a list is normalised to sum 1): a 0..1 fader reaches every mix, at the top the default 1. */
+const WEIGHT_NORM = { min: 0, max: 1 };
+
 export const PromptEntry = z.strictObject({
   text: z.string().max(2000),
-  weight: z.number().min(0).max(10).default(1),
+  weight: normRange(z.number().min(0).max(10).default(1), WEIGHT_NORM),
 });
 export const SeedEntry = z.strictObject({
   seed: z.int().min(0).max(2 ** 31 - 1),
-  weight: z.number().min(0).max(10).default(1),
+  weight: normRange(z.number().min(0).max(10).default(1), WEIGHT_NORM),
 });
 
 const interpolation = z.enum(['linear', 'slerp']);
@@ -52,7 +56,7 @@ export const streamDiffusionFields = {
     description: 'img2img transforms the input frames; txt2img ignores them.',
   }),
   prompt: param(z.union([z.string().max(2000), z.array(PromptEntry).min(1).max(8)]).default('a watercolor painting of a city at night, vivid colors'), {
-    label: 'Prompt', group: 'Prompt', order: 20, phase: 'runtime',
+    label: 'Prompt', group: 'Prompt', order: 20, phase: 'runtime', kind: 'prompt',
     description: 'A prompt, or a weighted list of prompts blended together. Emphasis: (word:1.3), word++, word--.',
   }),
   prompt_interpolation: param(interpolation.default('linear'), {
@@ -64,7 +68,7 @@ export const streamDiffusionFields = {
     description: 'What to steer away from (used by cfg_type full and initialize).',
   }),
   guidance_scale: param(z.number().min(0).max(20).default(1.2), {
-    label: 'Guidance', group: 'Guidance', order: 30, phase: 'runtime',
+    label: 'Guidance', group: 'Guidance', order: 30, phase: 'runtime', norm: { min: 0, max: 5 },
     description: 'Classifier-free guidance scale; applied only above 1.',
   }),
   delta: param(z.number().min(0).max(5).default(1), {
@@ -84,7 +88,7 @@ export const streamDiffusionFields = {
     description: 'Schedule indices, one per denoising step; near 0 = strong change, near the end = faithful to the input.',
   }),
   seed: param(z.union([z.int().min(0).max(2 ** 31 - 1), z.array(SeedEntry).min(1).max(8)]).default(2), {
-    label: 'Seed', group: 'Noise', order: 50, phase: 'runtime',
+    label: 'Seed', group: 'Noise', order: 50, phase: 'runtime', kind: 'seed',
     description: 'Noise seed, or a weighted list of seeds blended together.',
   }),
   seed_interpolation: param(interpolation.default('linear'), {
@@ -111,14 +115,8 @@ export const streamDiffusionFields = {
     label: 'Max skipped frames', group: 'Similarity filter', order: 62, phase: 'runtime', unit: 'frames',
     description: 'After this many skips a frame is processed anyway.',
   }),
-  fps_cap: param(z.number().min(0).max(240).default(0), {
-    label: 'FPS cap', group: 'Engine', order: 70, phase: 'runtime', unit: 'fps',
-    description: 'Upper bound on output frame rate; 0 runs as fast as the model allows.',
-  }),
-  paused: param(z.boolean().default(false), {
-    label: 'Paused', group: 'Engine', order: 71, phase: 'runtime',
-    description: 'Hold the last output frame and stop running the model.',
-  }),
+  // The registry merges them in too; declared here so StreamDiffusionParams alone is the whole surface.
+  ...ENGINE_FIELDS,
 };
 
 export const StreamDiffusionParams = z.strictObject(streamDiffusionFields).superRefine((p, ctx) => {

@@ -43,7 +43,10 @@ export class Channel {
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
       this.ws = ws;
-      for (const key of this.specs.keys()) ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: `${this.root}/${key}` }));
+      for (const [key, spec] of this.specs) {
+        // A weighted list has no single-value reading on /<key>: its changes are pushed on /<key>/json.
+        for (const address of entryFields(spec) ? [key, `${key}/json`] : [key]) ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: `${this.root}/${address}` }));
+      }
       ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: `${this.root}/learn` }));
       this.setState('oscquery');
       void this.refresh();
@@ -71,7 +74,7 @@ export class Channel {
       for (const fn of this.learnHandlers) fn(String(VALUE[0] ?? ''));
       return;
     }
-    const key = DATA.slice(this.root.length + 1);
+    const key = DATA.slice(this.root.length + 1).replace(/\/json$/, '');
     const spec = this.specs.get(key);
     if (!spec) return;
     if (entryFields(spec)) void this.refresh();

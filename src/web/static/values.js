@@ -17,10 +17,12 @@ const TYPES = /** @type {Record<string, string>} */ ({ s: 'string', string: 'str
 
 /** One entry field as the schema gives it (a name, or an object with name, type, min, max, default). @param {PageSpec} spec @param {unknown} f @returns {EntryField} */
 function entryField(spec, f) {
-  const given = /** @type {Partial<EntryField>} */ (typeof f === 'string' ? { name: f } : f && typeof f === 'object' ? f : {});
-  const name = String(given.name ?? '');
+  // ParamSpec's entry fields say `key` and `kind`; the page's own table says `name` and `type`.
+  const given = /** @type {Partial<EntryField> & { key?: string, kind?: string }} */ (typeof f === 'string' ? { name: f } : f && typeof f === 'object' ? f : {});
+  const name = String(given.name ?? given.key ?? '');
   const known = ROW_FIELDS[spec.kind]?.find((r) => r.name === name);
-  return { ...known, ...given, name, type: TYPES[given.type ?? ''] ?? known?.type ?? 'string' };
+  const { key: _key, kind, ...rest } = given;
+  return { ...known, ...rest, name, type: TYPES[given.type ?? kind ?? ''] ?? known?.type ?? 'string' };
 }
 
 /**

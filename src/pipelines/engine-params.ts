@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { param } from '../schema/param.js';
+import type { PipelineDefinition } from './pipeline.js';
+
+/** Parameters the engine itself reads, whatever the pipeline: the registry merges them into every pipeline's schema. */
+export const ENGINE_FIELDS = {
+  fps_cap: param(z.number().min(0).max(240).default(0), {
+    label: 'FPS cap', group: 'Engine', order: 70, phase: 'runtime', unit: 'fps',
+    description: 'Upper bound on output frame rate; 0 runs as fast as the model allows.',
+  }),
+  paused: param(z.boolean().default(false), {
+    label: 'Paused', group: 'Engine', order: 71, phase: 'runtime',
+    description: 'Hold the last output frame and stop running the model.',
+  }),
+};
+
+export const EngineParams = z.object(ENGINE_FIELDS);
+export type EngineParams = z.output<typeof EngineParams>;
+
+/**
+ * The definition with ENGINE_FIELDS in its schema (a pipeline may declare them itself; the engine's are the ones
+ * that count), so every store the engine reads validates fps_cap and paused. The schema must be a zod object.
+ */
+export function withEngineParams(def: PipelineDefinition): PipelineDefinition {
+  if (!(def.schema instanceof z.ZodObject)) throw new Error(`pipeline ${def.name}: its parameter schema must be a zod object`);
+  return { ...def, schema: def.schema.safeExtend(ENGINE_FIELDS) };
+}
