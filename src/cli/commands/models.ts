@@ -2,7 +2,11 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { SdliveError } from '../../errors.js';
 import { createLogger } from '../../log.js';
-import { modelCatalogue } from '../../models/catalogue.js';
+import { catalogueManifests, modelCatalogue, type KnownModel } from '../../models/catalogue.js';
+import { HubCache } from '../../models/hub/cache.js';
+import { fetchModel } from '../../models/hub/fetch.js';
+import { componentManifests, folderBytes, isFetched, removeModel } from '../../models/hub/manage.js';
+import { formatBytes } from '../../models/hub/progress.js';
 import { loadSdModels } from '../../models/load.js';
 import { resolveModelDir } from '../../models/resolve.js';
 import type { ModelDialect } from '../../models/sd-models.js';
@@ -27,8 +31,44 @@ function parseProviders(list: string): ExecutionProvider[] {
   return names as ExecutionProvider[];
 }
 
+function listLine(m: KnownModel): string {
+  if (!m.present()) return `${m.name.padEnd(28)} not fetched yet: ${m.fetch}`;
+  const size = m.name.startsWith('builtin:') ? '' : `${formatBytes(folderBytes(m.folder()))}  `;
+  return `${m.name.padEnd(28)} ${size}${m.description}`;
+}
+
+function listModels(): void {
+  const cache = new HubCache();
+  const lines = modelCatalogue().models().map(listLine);
+  for (const c of componentManifests(catalogueManifests())) {
+    lines.push(`${c.name.padEnd(28)} part of other models (${c.title ?? c.source}): ${isFetched(c, cache) ? 'fetched' : `not fetched yet: sdlive models fetch ${c.name}`}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\nHugging Face cache: ${cache.root}\n`);
+}
+
+function registerHubCommands(models: Command): void {
+  models
+    .command('fetch')
+    .argument('<model>', 'a manifest name (sdlive models list) or OWNER/REPO[@REVISION] on the Hugging Face hub')
+    .description('download a model\'s ONNX files into the Hugging Face cache (HF_HUB_CACHE, HF_ENDPOINT and HF_TOKEN are honoured)')
+    .action(async (spec: string) => {
+      const result = await fetchModel(spec, { manifests: catalogueManifests() });
+      if (result.folder) process.stderr.write(`ready: sdlive run --model ${result.name}\n`);
+      else process.stderr.write(`${result.name} is a part of other models (not a model to run by itself)\n`);
+      if (result.folder) process.stdout.write(`${result.folder}\n`);
+    });
+  models
+    .command('rm')
+    .argument('<model>', 'a manifest name or OWNER/REPO')
+    .description('remove a fetched model from the Hugging Face cache (repos another fetched model uses are kept)')
+    .action((spec: string) => {
+      process.stdout.write(`${removeModel(spec, catalogueManifests(), new HubCache()).join('\n')}\n`);
+    });
+}
+
 export function registerModels(program: Command): void {
-  const models = program.command('models').description('list the known models, generate the built-in tiny models, inspect a model folder');
+  const models = program.command('models').description('fetch, list, remove and inspect models; generate the built-in tiny models');
+  registerHubCommands(models);
   models
     .command('make-tiny')
     .description('write a tiny random-weight model folder (same I/O as a real export); default models/generated/<variant>')
@@ -46,12 +86,8 @@ export function registerModels(program: Command): void {
     });
   models
     .command('list')
-    .description('the model names the engine knows (what OSC, HTTP and MIDI may set `model` to)')
-    .action(() => {
-      for (const m of modelCatalogue().models()) {
-        process.stdout.write(`${m.name.padEnd(28)} ${m.present() ? m.description : `not fetched yet: ${m.fetch}`}\n`);
-      }
-    });
+    .description('the model names the engine knows (what OSC, HTTP and MIDI may set `model` to), what is fetched, sizes')
+    .action(listModels);
   models
     .command('inspect')
     .argument('<model>', 'model name (sdlive models list), builtin:tiny[-variant] or model folder')
