@@ -95,12 +95,16 @@ export async function fetchBlob(file: RemoteFile, cache: HubCache, access: HubAc
   return true;
 }
 
+/** The files whose blob is not in the cache yet, each blob once (two paths may hold the same bytes). */
+export function missingBlobs(files: readonly RemoteFile[], cache: HubCache): RemoteFile[] {
+  const byBlob = new Map(files.map((f) => [`${f.repo}/${f.blob}`, f]));
+  return [...byBlob.values()].filter((f) => !existsSync(cache.blobPath(f.repo, f.blob)));
+}
+
 /** Bytes still to download for `files` (what blobs/ and the partials already hold is not counted). */
 export function bytesToFetch(files: readonly RemoteFile[], cache: HubCache): number {
-  return files.reduce((sum, f) => {
-    const target = cache.blobPath(f.repo, f.blob);
-    if (existsSync(target)) return sum;
-    const partial = `${target}.incomplete`;
+  return missingBlobs(files, cache).reduce((sum, f) => {
+    const partial = `${cache.blobPath(f.repo, f.blob)}.incomplete`;
     return sum + f.size - (existsSync(partial) ? Math.min(statSync(partial).size, f.size) : 0);
   }, 0);
 }

@@ -7,7 +7,7 @@ import type { CatalogueManifest } from '../catalogue.js';
 import { assembleModel } from './assemble.js';
 import { HubCache } from './cache.js';
 import { hubAccess, hubCall, type HubAccess } from './client.js';
-import { bytesToFetch, fetchBlob, type RemoteFile } from './download.js';
+import { bytesToFetch, fetchBlob, missingBlobs, type RemoteFile } from './download.js';
 import { inPart, isRootLayoutFile, isRunnable, layoutParts, partEntries, partFolder, REPO_PATTERN, type ModelParts } from './parts.js';
 import { formatBytes, progressFor, type FetchProgress } from './progress.js';
 
@@ -159,7 +159,7 @@ async function plan(ctx: Context, target: Target): Promise<Planned> {
 
 async function download(ctx: Context, planned: Planned, progress: FetchProgress): Promise<number> {
   const need = checkDiskSpace(planned.files, ctx.cache);
-  const missing = planned.files.filter((f) => !existsSync(ctx.cache.blobPath(f.repo, f.blob)));
+  const missing = missingBlobs(planned.files, ctx.cache);
   if (missing.length) progress.begin(need, missing.length);
   let downloaded = 0;
   for (const f of planned.files) {

@@ -77,7 +77,6 @@ abstract class TallyProgress implements FetchProgress {
 
   file(path: string, size: number, resumedAt: number): void {
     Object.assign(this.t, { fileName: path, fileSize: size, fileDone: resumedAt });
-    this.t.done += resumedAt;
     if (resumedAt > 0) this.note(`${path}: resuming at ${formatBytes(resumedAt)}`);
   }
 
