@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -61,8 +61,8 @@ describe('the Hugging Face cache as a catalogue source', () => {
   it('a manifest whose parts the Python tools fetched is present and assembles into a folder of links', () => {
     const parts = { text_encoder: { repo: 'someone/py-model', revision: 'v2' }, unet: { repo: 'someone/py-model' }, tokenizer: { repo: 'someone/py-model' }, vae_decoder: { repo: 'someone/py-model' }, vae_encoder: { repo: 'someone/py-model' } };
     const manifests = join(TMP, 'manifests');
-    execFileSync('mkdir', ['-p', manifests]);
-    execFileSync('python3', ['-c', `import json,sys; json.dump({"name":"py-parts","source":"t","export":"t","params":{},"parts":${JSON.stringify(parts)}}, open(sys.argv[1],"w"))`, join(manifests, 'py-parts.json')]);
+    mkdirSync(manifests, { recursive: true });
+    writeFileSync(join(manifests, 'py-parts.json'), JSON.stringify({ name: 'py-parts', source: 't', export: 't', params: {}, parts }));
     const env = { ...process.env, SDLIVE_HOME: join(TMP, 'sdlive') };
     const saved = process.env;
     process.env = env;

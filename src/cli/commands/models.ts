@@ -37,13 +37,14 @@ function listLine(m: KnownModel): string {
   return `${m.name.padEnd(28)} ${size}${m.description}`;
 }
 
+/** stdout: one line per name the engine knows; stderr: the parts (a VAE alone) and where the cache is. */
 function listModels(): void {
   const cache = new HubCache();
-  const lines = modelCatalogue().models().map(listLine);
+  process.stdout.write(`${modelCatalogue().models().map(listLine).join('\n')}\n`);
   for (const c of componentManifests(catalogueManifests())) {
-    lines.push(`${c.name.padEnd(28)} part of other models (${c.title ?? c.source}): ${isFetched(c, cache) ? 'fetched' : `not fetched yet: sdlive models fetch ${c.name}`}`);
+    process.stderr.write(`${c.name.padEnd(28)} part of other models (${c.title ?? c.source}): ${isFetched(c, cache) ? 'fetched' : `not fetched yet: sdlive models fetch ${c.name}`}\n`);
   }
-  process.stdout.write(`${lines.join('\n')}\nHugging Face cache: ${cache.root}\n`);
+  process.stderr.write(`Hugging Face cache: ${cache.root}\n`);
 }
 
 function registerHubCommands(models: Command): void {
