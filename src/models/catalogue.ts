@@ -134,7 +134,7 @@ const REPO_SPEC = new RegExp(`${REPO_PATTERN.source.slice(0, -1)}(@[^/]+)?$`);
 /** resolveModelDir's folder; an owner/name that is neither a folder nor fetched says which command fetches it. */
 function folderOrFetchHint(value: string): string {
   const dir = resolveModelDir(value);
-  if (!existsSync(dir) && REPO_SPEC.test(value)) throw new SdliveError('SDL_ERR_MODEL_LOAD', `model "${value}" is not fetched yet: sdlive models fetch ${value}`, 'model');
+  if (!existsSync(dir) && REPO_SPEC.test(value)) throw new SdliveError('SDL_ERR_MODEL_LOAD', `model "${value}" is not fetched yet (and no folder ${dir} exists): sdlive models fetch ${value}`, 'model');
   return dir;
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { removeModel } from '../../src/models/hub/manage.js';
 import type { FetchProgress } from '../../src/models/hub/progress.js';
 import { loadSdModels } from '../../src/models/load.js';
 import { makeTinyModel } from '../../src/models/tiny/make-tiny.js';
-import { runCli } from '../helpers/cli.js';
+import { CLI, runCli } from '../helpers/cli.js';
 import { closedPort, filesOf, StandInHub, type FixtureRepo } from './hub-server.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'sdlive-hub-'));
@@ -144,6 +144,27 @@ print(sha, count)
     assert.match(r.stderr, /\(0 downloaded, \d+ already cached\)/);
   });
 
+  it('a manifest in ./models: fetch shows licence and providers first, then inspect and run use its assembled folder', async () => {
+    const show = join(TMP, 'show');
+    mkdirSync(join(show, 'models'), { recursive: true });
+    writeFileSync(join(show, 'models', 'tiny-parts.json'), JSON.stringify(PARTS_MANIFEST));
+    const fetched = await runCliIn(show, ['models', 'fetch', 'tiny-parts']);
+    assert.equal(fetched.code, 0, fetched.stderr);
+    assert.equal(fetched.stdout.trim(), join(TMP, 'cli', 'sdlive', 'models', 'tiny-parts'));
+    const err = fetched.stderr;
+    assert.ok(err.indexOf('licence: Test Licence (NOT for commercial use') < err.indexOf('downloading '), err);
+    assert.ok(err.indexOf('runs on: cuda ONLY (stand-in note)') < err.indexOf('downloading '), err);
+    // Only the VAE repo is new (its two config.json files are one blob): the rest is in the cache.
+    assert.match(err, /downloading 3 file\(s\)/);
+    assert.match(err, /\(3 downloaded, 7 already cached\)/);
+    const inspected = await runCliIn(show, ['models', 'inspect', 'tiny-parts']);
+    assert.equal(inspected.code, 0, inspected.stderr);
+    assert.match(inspected.stdout, new RegExp(`^part vae_decoder\\s+sdlive-test/tiny-vae@main \\(commit ${'b'.repeat(40)}\\)$`, 'm'));
+    const ran = await runCliIn(show, ['run', '--model', 'tiny-parts', '--frames', '3', '--http-port', '0', '--osc-port', '0']);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stdout + ran.stderr, /3 frames done/);
+  });
+
   it('models list shows the cached repo with its size; models rm removes it', async () => {
     const listed = await runCli(['models', 'list']);
     assert.match(listed.stdout, /^sdlive-test\/tiny-sd\s+\d+(\.\d)? [kM]B\s/m);
@@ -158,7 +179,7 @@ print(sha, count)
   it('a name not fetched says which fetch command brings it', async () => {
     const r = await runCli(['models', 'inspect', 'sdlive-test/not-here']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^sdlive: SDL_ERR_MODEL_LOAD: model "sdlive-test\/not-here" is not fetched yet: sdlive models fetch sdlive-test\/not-here$/m);
+    assert.match(r.stderr, /^sdlive: SDL_ERR_MODEL_LOAD: model "sdlive-test\/not-here" is not fetched yet \(and no folder \S+\/sdlive-test\/not-here exists\): sdlive models fetch sdlive-test\/not-here$/m);
   });
 
   it('an unreachable hub gives one line naming the URL and what to set', async () => {
@@ -265,6 +286,18 @@ print(sha, count)
     assert.equal(new ModelCatalogue([manifestModels(dir, cache)]).find('tiny-parts')?.present(), false);
   });
 });
+
+/** The CLI started in `cwd` (so ./models holds the test's manifests). */
+function runCliIn(cwd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, ...args], { cwd, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
 
 function runCliWith(env: Record<string, string>, args: string[]) {
   const saved = { ...process.env };

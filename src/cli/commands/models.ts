@@ -1,13 +1,15 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { SdliveError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import { catalogueManifests, modelCatalogue, type KnownModel } from '../../models/catalogue.js';
+import { PARTS_RECORD, type CachedPart } from '../../models/hub/assemble.js';
 import { HubCache } from '../../models/hub/cache.js';
 import { fetchModel } from '../../models/hub/fetch.js';
 import { componentManifests, folderBytes, isFetched, removeModel } from '../../models/hub/manage.js';
 import { formatBytes } from '../../models/hub/progress.js';
 import { loadSdModels } from '../../models/load.js';
+import { readJsonFile } from '../../models/json-file.js';
 import { resolveModelDir } from '../../models/resolve.js';
 import type { ModelDialect } from '../../models/sd-models.js';
 import { makeTinyModel } from '../../models/tiny/make-tiny.js';
@@ -22,6 +24,12 @@ function dialectLines(d: ModelDialect): string[] {
     `vae encoder out   ${d.vaeEncoderOutput}${d.vaeEncoderOutput === 'latent_parameters' ? ' (mean = channels 0-3)' : ''}; ${d.latentChannels} latent channels`,
     `vae image range   ${d.vaeRange === 'zero_one' ? '[0,1]' : '[-1,1]'}; scaling ${d.vaeScaling}`,
   ];
+}
+
+/** Where an assembled folder's parts came from (its sdlive-parts.json), one line each. */
+function partLines(dir: string): string[] {
+  const record = readJsonFile<Record<string, CachedPart>>(join(dir, PARTS_RECORD)) ?? {};
+  return Object.entries(record).map(([name, p]) => `part ${name.padEnd(13)}${p.repo}@${p.revision} (commit ${p.commit})`);
 }
 
 function parseProviders(list: string): ExecutionProvider[] {
@@ -107,6 +115,6 @@ export function registerModels(program: Command): void {
         process.stdout.write(`${JSON.stringify({ dir, provider: m.provider, dialect: m.dialect }, null, 2)}\n`);
         return;
       }
-      process.stdout.write([`folder            ${dir}`, `provider          ${m.provider}`, ...dialectLines(m.dialect)].join('\n') + '\n');
+      process.stdout.write([`folder            ${dir}`, ...partLines(dir), `provider          ${m.provider}`, ...dialectLines(m.dialect)].join('\n') + '\n');
     });
 }

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { SdliveError } from '../../errors.js';
-import type { HubCache } from './cache.js';
+import { linkFile, type HubCache } from './cache.js';
 import { inPart, partEntries, partFolder, type ModelParts, type PartName } from './parts.js';
 
 /** sdlive's own cache (assembled model folders): SDLIVE_HOME, else XDG_CACHE_HOME/sdlive, else ~/.cache/sdlive. */
@@ -54,7 +54,7 @@ function linkFolder(dir: string, parts: Map<PartName, CachedPart>, record: strin
   rmSync(dir, { recursive: true, force: true });
   for (const [name, part] of parts) {
     mkdirSync(join(dir, name), { recursive: true });
-    for (const file of part.files) symlinkSync(file, join(dir, name, file.slice(file.lastIndexOf('/') + 1)));
+    for (const file of part.files) linkFile(file, join(dir, name, basename(file)));
   }
   writeFileSync(join(dir, PARTS_RECORD), record);
 }

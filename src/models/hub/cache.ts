@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { getHFHubCachePath, getRepoFolderName } from '@huggingface/hub';
 
 /**
@@ -39,7 +39,7 @@ export class HubCache {
     const link = join(this.snapshotDir(repo, commit), path);
     mkdirSync(dirname(link), { recursive: true });
     rmSync(link, { force: true });
-    symlinkSync(relative(dirname(link), this.blobPath(repo, blob)), link);
+    linkFile(relative(dirname(link), this.blobPath(repo, blob)), link);
   }
 
   /** The file of a snapshot, when it is there and resolves (a dangling link is not a cached file). */
@@ -75,6 +75,24 @@ export class HubCache {
     };
     walk('');
     return refs;
+  }
+}
+
+/**
+ * A symlink to `target` (relative to the link's folder, or absolute); where symlinks need a privilege (Windows
+ * without developer mode) a hard link, else a copy, as huggingface_hub falls back too.
+ */
+export function linkFile(target: string, link: string): void {
+  try {
+    symlinkSync(target, link);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+    const absolute = resolve(dirname(link), target);
+    try {
+      linkSync(absolute, link);
+    } catch {
+      copyFileSync(absolute, link);
+    }
   }
 }
 
