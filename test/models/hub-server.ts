@@ -117,8 +117,9 @@ export class StandInHub {
       let body = '';
       req.on('data', (d: Buffer) => (body += d));
       req.on('end', () => {
-        const paths = new URLSearchParams(body).getAll('paths');
-        this.json(res, 200, repo.files.filter((f) => paths.includes(f.path)).map((f) => this.entry(f)));
+        const { paths = [], expand } = JSON.parse(body || '{}') as { paths?: string[]; expand?: boolean };
+        const lastCommit = { id: repo.commit, title: 'fixture', date: '2026-01-01T00:00:00.000Z' };
+        this.json(res, 200, repo.files.filter((f) => paths.includes(f.path)).map((f) => ({ ...this.entry(f), ...(expand ? { lastCommit } : {}) })));
       });
       return;
     }

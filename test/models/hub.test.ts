@@ -4,6 +4,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { downloadFileToCacheDir } from '@huggingface/hub';
 import { CatalogueManifest, ModelCatalogue, manifestModels } from '../../src/models/catalogue.js';
 import { HubCache } from '../../src/models/hub/cache.js';
 import { fetchModel } from '../../src/models/hub/fetch.js';
@@ -256,6 +257,19 @@ print(sha, count)
       return true;
     });
     assert.equal(hub.downloads().length, start);
+  });
+
+  it('the library\'s own downloadFileToCacheDir and sdlive write the same cache: each finds the other\'s files', async () => {
+    const cache = freshCache('library');
+    const commit = 'a'.repeat(40);
+    const written = await downloadFileToCacheDir({ repo: TINY_SD, path: 'unet/model.onnx', revision: commit, cacheDir: cache.root, ...access() });
+    assert.equal(written, join(cache.snapshotDir(TINY_SD, commit), 'unet', 'model.onnx'));
+    assert.equal(cache.cachedFile(TINY_SD, commit, 'unet/model.onnx'), written);
+    const start = hub.downloads().length;
+    const result = await fetchModel(TINY_SD, { manifests: [], cache, access: access(), progress: silent, say() {} });
+    const fetchedPaths = hub.downloads().slice(start).map((q) => q.path.replace(/^.*\/resolve\/[^/]+\//, ''));
+    assert.ok(!fetchedPaths.includes('unet/model.onnx') && fetchedPaths.includes('text_encoder/model.onnx'), fetchedPaths.join());
+    assert.equal(result.downloaded, result.files.length - 2, 'the library\'s blob and one shared config.json blob were not fetched again');
   });
 
   it('a manifest of parts from two repos: licence and providers first, then one folder the loader loads', async () => {
