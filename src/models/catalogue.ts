@@ -7,7 +7,7 @@ import type { ChoiceSet } from '../schema/param.js';
 import { MODEL_FILES } from './dialect.js';
 import { assembleModel, cachedParts } from './hub/assemble.js';
 import { HubCache } from './hub/cache.js';
-import { HubManifestFields, isRunnable, REPO_PATTERN } from './hub/parts.js';
+import { HubManifestFields, isRunnable, REPO_SPEC } from './hub/parts.js';
 import { readJsonFile } from './json-file.js';
 import { resolveModelDir } from './resolve.js';
 import { DEFAULT_TINY_VARIANT, TINY_VARIANTS } from './tiny/variants.js';
@@ -103,8 +103,8 @@ export function manifestModels(dir: string, cache = new HubCache()): ModelSource
 export function hubCacheModels(cache = new HubCache()): ModelSource {
   return () => cache.repos().flatMap(({ repo, refs }) => {
     const byCommit = new Map([...refs].map(([ref, commit]) => [commit, ref]));
-    const snapshots = readdirSync(join(cache.repoDir(repo), 'snapshots'));
-    return snapshots.map((commit) => ({ commit, ref: byCommit.get(commit) ?? commit })).flatMap(({ commit, ref }) => {
+    const dir = join(cache.repoDir(repo), 'snapshots');
+    return (existsSync(dir) ? readdirSync(dir) : []).map((commit) => ({ commit, ref: byCommit.get(commit) ?? commit })).flatMap(({ commit, ref }) => {
       const folder = cache.snapshotDir(repo, commit);
       if (!hasOptimumLayout(folder)) return [];
       const name = ref === 'main' ? repo : `${repo}@${ref}`;
@@ -128,8 +128,6 @@ export function folderModels(dir: string): ModelSource {
     name: basename(folder), description: `model folder ${folder}`, folder: () => folder, present: () => true,
   }));
 }
-
-const REPO_SPEC = new RegExp(`${REPO_PATTERN.source.slice(0, -1)}(@[^/]+)?$`);
 
 /** resolveModelDir's folder; an owner/name that is neither a folder nor fetched says which command fetches it. */
 function folderOrFetchHint(value: string): string {

@@ -34,8 +34,8 @@ export function hubError(e: unknown, url: string): SdliveError {
     if (e.statusCode === 404) return new SdliveError('SDL_ERR_HUB', `${at} answered 404: no such repo, revision or file (check the name, or HF_TOKEN for a private repo)`, 'model');
     return new SdliveError('SDL_ERR_HUB', `${at} answered ${e.statusCode}: ${OFFLINE_HINT}`, 'HF_ENDPOINT');
   }
-  const code = causeCode(e);
-  const what = code ?? (e instanceof Error ? e.message : String(e));
+  const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : undefined;
+  const what = causeCode(e) ?? cause ?? (e instanceof Error ? e.message : String(e));
   return new SdliveError('SDL_ERR_HUB', `cannot reach ${url} (${what}): ${OFFLINE_HINT}`, 'HF_ENDPOINT');
 }
 

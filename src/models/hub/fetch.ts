@@ -97,7 +97,7 @@ async function listRepo(ctx: Context, repo: string, commit: string): Promise<Lis
 
 function remoteFile(repo: string, commit: string, e: ListFileEntry): RemoteFile {
   const blob = e.lfs?.oid ?? e.oid;
-  if (!blob) throw new SdliveError('SDL_ERR_HUB', `${repo}: the hub listed ${e.path} without an object id`, 'model');
+  if (!blob || !/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(blob)) throw new SdliveError('SDL_ERR_HUB', `${repo}: the hub listed ${e.path} without a valid object id (${String(blob)})`, 'model');
   return { repo, commit, path: e.path, size: e.lfs?.size ?? e.size, blob, lfs: e.lfs !== undefined };
 }
 

@@ -6,6 +6,8 @@ export const PART_NAMES = ['text_encoder', 'text_encoder_2', 'unet', 'vae_encode
 export type PartName = (typeof PART_NAMES)[number];
 
 export const REPO_PATTERN = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+/** OWNER/REPO[@REVISION], as `sdlive models fetch` and `--model` take it. */
+export const REPO_SPEC = /^[A-Za-z0-9][\w.-]*\/[\w.-]+(@\S+)?$/;
 
 /** Which repo, revision and files give one folder of the model. */
 export const ModelPart = z.strictObject({
