@@ -39,10 +39,19 @@ function parseProviders(list: string): ExecutionProvider[] {
   return names as ExecutionProvider[];
 }
 
+/** A listed model's size on disk; '' for a built-in, or when its folder cannot be made (the load will say why). */
+function sizeOf(m: KnownModel): string {
+  if (m.name.startsWith('builtin:')) return '';
+  try {
+    return `${formatBytes(folderBytes(m.folder()))}  `;
+  } catch {
+    return '';
+  }
+}
+
 function listLine(m: KnownModel): string {
   if (!m.present()) return `${m.name.padEnd(28)} not fetched yet: ${m.fetch}`;
-  const size = m.name.startsWith('builtin:') ? '' : `${formatBytes(folderBytes(m.folder()))}  `;
-  return `${m.name.padEnd(28)} ${size}${m.description}`;
+  return `${m.name.padEnd(28)} ${sizeOf(m)}${m.description}`;
 }
 
 /** stdout: one line per name the engine knows; stderr: the parts (a VAE alone) and where the cache is. */
