@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CatalogueManifest, hubCacheModels, manifestModels, ModelCatalogue } from '../../src/models/catalogue.js';
 import { HubCache } from '../../src/models/hub/cache.js';
+import { hubAccess } from '../../src/models/hub/client.js';
 import { inPart, isRunnable, layoutParts, partEntries, type ModelPart, type PartName } from '../../src/models/hub/parts.js';
 import { TtyProgress } from '../../src/models/hub/progress.js';
 import { loadSdModels } from '../../src/models/load.js';
@@ -156,5 +157,13 @@ describe('progress on a terminal', () => {
     p.end();
     assert.match(written, /unet\/model\.onnx \[#{24}\] 2\.0 kB of 2\.0 kB\ntotal \[#{24}\] 2\.0 kB of 2\.0 kB, [\d.]+ [kMG]?B\/s, ETA /);
     assert.ok(written.includes('\x1b[1A\x1b[2K'), 'the bars are redrawn over the previous ones');
+  });
+});
+
+describe('HF_ENDPOINT and HF_TOKEN', () => {
+  it('are read as the Python tools read them: a mirror URL (trailing slash dropped), the hub by default, a token checked', () => {
+    assert.deepEqual(hubAccess({}), { hubUrl: 'https://huggingface.co' });
+    assert.deepEqual(hubAccess({ HF_ENDPOINT: 'https://mirror.example/hf/', HF_TOKEN: 'hf_abc' }), { hubUrl: 'https://mirror.example/hf', accessToken: 'hf_abc' });
+    assert.throws(() => hubAccess({ HF_TOKEN: 'abc' }), /HF_TOKEN does not look like a Hugging Face token \(they start with hf_\)/);
   });
 });
