@@ -19,6 +19,9 @@ export const ERROR_CODES = {
   SDL_ERR_MIDI_UNAVAILABLE: 'No MIDI subsystem is available on this machine.',
   SDL_ERR_PORT_IN_USE: 'A network port the engine needs is already in use.',
   SDL_ERR_BIND: 'A listener cannot bind its configured address or port (not an address of this machine, or not permitted).',
+  SDL_ERR_HUB: 'The Hugging Face hub (or the mirror HF_ENDPOINT names) cannot be reached, or refused a request.',
+  SDL_ERR_CHECKSUM: 'A downloaded file does not match the checksum the hub lists for it.',
+  SDL_ERR_DISK_SPACE: 'The disk has too little free space for the files to download.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

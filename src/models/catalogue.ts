@@ -5,6 +5,10 @@ import { z } from 'zod';
 import { SdliveError } from '../errors.js';
 import type { ChoiceSet } from '../schema/param.js';
 import { MODEL_FILES } from './dialect.js';
+import { modelFilesIn } from './layout.js';
+import { assembleModel, cachedParts } from './hub/assemble.js';
+import { HubCache } from './hub/cache.js';
+import { HubManifestFields, isRunnable, REPO_SPEC } from './hub/parts.js';
 import { readJsonFile } from './json-file.js';
 import { resolveModelDir } from './resolve.js';
 import { DEFAULT_TINY_VARIANT, TINY_VARIANTS } from './tiny/variants.js';
@@ -30,7 +34,10 @@ export interface KnownModel {
 /** Where known models come from; a new source (the Hugging Face cache, ...) is one more of these. */
 export type ModelSource = () => KnownModel[];
 
-/** models/<name>.json: a real model the engine has parameters for, and where its exported folder goes. */
+/**
+ * models/<name>.json: a real model the engine has parameters for, and where its files come from: `parts` (repos on
+ * the Hugging Face hub, fetched by `sdlive models fetch`) or the export command and its folder.
+ */
 export const CatalogueManifest = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a short name: lower case, digits, . _ -'),
   title: z.string().optional(),
@@ -39,14 +46,18 @@ export const CatalogueManifest = z.object({
   /** The exported folder, relative to the manifest; default: the folder <name>/ beside it. */
   folder: z.string().optional(),
   params: z.record(z.string(), z.unknown()),
+  ...HubManifestFields,
 });
+export type CatalogueManifest = z.infer<typeof CatalogueManifest>;
 
 const LISTED_NAMES = 6;
 /** How long a scan of the sources is reused: a flood of refused names costs no file-system work per message. */
 const RESCAN_MS = 1000;
 
+/** Every part present under one of the names exports give it (model.onnx, WebNN's model_layernorm.onnx...). */
 function hasOptimumLayout(dir: string): boolean {
-  return Object.values(MODEL_FILES).every((f) => existsSync(join(dir, f)));
+  const found = modelFilesIn(dir);
+  return Object.keys(MODEL_FILES).every((role) => role in found);
 }
 
 /** A source's models; one that cannot be read (a missing or unreadable folder) knows none. */
@@ -64,14 +75,44 @@ export const builtinModels: ModelSource = () => [
   ...Object.values(TINY_VARIANTS).map((v) => ({ name: `builtin:tiny-${v.name}`, description: `tiny test model: ${v.description}` })),
 ].map((m) => ({ ...m, folder: () => resolveModelDir(m.name), present: () => true }));
 
-/** The manifests in `dir` (*.json that parse as a CatalogueManifest); present once their folder holds the export. */
-export function manifestModels(dir: string): ModelSource {
-  return () => readdirSync(dir).filter((f) => f.endsWith('.json')).sort().flatMap((file) => {
+/** The manifests in `dir`: *.json that parse as a CatalogueManifest. */
+export function readManifests(dir: string): CatalogueManifest[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().flatMap((file) => {
     const parsed = CatalogueManifest.safeParse(safeRead(join(dir, file)));
-    if (!parsed.success) return [];
-    const m = parsed.data;
+    return parsed.success ? [parsed.data] : [];
+  });
+}
+
+/**
+ * The manifests in `dir`; present once their folder holds the export, or (with `parts`) once every part is in
+ * the Hugging Face cache. A manifest of a VAE alone (TAESD) is a part of other models, not one of them.
+ */
+export function manifestModels(dir: string, cache = new HubCache()): ModelSource {
+  return () => readManifests(dir).flatMap((m) => {
     const folder = resolve(dir, m.folder ?? m.name);
-    return [{ name: m.name, description: m.title ?? m.source, folder: () => folder, present: () => hasOptimumLayout(folder), fetch: `${m.export} (into ${folder})` }];
+    const description = m.title ?? m.source;
+    const { parts } = m;
+    if (!parts) return [{ name: m.name, description, folder: () => folder, present: () => hasOptimumLayout(folder), fetch: `${m.export} (into ${folder})` }];
+    if (!isRunnable(parts)) return [];
+    return [{
+      name: m.name, description, fetch: `sdlive models fetch ${m.name}`,
+      present: () => hasOptimumLayout(folder) || cachedParts(parts, cache) !== undefined,
+      folder: () => (hasOptimumLayout(folder) ? folder : assembleModel(m.name, parts, cache)),
+    }];
+  });
+}
+
+/** Repos in the Hugging Face cache holding an optimum layout: owner/name (its main), owner/name@revision. */
+export function hubCacheModels(cache = new HubCache()): ModelSource {
+  return () => cache.repos().flatMap(({ repo, refs }) => {
+    const byCommit = new Map([...refs].map(([ref, commit]) => [commit, ref]));
+    const dir = join(cache.repoDir(repo), 'snapshots');
+    return (existsSync(dir) ? readdirSync(dir) : []).map((commit) => ({ commit, ref: byCommit.get(commit) ?? commit })).flatMap(({ commit, ref }) => {
+      const folder = cache.snapshotDir(repo, commit);
+      if (!hasOptimumLayout(folder)) return [];
+      const name = ref === 'main' ? repo : `${repo}@${ref}`;
+      return [{ name, description: `${repo}@${commit.slice(0, 10)} in ${cache.root}`, folder: () => folder, present: () => true }];
+    });
   });
 }
 
@@ -91,9 +132,16 @@ export function folderModels(dir: string): ModelSource {
   }));
 }
 
+/** resolveModelDir's folder; an owner/name that is neither a folder nor fetched says which command fetches it. */
+function folderOrFetchHint(value: string): string {
+  const dir = resolveModelDir(value);
+  if (!existsSync(dir) && REPO_SPEC.test(value)) throw new SdliveError('SDL_ERR_MODEL_LOAD', `model "${value}" is not fetched yet (and no folder ${dir} exists): sdlive models fetch ${value}`, 'model');
+  return dir;
+}
+
 /** The model the config or the command line started with: selectable again by the value it was given as. */
 export function startupModel(value: unknown): ModelSource {
-  return () => (typeof value === 'string' ? [{ name: value, description: 'the start-up model', folder: () => resolveModelDir(value), present: () => true }] : []);
+  return () => (typeof value === 'string' ? [{ name: value, description: 'the start-up model', folder: () => folderOrFetchHint(value), present: () => true }] : []);
 }
 
 /**
@@ -128,7 +176,7 @@ export class ModelCatalogue implements ChoiceSet {
   /** A `model` value -> its folder: a known name's, else resolveModelDir's (builtin:..., or a path). */
   folderOf(value: string): string {
     const model = this.find(value);
-    if (!model) return resolveModelDir(value);
+    if (!model) return folderOrFetchHint(value);
     if (!model.present()) throw new SdliveError('SDL_ERR_MODEL_LOAD', `model "${model.name}" is known but not fetched yet: ${model.fetch}`, 'model');
     return model.folder();
   }
@@ -151,7 +199,18 @@ function modelsDirs(): string[] {
   return [...new Set([PACKAGE_MODELS_DIR, resolve('models')].map((d) => resolve(d)))];
 }
 
-/** The standard catalogue: manifests and model folders in models/, the built-ins, then `extra` (the start-up model). */
+/** Every manifest in the package's models/ and the working directory's, the first of a name winning. */
+export function catalogueManifests(): CatalogueManifest[] {
+  const byName = new Map<string, CatalogueManifest>();
+  for (const m of modelsDirs().flatMap((d) => (existsSync(d) ? readManifests(d) : []))) if (!byName.has(m.name)) byName.set(m.name, m);
+  return [...byName.values()];
+}
+
+/**
+ * The standard catalogue: manifests and model folders in models/, repos in the Hugging Face cache, the
+ * built-ins, then `extra` (the start-up model).
+ */
 export function modelCatalogue(extra: readonly ModelSource[] = []): ModelCatalogue {
-  return new ModelCatalogue([...modelsDirs().flatMap((d) => [manifestModels(d), folderModels(d)]), builtinModels, ...extra]);
+  const cache = new HubCache();
+  return new ModelCatalogue([...modelsDirs().flatMap((d) => [manifestModels(d, cache), folderModels(d)]), hubCacheModels(cache), builtinModels, ...extra]);
 }

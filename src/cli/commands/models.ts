@@ -1,9 +1,15 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { SdliveError } from '../../errors.js';
 import { createLogger } from '../../log.js';
-import { modelCatalogue } from '../../models/catalogue.js';
+import { catalogueManifests, modelCatalogue, type KnownModel } from '../../models/catalogue.js';
+import { PARTS_RECORD, type CachedPart } from '../../models/hub/assemble.js';
+import { HubCache } from '../../models/hub/cache.js';
+import { fetchModel } from '../../models/hub/fetch.js';
+import { componentManifests, folderBytes, isFetched, removeModel } from '../../models/hub/manage.js';
+import { formatBytes } from '../../models/hub/progress.js';
 import { loadSdModels } from '../../models/load.js';
+import { readJsonFile } from '../../models/json-file.js';
 import { resolveModelDir } from '../../models/resolve.js';
 import type { ModelDialect } from '../../models/sd-models.js';
 import { makeTinyModel } from '../../models/tiny/make-tiny.js';
@@ -28,6 +34,12 @@ function staticShapeLines(d: ModelDialect): string[] {
   return [`static shapes     ${[...batch, ...size].join('; ')}`];
 }
 
+/** Where an assembled folder's parts came from (its sdlive-parts.json), one line each. */
+function partLines(dir: string): string[] {
+  const record = readJsonFile<Record<string, CachedPart>>(join(dir, PARTS_RECORD)) ?? {};
+  return Object.entries(record).map(([name, p]) => `part ${name.padEnd(13)}${p.repo}@${p.revision} (commit ${p.commit})`);
+}
+
 function parseProviders(list: string): ExecutionProvider[] {
   const names = list.split(',').map((p) => p.trim());
   const unknown = names.find((n) => !(EXECUTION_PROVIDERS as readonly string[]).includes(n));
@@ -35,8 +47,54 @@ function parseProviders(list: string): ExecutionProvider[] {
   return names as ExecutionProvider[];
 }
 
+/** A listed model's size on disk; '' for a built-in, or when its folder cannot be made (the load will say why). */
+function sizeOf(m: KnownModel): string {
+  if (m.name.startsWith('builtin:')) return '';
+  try {
+    return `${formatBytes(folderBytes(m.folder()))}  `;
+  } catch {
+    return '';
+  }
+}
+
+function listLine(m: KnownModel): string {
+  if (!m.present()) return `${m.name.padEnd(28)} not fetched yet: ${m.fetch}`;
+  return `${m.name.padEnd(28)} ${sizeOf(m)}${m.description}`;
+}
+
+/** stdout: one line per name the engine knows; stderr: the parts (a VAE alone) and where the cache is. */
+function listModels(): void {
+  const cache = new HubCache();
+  process.stdout.write(`${modelCatalogue().models().map(listLine).join('\n')}\n`);
+  for (const c of componentManifests(catalogueManifests())) {
+    process.stderr.write(`${c.name.padEnd(28)} part of other models (${c.title ?? c.source}): ${isFetched(c, cache) ? 'fetched' : `not fetched yet: sdlive models fetch ${c.name}`}\n`);
+  }
+  process.stderr.write(`Hugging Face cache: ${cache.root}\n`);
+}
+
+function registerHubCommands(models: Command): void {
+  models
+    .command('fetch')
+    .argument('<model>', 'a manifest name (sdlive models list) or OWNER/REPO[@REVISION] on the Hugging Face hub')
+    .description('download a model\'s ONNX files into the Hugging Face cache (HF_HUB_CACHE, HF_ENDPOINT and HF_TOKEN are honoured)')
+    .action(async (spec: string) => {
+      const result = await fetchModel(spec, { manifests: catalogueManifests() });
+      if (result.folder) process.stderr.write(`ready: sdlive run --model ${result.name}\n`);
+      else process.stderr.write(`${result.name} is a part of other models (not a model to run by itself)\n`);
+      if (result.folder) process.stdout.write(`${result.folder}\n`);
+    });
+  models
+    .command('rm')
+    .argument('<model>', 'a manifest name or OWNER/REPO')
+    .description('remove a fetched model from the Hugging Face cache (repos another fetched model uses are kept)')
+    .action((spec: string) => {
+      process.stdout.write(`${removeModel(spec, catalogueManifests(), new HubCache()).join('\n')}\n`);
+    });
+}
+
 export function registerModels(program: Command): void {
-  const models = program.command('models').description('list the known models, generate the built-in tiny models, inspect a model folder');
+  const models = program.command('models').description('fetch, list, remove and inspect models; generate the built-in tiny models');
+  registerHubCommands(models);
   models
     .command('make-tiny')
     .description('write a tiny random-weight model folder (same I/O as a real export); default models/generated/<variant>')
@@ -54,12 +112,8 @@ export function registerModels(program: Command): void {
     });
   models
     .command('list')
-    .description('the model names the engine knows (what OSC, HTTP and MIDI may set `model` to)')
-    .action(() => {
-      for (const m of modelCatalogue().models()) {
-        process.stdout.write(`${m.name.padEnd(28)} ${m.present() ? m.description : `not fetched yet: ${m.fetch}`}\n`);
-      }
-    });
+    .description('the model names the engine knows (what OSC, HTTP and MIDI may set `model` to), what is fetched, sizes')
+    .action(listModels);
   models
     .command('inspect')
     .argument('<model>', 'model name (sdlive models list), builtin:tiny[-variant] or model folder')
@@ -78,6 +132,6 @@ export function registerModels(program: Command): void {
         process.stdout.write(`${JSON.stringify({ dir, provider: m.provider, dialect: m.dialect }, null, 2)}\n`);
         return;
       }
-      process.stdout.write([`folder            ${dir}`, `provider          ${m.provider}`, ...dialectLines(m.dialect)].join('\n') + '\n');
+      process.stdout.write([`folder            ${dir}`, ...partLines(dir), `provider          ${m.provider}`, ...dialectLines(m.dialect)].join('\n') + '\n');
     });
 }
