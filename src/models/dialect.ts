@@ -24,7 +24,8 @@ export interface ModelIo {
   textOut: string;
   unetSample: Port;
   unetTimestep: string;
-  unetEmbeddings: Port;
+  /** Every UNet input besides sample and timestep, fed from the Conditioning entry of the same name. */
+  unetConditioning: Port[];
   unetOut: string;
   /** False when the UNet's batch axis is fixed to 1 (then slots always run one by one). */
   unetBatchable: boolean;
@@ -155,7 +156,7 @@ export function detectDialect(s: Record<ModelRole, InferenceSession>, opts: Dete
     textOut: text.out.name,
     unetSample,
     unetTimestep: 'timestep',
-    unetEmbeddings: floatPort('unet', unet.ehs),
+    unetConditioning: [floatPort('unet', unet.ehs)],
     unetOut: unet.out.name,
     unetBatchable: unet.unetBatchable,
     vaeImage: floatPort('vaeEncoder', vaeImage),

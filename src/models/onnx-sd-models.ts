@@ -1,10 +1,11 @@
 import * as ort from 'onnxruntime-node';
 import { SdliveError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { mapConditioning } from '../pipelines/streamdiffusion/conditioning.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
-import type { ModelIo, ModelRole } from './dialect.js';
+import { MODEL_FILES, type ModelIo, type ModelRole, type Port } from './dialect.js';
 import type { OnnxImageProcessors } from './processors/image-processors.js';
-import type { ModelDialect, SdModels, TensorF32 } from './sd-models.js';
+import type { Conditioning, ModelDialect, SdModels, TensorF32, UnetInputs } from './sd-models.js';
 import { affine, concatBatch, floatInput, leadingChannels, readFloat, sliceBatch, timestepInput } from './tensors.js';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
 
@@ -15,7 +16,7 @@ function usageError(what: string): SdliveError {
 /** SdModels on onnxruntime-node sessions: every dialect difference is converted here, at the boundary. */
 export class OnnxSdModels implements SdModels {
   private disposed = false;
-  private readonly embeddingInputs = new WeakMap<TensorF32, ort.Tensor>();
+  private readonly conditioningInputs = new WeakMap<TensorF32, ort.Tensor>();
   /** The decoder returns float32 in [-1,1]: what vaeDecode returns, as it is. */
   private readonly decodesFinalImage: boolean;
 
@@ -36,23 +37,28 @@ export class OnnxSdModels implements SdModels {
     return this.tokenizer.encode(text);
   }
 
-  async encodeText(ids: Int32Array, batch: number): Promise<TensorF32> {
+  async encodeText(ids: Int32Array, batch: number): Promise<Conditioning> {
     const { maxTokens, textInputType } = this.dialect;
     if (ids.length !== batch * maxTokens) throw usageError(`encodeText: ${ids.length} ids for batch ${batch} x ${maxTokens} tokens`);
     const data = textInputType === 'int64' ? BigInt64Array.from(ids, (v) => BigInt(v)) : ids;
     const out = await this.run('text', { [this.io.textIds]: new ort.Tensor(textInputType, data, [batch, maxTokens]) });
-    return readFloat(out[this.io.textOut]!);
+    return { encoder_hidden_states: readFloat(out[this.io.textOut]!) };
   }
 
-  async unet(latents: TensorF32, timesteps: readonly number[], embeddings: TensorF32): Promise<TensorF32> {
-    const batch = latents.dims[0]!;
-    if (timesteps.length !== batch || embeddings.dims[0] !== batch) {
-      throw usageError(`unet: batch ${batch} with ${timesteps.length} timesteps and ${embeddings.dims[0]} embeddings`);
+  async unet(inputs: UnetInputs): Promise<TensorF32> {
+    const { sample, timestep, conditioning } = inputs;
+    const batch = sample.dims[0]!;
+    const unbatched = Object.entries(conditioning).find(([, t]) => t.dims[0] !== batch);
+    if (timestep.length !== batch || unbatched) {
+      throw usageError(`unet: batch ${batch} with ${timestep.length} timesteps${unbatched ? ` and ${unbatched[0]} [${unbatched[1].dims}]` : ''}`);
     }
-    if (this.dialect.batchedTimestep) return this.unetCall(latents, timesteps, embeddings);
-    if (this.io.unetBatchable && timesteps.every((t) => t === timesteps[0])) return this.unetCall(latents, [timesteps[0]!], embeddings);
+    if (this.dialect.batchedTimestep) return this.unetCall(inputs);
+    if (this.io.unetBatchable && timestep.every((t) => t === timestep[0])) return this.unetCall({ ...inputs, timestep: [timestep[0]!] });
     const parts: TensorF32[] = [];
-    for (let i = 0; i < batch; i++) parts.push(await this.unetCall(sliceBatch(latents, i, i + 1), [timesteps[i]!], sliceBatch(embeddings, i, i + 1)));
+    for (let i = 0; i < batch; i++) {
+      const slot = (t: TensorF32) => sliceBatch(t, i, i + 1);
+      parts.push(await this.unetCall({ sample: slot(sample), timestep: [timestep[i]!], conditioning: mapConditioning(conditioning, slot) }));
+    }
     return concatBatch(parts);
   }
 
@@ -84,25 +90,27 @@ export class OnnxSdModels implements SdModels {
   }
 
   /**
-   * Prompt embeddings change only with the prompt (tensors are never written after they are made), so their
-   * onnxruntime input, an fp16 conversion on fp16 exports, is made once per tensor rather than per frame.
+   * The conditioning changes only with the prompt and the parameters (tensors are never written after they are
+   * made), so its onnxruntime input, an fp16 conversion on fp16 exports, is made once per tensor, not per frame.
    */
-  private embeddingInput(embeddings: TensorF32): ort.Tensor {
-    let input = this.embeddingInputs.get(embeddings);
+  private conditioningInput(port: Port, conditioning: Conditioning): ort.Tensor {
+    const t = conditioning[port.name];
+    if (!t) throw usageError(`unet: ${MODEL_FILES.unet} takes ${port.name}, which the conditioning does not hold`);
+    let input = this.conditioningInputs.get(t);
     if (!input) {
-      input = floatInput(this.io.unetEmbeddings.type, embeddings);
-      this.embeddingInputs.set(embeddings, input);
+      input = floatInput(port.type, t);
+      this.conditioningInputs.set(t, input);
     }
     return input;
   }
 
-  private async unetCall(latents: TensorF32, timesteps: readonly number[], embeddings: TensorF32): Promise<TensorF32> {
-    const { unetSample, unetEmbeddings, unetTimestep, unetOut } = this.io;
+  private async unetCall({ sample, timestep, conditioning }: UnetInputs): Promise<TensorF32> {
+    const { unetSample, unetConditioning, unetTimestep, unetOut } = this.io;
     const { type, rank } = this.dialect.unetTimestep;
     const out = await this.run('unet', {
-      [unetSample.name]: floatInput(unetSample.type, latents),
-      [unetTimestep]: timestepInput(type, rank, timesteps),
-      [unetEmbeddings.name]: this.embeddingInput(embeddings),
+      [unetSample.name]: floatInput(unetSample.type, sample),
+      [unetTimestep]: timestepInput(type, rank, timestep),
+      ...Object.fromEntries(unetConditioning.map((port) => [port.name, this.conditioningInput(port, conditioning)])),
     });
     return readFloat(out[unetOut]!);
   }

@@ -121,7 +121,7 @@ describe('dialects the loader cannot serve', () => {
     try {
       assert.equal(m.dialect.batchedTimestep, false);
       const x = wave([2, 4, 64, 64]);
-      const out = await m.unet(x, [999, 999], wave([2, 77, 1024]));
+      const out = await m.unet({ sample: x, timestep: [999, 999], conditioning: { encoder_hidden_states: wave([2, 77, 1024]) } });
       assert.deepEqual(out.data, x.data.map((v) => Math.max(0, v)));
     } finally {
       await m.dispose();
@@ -132,7 +132,7 @@ describe('dialects the loader cannot serve', () => {
 describe('SdModels usage errors', () => {
   it('rejects mismatched batches and calls after dispose with SDL_ERR_PIPELINE', async () => {
     const m = await loadSdModels(resolveModelDir('builtin:tiny'), { width: 256, height: 256 });
-    await assert.rejects(m.unet(wave([2, 4, 32, 32]), [999], wave([2, 77, 1024])), expectError('SDL_ERR_PIPELINE', /batch 2 with 1 timesteps/));
+    await assert.rejects(m.unet({ sample: wave([2, 4, 32, 32]), timestep: [999], conditioning: { encoder_hidden_states: wave([2, 77, 1024]) } }), expectError('SDL_ERR_PIPELINE', /batch 2 with 1 timesteps/));
     await assert.rejects(m.encodeText(new Int32Array(10), 1), expectError('SDL_ERR_PIPELINE', /10 ids for batch 1/));
     await m.dispose();
     await m.dispose();

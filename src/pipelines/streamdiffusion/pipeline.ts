@@ -1,8 +1,8 @@
 import { SdliveError } from '../../errors.js';
 import type { Frame } from '../../io/frame.js';
-import type { SdModels, TensorF32 } from '../../models/sd-models.js';
+import type { Conditioning, SdModels, TensorF32 } from '../../models/sd-models.js';
 import type { OutputBuffers, Pipeline, PipelineRequirements, ProcessResult } from '../pipeline.js';
-import { type Guidance, guidanceEmbeddings, guidedType } from './cfg.js';
+import { type Guidance, guidanceConditioning, guidedType } from './cfg.js';
 import { FrameConverter } from './image.js';
 import { Derived } from './memo.js';
 import { seedNoise } from './noise.js';
@@ -58,7 +58,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   private readonly frameState: FrameState = { stream: undefined, lastOutput: undefined, lastWarmup: false };
   private readonly schedule = new Derived<SlotSchedule>();
   private readonly noise = new Derived<StreamState>();
-  private readonly embeddings = new Derived<Promise<TensorF32>>();
+  private readonly conditioning = new Derived<Promise<Conditioning>>();
 
   constructor(
     readonly models: SdModels,
@@ -94,7 +94,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     const frame = this.checkedFrame(frames);
     const image = params.mode === 'img2img' ? await this.converter.toImage(frame, time) : undefined;
     if (image && this.skipBySimilarity(image, params)) return Object.assign([this.frameState.lastOutput!], { stages, warmup: this.frameState.lastWarmup });
-    const step = await time('text', () => this.denoiseStep(params, (l, t, e) => time('unet', () => this.models.unet(l, t, e))));
+    const step = await time('text', () => this.denoiseStep(params, (inputs) => time('unet', () => this.models.unet(inputs))));
     const state = this.streamState(params, step.schedule);
     const xT = image ? this.addNoise(await time('encode', () => this.models.vaeEncode(image)), state, step.schedule) : slotView(state.initNoise, 0);
     const warmup = params.use_denoising_batch && isWarmingUp(state);
@@ -142,20 +142,20 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
       unet,
       schedule,
       guidance,
-      embeddings: await this.batchEmbeddings(params, guidance, slotsPerCall),
+      conditioning: await this.batchConditioning(params, guidance, slotsPerCall),
       doAddNoise: params.do_add_noise,
     };
   }
 
-  /** Cond (and, for full/initialize, uncond) embeddings laid out for the UNet batch; per-text encodings are cached. */
-  private batchEmbeddings(params: Readonly<StreamDiffusionParams>, guidance: Guidance, slotsPerCall: number): Promise<TensorF32> {
+  /** Cond (and, for full/initialize, uncond) conditioning laid out for the UNet batch; per-text encodings are cached. */
+  private batchConditioning(params: Readonly<StreamDiffusionParams>, guidance: Guidance, slotsPerCall: number): Promise<Conditioning> {
     const prompts = promptList(params.prompt);
     const type = guidedType(guidance);
     const negative = type === 'full' || type === 'initialize' ? params.negative_prompt : undefined;
-    return this.embeddings.get([prompts, params.prompt_interpolation, negative, type, slotsPerCall], async () => {
+    return this.conditioning.get([prompts, params.prompt_interpolation, negative, type, slotsPerCall], async () => {
       const uncond = negative === undefined ? undefined : await this.prompts.encode(negative);
       const c = await this.prompts.blended(prompts, params.prompt_interpolation);
-      return guidanceEmbeddings(guidance, slotsPerCall, c, uncond ?? c);
+      return guidanceConditioning(guidance, slotsPerCall, c, uncond ?? c);
     });
   }
 
