@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SdliveError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
-import { detectDialect, MODEL_FILES, type ModelRole } from './dialect.js';
+import { detectDialect, MODEL_FILES, SECOND_TEXT_ENCODER, type ModelRole, type ModelSessions } from './dialect.js';
 import { readManifest, vaeConfigScaling, type ModelManifest } from './manifest.js';
 import { OnnxSdModels } from './onnx-sd-models.js';
 import { OnnxImageProcessors } from './processors/image-processors.js';
@@ -35,12 +35,25 @@ function modelFiles(dir: string): Record<ModelRole, string> {
   return files;
 }
 
-function tokenizerOf(dir: string): ClipTokenizer {
+/** SDXL folders add text_encoder_2/ (read with tokenizer_2/); the four files are enough for every other family. */
+function secondEncoderFile(dir: string): { text2?: string } {
+  const file = join(dir, SECOND_TEXT_ENCODER);
+  return existsSync(file) ? { text2: file } : {};
+}
+
+function tokenizerOf(dir: string, folder = 'tokenizer'): ClipTokenizer {
   try {
-    return loadClipTokenizer(join(dir, 'tokenizer'));
+    return loadClipTokenizer(join(dir, folder));
   } catch (e) {
-    throw loadError(`cannot read the tokenizer: ${message(e)} (copy tokenizer/ from the model's original repository)`);
+    throw loadError(`cannot read ${folder}/: ${message(e)} (copy ${folder}/ from the model's original repository)`);
   }
+}
+
+/** tokenizer_2's pad id: SDXL's second encoder pads with its own token ("!", id 0), not CLIP-L's EOS. */
+function secondPadId(dir: string, files: { text2?: string }): number | undefined {
+  if (!files.text2) return undefined;
+  const tokenizer = tokenizerOf(dir, 'tokenizer_2');
+  return tokenizer.padToken === undefined ? undefined : tokenizer.tokenId(tokenizer.padToken);
 }
 
 /** What the folder's JSON files say (sdlive.json, the VAE's config.json). */
@@ -62,10 +75,14 @@ function specialId(tokenizer: ClipTokenizer, token: string, fallback: number): n
  */
 export async function loadSdModels(dir: string, options: LoadOptions = {}): Promise<SdModels> {
   const log = options.log ?? silentLogger;
-  const files = modelFiles(dir);
+  const files = { ...modelFiles(dir), ...secondEncoderFile(dir) };
   const tokenizer = tokenizerOf(dir);
+  const text2PadId = secondPadId(dir, files);
   const { manifest, configScaling } = folderFacts(dir);
-  const { provider, sessions } = await openSessions(files, options.providers ?? ['cpu'], log);
+  const opened = await openSessions<string>(files, options.providers ?? ['cpu'], log);
+  const { provider } = opened;
+  // One session per key of `files`: the four roles, and text2 where its file is there.
+  const sessions = opened.sessions as ModelSessions;
   let processors: OnnxImageProcessors | undefined;
   try {
     const eosId = specialId(tokenizer, EOS_TOKEN, 49407);
@@ -77,6 +94,7 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
       padId: tokenizer.padToken === undefined ? undefined : tokenizer.tokenId(tokenizer.padToken),
       bosId: specialId(tokenizer, BOS_TOKEN, 49406),
       eosId,
+      ...(text2PadId === undefined ? {} : { text2PadId }),
     });
     if (!dialect.batchedTimestep) {
       log.info({ timestep: dialect.unetTimestep }, `${MODEL_FILES.unet} takes one timestep per call: stream batch runs its slots one by one on this export`);

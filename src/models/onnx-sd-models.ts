@@ -3,10 +3,10 @@ import { SdliveError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { mapConditioning } from '../pipelines/streamdiffusion/conditioning.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
-import { MODEL_FILES, type ModelIo, type ModelRole, type Port } from './dialect.js';
+import { MODEL_FILES, type ModelIo, type ModelRole, type ModelSessions, type Port, type SecondEncoderIo } from './dialect.js';
 import type { OnnxImageProcessors } from './processors/image-processors.js';
 import type { Conditioning, ModelDialect, SdModels, TensorF32, UnetInputs } from './sd-models.js';
-import { affine, concatBatch, floatInput, leadingChannels, readFloat, sliceBatch, timestepInput } from './tensors.js';
+import { affine, concatBatch, concatLastAxis, floatInput, leadingChannels, readFloat, sliceBatch, timestepInput } from './tensors.js';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
 
 function usageError(what: string): SdliveError {
@@ -14,6 +14,10 @@ function usageError(what: string): SdliveError {
 }
 
 /** SdModels on onnxruntime-node sessions: every dialect difference is converted here, at the boundary. */
+function idsTensor(type: 'int32' | 'int64', ids: Int32Array, dims: number[]): ort.Tensor {
+  return new ort.Tensor(type, type === 'int64' ? BigInt64Array.from(ids, (v) => BigInt(v)) : ids, dims);
+}
+
 export class OnnxSdModels implements SdModels {
   private disposed = false;
   private readonly conditioningInputs = new WeakMap<TensorF32, ort.Tensor>();
@@ -24,7 +28,7 @@ export class OnnxSdModels implements SdModels {
     readonly dialect: ModelDialect,
     readonly provider: ExecutionProvider,
     private readonly io: ModelIo,
-    private readonly sessions: Record<ModelRole, ort.InferenceSession>,
+    private readonly sessions: ModelSessions,
     readonly processors: OnnxImageProcessors,
     private readonly tokenizer: ClipTokenizer,
     private readonly log: Logger,
@@ -40,9 +44,13 @@ export class OnnxSdModels implements SdModels {
   async encodeText(ids: Int32Array, batch: number): Promise<Conditioning> {
     const { maxTokens, textInputType } = this.dialect;
     if (ids.length !== batch * maxTokens) throw usageError(`encodeText: ${ids.length} ids for batch ${batch} x ${maxTokens} tokens`);
-    const data = textInputType === 'int64' ? BigInt64Array.from(ids, (v) => BigInt(v)) : ids;
-    const out = await this.run('text', { [this.io.textIds]: new ort.Tensor(textInputType, data, [batch, maxTokens]) });
-    return { encoder_hidden_states: readFloat(out[this.io.textOut]!) };
+    const first = this.run('text', { [this.io.textIds]: idsTensor(textInputType, ids, [batch, maxTokens]) }, [this.io.textOut]);
+    if (!this.io.text2) return { encoder_hidden_states: readFloat((await first)[this.io.textOut]!) };
+    const [out, out2] = await Promise.all([first, this.runSecondEncoder(this.io.text2, ids, batch)]);
+    return {
+      encoder_hidden_states: concatLastAxis(readFloat(out[this.io.textOut]!), readFloat(out2[this.io.text2.hidden]!)),
+      text_embeds: readFloat(out2[this.io.text2.pooled]!),
+    };
   }
 
   async unet(inputs: UnetInputs): Promise<TensorF32> {
@@ -115,8 +123,22 @@ export class OnnxSdModels implements SdModels {
     return readFloat(out[unetOut]!);
   }
 
-  private async run(role: ModelRole, feeds: Record<string, ort.Tensor>, fetches?: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+  /** SDXL's OpenCLIP encoder on the same tokens, padded with its own pad id after EOS. */
+  private runSecondEncoder(io: SecondEncoderIo, ids: Int32Array, batch: number): Promise<ort.InferenceSession.ReturnType> {
+    const { maxTokens, eosId } = this.dialect;
+    const repadded = Int32Array.from(ids);
+    for (let row = 0; row < batch; row++) {
+      const tokens = repadded.subarray(row * maxTokens, (row + 1) * maxTokens);
+      const eos = tokens.indexOf(eosId, 1);
+      if (eos >= 0) tokens.fill(io.padId, eos + 1);
+    }
+    return this.run('text2', { [io.ids]: idsTensor(io.idsType, repadded, [batch, maxTokens]) }, [io.hidden, io.pooled]);
+  }
+
+  private async run(role: ModelRole | 'text2', feeds: Record<string, ort.Tensor>, fetches?: Record<string, ort.Tensor> | string[]): Promise<ort.InferenceSession.ReturnType> {
     if (this.disposed) throw usageError('the models were disposed');
-    return fetches ? this.sessions[role].run(feeds, fetches) : this.sessions[role].run(feeds);
+    const session = this.sessions[role];
+    if (!session) throw usageError(`no ${role} session`);
+    return fetches ? session.run(feeds, fetches) : session.run(feeds);
   }
 }

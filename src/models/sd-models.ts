@@ -26,8 +26,12 @@ export interface UnetInputs {
 
 /** What the loader read from the model files (input/output names, dtypes, ranks), as `sdlive models inspect` prints it. */
 export interface ModelDialect {
-  /** Text embedding width: 768 (SD1.x) or 1024 (SD2.x / SD-Turbo). */
+  /** encoder_hidden_states width: 768 (SD1.x), 1024 (SD2.x / SD-Turbo), 2048 (SDXL: 768 + 1280). */
   textWidth: number;
+  /** 'sd': one text encoder (SD 1.x/2.x/Turbo); 'sdxl': two, and the UNet also takes text_embeds and time_ids. */
+  family: 'sd' | 'sdxl';
+  /** An LCM-distilled UNet's timestep_cond width (the guidance-scale embedding, 256); 0 when it has none. */
+  timestepCondWidth: number;
   /** Token ids: BOS, EOS, and the pad id (0 for SD2.x/OpenCLIP, 49407 for SD1.x). */
   bosId: number;
   eosId: number;

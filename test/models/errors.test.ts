@@ -99,8 +99,8 @@ describe('broken model folders', () => {
 
 describe('dialects the loader cannot serve', () => {
   const cases: [string, Uint8Array, RegExp, object?][] = [
-    ['an LCM UNet (timestep_cond)', unetWith([...UNET_BASE, ['timestep_cond', 'float32', ['batch', 256]]]), /unet\/model\.onnx: an LCM-distilled UNet/],
-    ['an SDXL UNet', unetWith([...UNET_BASE, ['text_embeds', 'float32', ['batch', 1280]], ['time_ids', 'float32', ['batch', 6]]]), /SDXL/],
+    ['an SDXL UNet without text_encoder_2/', unetWith([...UNET_BASE, ['text_embeds', 'float32', ['batch', 1280]], ['time_ids', 'float32', ['batch', 6]]]), /unet\/model\.onnx: is an SDXL UNet .*needs text_encoder_2\/model\.onnx and tokenizer_2\//],
+    ['a UNet input sdlive does not feed', unetWith([...UNET_BASE, ['mid_block_additional_residual', 'float32', ['batch', 1280, 8, 8]]]), /input mid_block_additional_residual is not supported/],
     ['a UNet without encoder_hidden_states', unetWith([UNET_BASE[0]!]), /missing input\(s\) encoder_hidden_states/],
     ['a rank-2 timestep', unetWith([['timestep', 'float32', ['batch', 1]], UNET_BASE[1]!]), /timestep has rank 2/],
     ['a fixed 64x64 export asked for 768x512', unetWith(UNET_BASE, [1, 4, 64, 64]), /fixed to 64x64 .*768x512 needs 64x96/, { width: 768, height: 512 }],

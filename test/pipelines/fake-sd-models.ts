@@ -6,7 +6,7 @@ import type { Conditioning, ModelDialect, SdModels, TensorF32, UnetInputs } from
  * independent reference computations in the tests can call `predictNoise` slot by slot.
  */
 export const FAKE_DIALECT: ModelDialect = {
-  textWidth: 6, bosId: 1, eosId: 2, padId: 0, maxTokens: 8, textInputType: 'int32',
+  textWidth: 6, family: 'sd', timestepCondWidth: 0, bosId: 1, eosId: 2, padId: 0, maxTokens: 8, textInputType: 'int32',
   unetTimestep: { type: 'int64', rank: 1 }, batchedTimestep: true, fp16: false,
   vaeEncoderOutput: 'latent', vaeRange: 'minus_one_one', vaeScaling: 1, latentChannels: 4,
 };

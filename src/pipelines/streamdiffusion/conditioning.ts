@@ -1,4 +1,4 @@
-import type { Conditioning, TensorF32 } from '../../models/sd-models.js';
+import type { Conditioning, ModelDialect, TensorF32 } from '../../models/sd-models.js';
 import { blend, type Interpolation } from './blend.js';
 import { concatSlots, repeatSlots, slots } from './tensor.js';
 
@@ -39,4 +39,34 @@ function entry(c: Conditioning, name: string): TensorF32 {
   const t = c[name];
   if (!t) throw new RangeError(`conditioning records differ: one has no ${name}`);
   return t;
+}
+
+/**
+ * diffusers' LatentConsistencyModelPipeline.get_guidance_scale_embedding of w = scale - 1: w*1000 times
+ * exp(-i * ln(10000) / (half - 1)) for i < half, sines then cosines, a zero at the end for an odd width; [1, width].
+ */
+export function guidanceScaleEmbedding(scale: number, width: number): TensorF32 {
+  const w = (scale - 1) * 1000;
+  const half = Math.floor(width / 2);
+  const step = Math.log(10000) / (half - 1);
+  const data = new Float32Array(width);
+  for (let i = 0; i < half; i++) {
+    const angle = w * Math.exp(-i * step);
+    data[i] = Math.sin(angle);
+    data[half + i] = Math.cos(angle);
+  }
+  return { data, dims: [1, width] };
+}
+
+/** SDXL's add_time_ids: [original h, w, crop top, left, target h, w] for the generation size, uncropped; [1, 6]. */
+export function sdxlTimeIds(width: number, height: number): TensorF32 {
+  return { data: Float32Array.of(height, width, 0, 0, height, width), dims: [1, 6] };
+}
+
+/** The UNet inputs that come from the parameters, not the prompt ([1, ...], alike for cond and uncond). */
+export function callConditioning(dialect: ModelDialect, size: { width: number; height: number }, guidanceScale: number): Readonly<Record<string, TensorF32>> {
+  return {
+    ...(dialect.family === 'sdxl' ? { time_ids: sdxlTimeIds(size.width, size.height) } : {}),
+    ...(dialect.timestepCondWidth > 0 ? { timestep_cond: guidanceScaleEmbedding(guidanceScale, dialect.timestepCondWidth) } : {}),
+  };
 }

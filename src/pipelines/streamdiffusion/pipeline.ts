@@ -3,6 +3,7 @@ import type { Frame } from '../../io/frame.js';
 import type { Conditioning, SdModels, TensorF32 } from '../../models/sd-models.js';
 import type { OutputBuffers, Pipeline, PipelineRequirements, ProcessResult } from '../pipeline.js';
 import { type Guidance, guidanceConditioning, guidedType } from './cfg.js';
+import { callConditioning } from './conditioning.js';
 import { FrameConverter } from './image.js';
 import { Derived } from './memo.js';
 import { seedNoise } from './noise.js';
@@ -136,7 +137,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
 
   private async denoiseStep(params: Readonly<StreamDiffusionParams>, unet: SdModels['unet']): Promise<DenoiseStep> {
     const schedule = this.schedule.get([params.t_index_list, params.num_inference_steps], () => slotSchedule(params.t_index_list, params.num_inference_steps));
-    const guidance: Guidance = { cfgType: params.cfg_type, scale: params.guidance_scale, delta: params.delta };
+    const guidance = this.guidance(params);
     const slotsPerCall = params.use_denoising_batch ? schedule.timesteps.length : 1;
     return {
       unet,
@@ -147,15 +148,23 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     };
   }
 
+  /** An LCM UNet takes the guidance scale as timestep_cond: no negative pass and no residual CFG, whatever cfg_type says. */
+  private guidance(params: Readonly<StreamDiffusionParams>): Guidance {
+    const cfgType = this.models.dialect.timestepCondWidth > 0 ? 'none' : params.cfg_type;
+    return { cfgType, scale: params.guidance_scale, delta: params.delta };
+  }
+
   /** Cond (and, for full/initialize, uncond) conditioning laid out for the UNet batch; per-text encodings are cached. */
   private batchConditioning(params: Readonly<StreamDiffusionParams>, guidance: Guidance, slotsPerCall: number): Promise<Conditioning> {
     const prompts = promptList(params.prompt);
     const type = guidedType(guidance);
     const negative = type === 'full' || type === 'initialize' ? params.negative_prompt : undefined;
-    return this.conditioning.get([prompts, params.prompt_interpolation, negative, type, slotsPerCall], async () => {
-      const uncond = negative === undefined ? undefined : await this.prompts.encode(negative);
+    const embedsGuidance = this.models.dialect.timestepCondWidth > 0 && params.guidance_scale;
+    return this.conditioning.get([prompts, params.prompt_interpolation, negative, type, slotsPerCall, embedsGuidance], async () => {
+      const perCall = callConditioning(this.models.dialect, this.options, params.guidance_scale);
+      const uncond = negative === undefined ? undefined : await this.prompts.negative(negative);
       const c = await this.prompts.blended(prompts, params.prompt_interpolation);
-      return guidanceConditioning(guidance, slotsPerCall, c, uncond ?? c);
+      return guidanceConditioning(guidance, slotsPerCall, { ...c, ...perCall }, { ...(uncond ?? c), ...perCall });
     });
   }
 

@@ -1,6 +1,7 @@
 import type { Conditioning, SdModels } from '../../models/sd-models.js';
 import type { Interpolation } from './blend.js';
-import { blendConditioning } from './conditioning.js';
+import { blendConditioning, mapConditioning } from './conditioning.js';
+import { zeros } from './tensor.js';
 import { applyTokenWeights, hasEmphasis, weightedTokens } from './prompt-weighting.js';
 import type { PromptEntry } from './schema.js';
 
@@ -35,6 +36,15 @@ export class PromptEmbeddings {
   async blended(prompts: readonly PromptEntry[], how: Interpolation): Promise<Conditioning> {
     const encoded = await Promise.all(prompts.map((p) => this.encode(p.text)));
     return blendConditioning(encoded, prompts.map((p) => p.weight), how);
+  }
+
+  /**
+   * The unconditional side. For SDXL an empty negative prompt is zeros in every entry, as diffusers does with
+   * force_zeros_for_empty_prompt (set by SDXL and SDXL-Turbo); any other text is encoded.
+   */
+  async negative(text: string): Promise<Conditioning> {
+    const c = await this.encode(text);
+    return text === '' && this.models.dialect.family === 'sdxl' ? mapConditioning(c, (t) => zeros(t.dims)) : c;
   }
 
   /** Emphasis weights the per-token embeddings only (a pooled embedding has no tokens), as A1111 does. */
