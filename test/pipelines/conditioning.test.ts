@@ -78,3 +78,23 @@ test('records naming different entries are refused, not silently mixed', () => {
   const t = probe(1);
   assert.throws(() => concatConditioning([{ encoder_hidden_states: t, extra_probe: t }, { encoder_hidden_states: t }]), /one has no extra_probe/);
 });
+
+test('encodeWhileServing: a new prompt that fails to encode is reported by the next frame, once; the old prompt is served meanwhile', async () => {
+  const models = new FakeSdModels();
+  const encode = models.encodeText.bind(models);
+  let fail: ((e: Error) => void) | undefined;
+  models.encodeText = async (ids, batch) => {
+    if (ids[1] === fakeTokenize('broken')[0]) await new Promise((_, reject) => (fail = reject));
+    return encode(ids, batch);
+  };
+  const sd = new StreamDiffusion(models, { width: SIZE, height: SIZE, encodeWhileServing: true });
+  const broken = params({ cfg_type: 'none', prompt: 'broken' });
+  await sd.process([frame(0)], params({ cfg_type: 'none' }));
+  await sd.process([frame(1)], broken);
+  fail!(new Error('encoder lost'));
+  await new Promise((r) => setImmediate(r));
+  await assert.rejects(sd.process([frame(2)], broken), /encoder lost/);
+  await sd.process([frame(3)], broken);
+  const fox = embeddingId('a red fox');
+  assert.deepEqual(models.unetCalls.map((c) => c.embeddingIds[0]), [fox, fox, fox], 'the old prompt, on every frame that ran');
+});

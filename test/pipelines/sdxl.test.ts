@@ -64,6 +64,14 @@ function frame(k: number): Frame {
 const params = (patch: Record<string, unknown> = {}) =>
   StreamDiffusionParams.parse({ model: 'builtin:tiny-sdxl', width: W, height: H, prompt: 'a red fox', negative_prompt: 'blurry', t_index_list: [10, 30], guidance_scale: 1.5, ...patch });
 
+async function until(condition: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 function assertRows(actual: TensorF32, expected: readonly Float32Array[], what: string): void {
   const len = expected[0]!.length;
   assert.equal(actual.dims[0], expected.length, `${what}: slots`);
@@ -160,6 +168,59 @@ describe('SDXL conditioning on builtin:tiny-sdxl', () => {
     const [plain, weighted] = [await prompts.encode('a red fox'), await prompts.encode('a (red:1.5) fox')];
     assert.deepEqual(weighted.text_embeds!.data, plain.text_embeds!.data);
     assert.ok(weighted.encoder_hidden_states.data.some((v, j) => v !== plain.encoder_hidden_states.data[j]));
+  });
+
+  it('a prompt change (two encoder runs) never stalls the frames: the old prompt is served until the new one is ready', async (t) => {
+    const sd15 = await loadSdModels(resolveModelDir('builtin:tiny-sd15'), { width: W, height: H });
+    const ids = Int32Array.from(paddedIds(models.tokenize('a red fox'), 49407));
+    const cost = async (m: SdModels) => {
+      await m.encodeText(ids, 1);
+      const t0 = performance.now();
+      for (let i = 0; i < 5; i++) await m.encodeText(ids, 1);
+      return (performance.now() - t0) / 5;
+    };
+    const [xl, one] = [await cost(models), await cost(sd15)];
+    await sd15.dispose();
+    t.diagnostic(`prompt change on the CPU: tiny SDXL (two encoders) ${xl.toFixed(1)} ms, tiny SD 1.5 (one) ${one.toFixed(1)} ms`);
+
+    let release: (() => void) | undefined;
+    const { wrapped, calls } = recorded(models);
+    wrapped.encodeText = async (i, b) => {
+      if (release === undefined) await new Promise<void>((r) => (release = r));
+      return models.encodeText(i, b);
+    };
+    const [fox, whale] = [await expected('a red fox'), await expected('a blue whale')];
+    const sd = new StreamDiffusion(wrapped, { width: W, height: H, encodeWhileServing: true });
+    const first = sd.process([frame(0)], params({ cfg_type: 'self' }));
+    await until(() => release !== undefined);
+    release!();
+    await first;
+    release = undefined;
+    for (let k = 1; k < 4; k++) await sd.process([frame(k)], params({ cfg_type: 'self', prompt: 'a blue whale' }));
+    assert.equal(calls.length, 4, 'every frame ran while the new prompt was being encoded');
+    for (const call of calls) assertRows(call.conditioning.encoder_hidden_states, [fox.ehs, fox.ehs], 'the old prompt meanwhile');
+    release!();
+    await until(async () => {
+      await sd.process([frame(9)], params({ cfg_type: 'self', prompt: 'a blue whale' }));
+      return calls.at(-1)!.conditioning.encoder_hidden_states.data[0] === whale.ehs[0];
+    });
+    assertRows(calls.at(-1)!.conditioning.encoder_hidden_states, [whale.ehs, whale.ehs], 'the new prompt once encoded');
+  });
+
+  it('without encodeWhileServing a frame waits for its prompt', async () => {
+    let release: (() => void) | undefined;
+    const wrapped = Object.create(models) as SdModels;
+    wrapped.encodeText = async (i, b) => {
+      await new Promise<void>((r) => (release = r));
+      return models.encodeText(i, b);
+    };
+    let settled = false;
+    const done = new StreamDiffusion(wrapped, { width: W, height: H }).process([frame(0)], params({ cfg_type: 'none' })).then(() => (settled = true));
+    await until(() => release !== undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(settled, false, 'still waiting for the encoder');
+    release!();
+    await done;
   });
 
   it('tokenizer_2/ missing beside text_encoder_2/ is a load error naming it', async () => {

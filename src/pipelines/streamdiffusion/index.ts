@@ -22,7 +22,7 @@ export function defineStreamDiffusion(loadModels: ModelLoader, random?: () => nu
     schema: StreamDiffusionParams,
     async load(params, ctx) {
       const models = await loadModels(params, ctx.log);
-      return new StreamDiffusion(models, { width: params.width, height: params.height, random, outputBuffers: ctx.outputBuffers });
+      return new StreamDiffusion(models, { width: params.width, height: params.height, random, outputBuffers: ctx.outputBuffers, encodeWhileServing: true });
     },
   };
 }

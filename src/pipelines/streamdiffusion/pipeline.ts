@@ -5,7 +5,7 @@ import type { OutputBuffers, Pipeline, PipelineRequirements, ProcessResult } fro
 import { type Guidance, guidanceConditioning, guidedType } from './cfg.js';
 import { callConditioning } from './conditioning.js';
 import { FrameConverter } from './image.js';
-import { Derived } from './memo.js';
+import { Derived, ServeWhilePending } from './memo.js';
 import { seedNoise } from './noise.js';
 import { PromptEmbeddings } from './prompt-embeddings.js';
 import { slotSchedule, type SlotSchedule } from './schedule.js';
@@ -21,6 +21,11 @@ export interface StreamDiffusionOptions {
   random?: () => number;
   /** Where output frames are written when the engine takes them without a copy (the inference worker). */
   outputBuffers?: OutputBuffers;
+  /**
+   * A new prompt is encoded while frames go on with the previous one (the engine's setting: a text encoder run,
+   * two for SDXL, never stalls the stream). Off, a frame waits for its prompt: every change shows on its frame.
+   */
+  encodeWhileServing?: boolean;
 }
 
 /** Milliseconds per stage of one frame, summed over repeated calls (the UNet runs n times in sequential mode). */
@@ -60,6 +65,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   private readonly schedule = new Derived<SlotSchedule>();
   private readonly noise = new Derived<StreamState>();
   private readonly conditioning = new Derived<Promise<Conditioning>>();
+  private readonly served = new ServeWhilePending<Conditioning>();
 
   constructor(
     readonly models: SdModels,
@@ -160,12 +166,14 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     const type = guidedType(guidance);
     const negative = type === 'full' || type === 'initialize' ? params.negative_prompt : undefined;
     const embedsGuidance = this.models.dialect.timestepCondWidth > 0 && params.guidance_scale;
-    return this.conditioning.get([prompts, params.prompt_interpolation, negative, type, slotsPerCall, embedsGuidance], async () => {
+    const pending = this.conditioning.get([prompts, params.prompt_interpolation, negative, type, slotsPerCall, embedsGuidance], async () => {
       const perCall = callConditioning(this.models.dialect, this.options, params.guidance_scale);
       const uncond = negative === undefined ? undefined : await this.prompts.negative(negative);
       const c = await this.prompts.blended(prompts, params.prompt_interpolation);
       return guidanceConditioning(guidance, slotsPerCall, { ...c, ...perCall }, { ...(uncond ?? c), ...perCall });
     });
+    // The previous conditioning stands in only where it has the same slots (cfg type and count).
+    return this.options.encodeWhileServing ? this.served.get(pending, [type, slotsPerCall]) : pending;
   }
 
   /** The cross-frame state, rebuilt only when the seeds or the slot count change. */
