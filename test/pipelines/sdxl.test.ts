@@ -11,6 +11,7 @@ import type { SdModels, TensorF32, UnetInputs } from '../../src/models/sd-models
 import { StreamDiffusion } from '../../src/pipelines/streamdiffusion/pipeline.js';
 import { PromptEmbeddings } from '../../src/pipelines/streamdiffusion/prompt-embeddings.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
+import { runCli } from '../helpers/cli.js';
 import { copyOfTiny } from '../models/helpers.js';
 
 const [W, H] = [320, 256];
@@ -228,4 +229,11 @@ describe('SDXL conditioning on builtin:tiny-sdxl', () => {
     rmSync(join(copy, 'tokenizer_2'), { recursive: true });
     await assert.rejects(loadSdModels(copy, { width: W, height: H }), (e) => isSdliveError(e, 'SDL_ERR_MODEL_LOAD') && /tokenizer_2\//.test(e.message));
   });
+});
+
+it('sdlive models inspect names the family and the extra UNet inputs', async () => {
+  const r = await runCli(['models', 'inspect', 'builtin:tiny-sdxl']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /family\s+SDXL \(two text encoders\); unet also takes text_embeds, time_ids/);
+  assert.match(r.stdout, /-> \[B,77,2048\]/);
 });
