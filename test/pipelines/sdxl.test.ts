@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { isSdliveError } from '../../src/errors.js';
 import { createFrame, type Frame } from '../../src/io/frame.js';
 import { loadSdModels } from '../../src/models/load.js';
+import { GraphBuilder } from '../../src/models/onnx/graph-builder.js';
 import { resolveModelDir } from '../../src/models/resolve.js';
 import type { SdModels, TensorF32, UnetInputs } from '../../src/models/sd-models.js';
 import { StreamDiffusion } from '../../src/pipelines/streamdiffusion/pipeline.js';
@@ -71,6 +72,16 @@ async function until(condition: () => boolean | Promise<boolean>, ms = 60_000): 
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** An SDXL second encoder that outputs only hidden_states.31 and text_embeds, as webnn/sdxl-turbo's does. */
+function trimmedSecondEncoder(): Uint8Array {
+  const g = new GraphBuilder('text_encoder_2', 7);
+  const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
+  const rows = g.op('Gather', [g.random([512, W2], 1), g.op('Mod', [ids, g.constant([], BigInt64Array.of(512n))])], { axis: 0 });
+  g.output(g.op('ReduceMean', [rows], { axes: [1], keepdims: 0 }), 'text_embeds', 'float32', ['batch_size', W2]);
+  g.output(rows, 'hidden_states.31', 'float32', ['batch_size', 'sequence_length', W2]);
+  return g.toBytes(17);
 }
 
 function assertRows(actual: TensorF32, expected: readonly Float32Array[], what: string): void {
@@ -222,6 +233,26 @@ describe('SDXL conditioning on builtin:tiny-sdxl', () => {
     assert.equal(settled, false, 'still waiting for the encoder');
     release!();
     await done;
+  });
+
+  it('an export that kept only the penultimate hidden state (webnn style) loads; text_encoder_2/ beside an SD UNet is refused', async () => {
+    const copy = copyOfTiny('sdxl');
+    writeFileSync(join(copy, 'text_encoder_2/model.onnx'), trimmedSecondEncoder());
+    const trimmed = await loadSdModels(copy, { width: W, height: H });
+    try {
+      const ids = paddedIds(models.tokenize('a red fox'), 49407);
+      const c = await trimmed.encodeText(Int32Array.from(ids), 1);
+      const direct = await ort.InferenceSession.create(join(copy, 'text_encoder_2/model.onnx'));
+      const out = await direct.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(paddedIds(models.tokenize('a red fox'), 0), BigInt), [1, T]) });
+      await direct.release();
+      const second = Float32Array.from({ length: T * W2 }, (_, k) => c.encoder_hidden_states.data[Math.floor(k / W2) * 2048 + W1 + (k % W2)]!);
+      assert.deepEqual(second, f32(out['hidden_states.31']));
+    } finally {
+      await trimmed.dispose();
+    }
+    const mixed = copyOfTiny('sd-turbo');
+    for (const folder of ['text_encoder_2', 'tokenizer_2']) cpSync(join(dir, folder), join(mixed, folder), { recursive: true });
+    await assert.rejects(loadSdModels(mixed, { width: W, height: H }), (e) => isSdliveError(e, 'SDL_ERR_MODEL_DIALECT') && /text_encoder_2\/model\.onnx: is present but the UNet takes no text_embeds/.test(e.message));
   });
 
   it('tokenizer_2/ missing beside text_encoder_2/ is a load error naming it', async () => {
