@@ -9,13 +9,24 @@ import { DEFAULT_TINY_VARIANT, TINY_VARIANTS, type TinyVariant, type TinyVariant
 /** Bump when the generated files change, so stale folders in models/generated are rebuilt. */
 export const TINY_GENERATOR_VERSION = 2;
 
+let bpe: { vocab: string; merges: string } | undefined;
+
+/** The CLIP vocabulary and merges as file texts, made once per process (SDXL writes them twice). */
+function bpeTexts(): { vocab: string; merges: string } {
+  if (!bpe) {
+    const { vocab, merges } = clipBpeFiles();
+    bpe = { vocab: JSON.stringify(vocab), merges: `#version: 0.2\n${merges.join('\n')}\n` };
+  }
+  return bpe;
+}
+
 /** CLIP-L (SD 1.x, SDXL's first encoder) pads with EOS, OpenCLIP (SD 2.x, SDXL's second) with "!". */
 function tokenizerFiles(folder: string, pad: string): Record<string, string> {
-  const { vocab, merges } = clipBpeFiles();
+  const { vocab, merges } = bpeTexts();
   const special = { bos_token: BOS_TOKEN, eos_token: EOS_TOKEN, unk_token: EOS_TOKEN, pad_token: pad };
   return {
-    [`${folder}/vocab.json`]: JSON.stringify(vocab),
-    [`${folder}/merges.txt`]: `#version: 0.2\n${merges.join('\n')}\n`,
+    [`${folder}/vocab.json`]: vocab,
+    [`${folder}/merges.txt`]: merges,
     [`${folder}/special_tokens_map.json`]: JSON.stringify(special, null, 2),
     [`${folder}/tokenizer_config.json`]: JSON.stringify({ ...special, model_max_length: 77, do_lower_case: true, tokenizer_class: 'CLIPTokenizer' }, null, 2),
   };
