@@ -9,6 +9,10 @@ export const MODEL_FILES = {
   vaeDecoder: 'vae_decoder/model.onnx',
 } as const;
 export type ModelRole = keyof typeof MODEL_FILES;
+/** SDXL's second text encoder (OpenCLIP bigG), beside the four files in SDXL folders only. */
+export const SECOND_TEXT_ENCODER = 'text_encoder_2/model.onnx';
+type Role = ModelRole | 'text2';
+export type ModelSessions = Record<ModelRole, InferenceSession> & { text2?: InferenceSession };
 
 type TensorMeta = InferenceSession.TensorValueMetadata;
 type FloatType = 'float32' | 'float16';
@@ -18,13 +22,25 @@ export interface Port {
   type: FloatType;
 }
 
+/** SDXL's second encoder: its ids (padded with its own pad id), its penultimate hidden state and pooled output. */
+export interface SecondEncoderIo {
+  ids: string;
+  idsType: 'int32' | 'int64';
+  padId: number;
+  hidden: string;
+  pooled: string;
+}
+
 /** The names and types the loader feeds and reads, resolved once at load. */
 export interface ModelIo {
   textIds: string;
+  /** last_hidden_state, or for SDXL the first encoder's penultimate hidden state. */
   textOut: string;
+  text2?: SecondEncoderIo;
   unetSample: Port;
   unetTimestep: string;
-  unetEmbeddings: Port;
+  /** Every UNet input besides sample and timestep, fed from the Conditioning entry of the same name. */
+  unetConditioning: Port[];
   unetOut: string;
   /** The UNet's fixed batch (static-shape exports): calls always carry exactly this many slots. */
   unetFixedBatch: number | undefined;
@@ -44,17 +60,19 @@ export interface DetectOptions {
   padId: number | undefined;
   bosId: number;
   eosId: number;
+  /** tokenizer_2's pad id (SDXL; OpenCLIP pads with "!", id 0). */
+  text2PadId?: number;
 }
 
 const UNET_INPUTS = ['sample', 'timestep', 'encoder_hidden_states'];
-const UNSUPPORTED_INPUTS: Record<string, string> = {
-  timestep_cond: 'an LCM-distilled UNet (timestep_cond) is not supported: export the plain UNet',
-  text_embeds: 'an SDXL UNet (text_embeds, time_ids) is not supported: use SD-Turbo, SD 2.x or SD 1.x',
-  time_ids: 'an SDXL UNet (text_embeds, time_ids) is not supported: use SD-Turbo, SD 2.x or SD 1.x',
-};
+/** The UNet inputs fed from the Conditioning record (SDXL's text_embeds and time_ids, LCM's timestep_cond). */
+const CONDITIONING_INPUTS = ['encoder_hidden_states', 'text_embeds', 'time_ids', 'timestep_cond'];
+const SDXL_INPUTS = ['text_embeds', 'time_ids'];
+/** LCM's timestep_cond width when the graph leaves it dynamic (time_cond_proj_dim of every LCM UNet seen). */
+const TIMESTEP_COND_WIDTH = 256;
 
-function dialectError(role: ModelRole, what: string): SdliveError {
-  return new SdliveError('SDL_ERR_MODEL_DIALECT', `${MODEL_FILES[role]}: ${what}`, 'model');
+function dialectError(role: Role, what: string): SdliveError {
+  return new SdliveError('SDL_ERR_MODEL_DIALECT', `${role === 'text2' ? SECOND_TEXT_ENCODER : MODEL_FILES[role]}: ${what}`, 'model');
 }
 
 function tensors(list: readonly InferenceSession.ValueMetadata[]): TensorMeta[] {
@@ -62,7 +80,7 @@ function tensors(list: readonly InferenceSession.ValueMetadata[]): TensorMeta[] 
 }
 
 /** The value named by the first of `names` present, else the only/first one, else a dialect error. */
-function pick(role: ModelRole, list: readonly InferenceSession.ValueMetadata[], names: readonly string[], what: string): TensorMeta {
+function pick(role: Role, list: readonly InferenceSession.ValueMetadata[], names: readonly string[], what: string): TensorMeta {
   const all = tensors(list);
   const found = names.map((n) => all.find((m) => m.name === n)).find((m) => m !== undefined) ?? all[0];
   if (!found) throw dialectError(role, `has no ${what}`);
@@ -107,8 +125,8 @@ function timestepDialect(m: TensorMeta): ModelDialect['unetTimestep'] {
 
 function unetIo(unet: InferenceSession, opts: DetectOptions) {
   const names = tensors(unet.inputMetadata).map((m) => m.name);
-  const unsupported = names.find((n) => UNSUPPORTED_INPUTS[n]);
-  if (unsupported) throw dialectError('unet', UNSUPPORTED_INPUTS[unsupported]!);
+  const unsupported = names.find((n) => !UNET_INPUTS.includes(n) && !CONDITIONING_INPUTS.includes(n));
+  if (unsupported) throw dialectError('unet', `input ${unsupported} is not supported (sdlive feeds ${['sample', 'timestep', ...CONDITIONING_INPUTS].join(', ')})`);
   const missing = UNET_INPUTS.filter((n) => !names.includes(n));
   if (missing.length) throw dialectError('unet', `missing input(s) ${missing.join(', ')} (has ${names.join(', ')})`);
   const [sample, timestep, ehs] = UNET_INPUTS.map((n) => pick('unet', unet.inputMetadata, [n], n)) as [TensorMeta, TensorMeta, TensorMeta];
@@ -116,7 +134,8 @@ function unetIo(unet: InferenceSession, opts: DetectOptions) {
   const ts = timestepDialect(timestep);
   const fixedBatch = unetFixedBatch(sample, ehs, timestep);
   return {
-    sample, ehs, ts, fixedBatch, fixedSize,
+    sample, ehs, ts, fixedBatch, fixedSize, names,
+    conditioning: tensors(unet.inputMetadata).filter((m) => CONDITIONING_INPUTS.includes(m.name)),
     batchedTimestep: ts.rank === 1 && timestep.shape[0] !== 1 && fixedBatch !== 1,
     out: pick('unet', unet.outputMetadata, ['out_sample', 'latent'], 'output'),
   };
@@ -131,9 +150,14 @@ function unetFixedBatch(sample: TensorMeta, ehs: TensorMeta, timestep: TensorMet
   return fixed[0];
 }
 
+function idsInput(role: Role, text: InferenceSession): TensorMeta & { type: 'int32' | 'int64' } {
+  const ids = pick(role, text.inputMetadata, ['input_ids'], 'input');
+  if (ids.type !== 'int32' && ids.type !== 'int64') throw dialectError(role, `${ids.name} is ${ids.type}; expected int32 or int64 token ids`);
+  return { ...ids, type: ids.type };
+}
+
 function textIo(text: InferenceSession) {
-  const ids = pick('text', text.inputMetadata, ['input_ids'], 'input');
-  if (ids.type !== 'int32' && ids.type !== 'int64') throw dialectError('text', `${ids.name} is ${ids.type}; expected int32 or int64 token ids`);
+  const ids = idsInput('text', text);
   const out = pick('text', text.outputMetadata, ['last_hidden_state', 'text_embeddings'], 'output');
   return { ids, idsType: ids.type, out, maxTokens: fixedDim(ids.shape[1]) ?? 77, fixedBatch: fixedDim(ids.shape[0]) };
 }
@@ -151,10 +175,64 @@ function vaeEncoderOutputKind(name: string): ModelDialect['vaeEncoderOutput'] {
   return name === 'latent_sample' || name === 'latent_parameters' ? name : 'latent';
 }
 
+/** The penultimate of the hidden_states.N outputs (what SDXL conditions on), or the only one an export kept. */
+function penultimateHiddenState(role: Role, session: InferenceSession): TensorMeta {
+  const index = (m: TensorMeta) => Number(m.name.slice('hidden_states.'.length));
+  const states = tensors(session.outputMetadata).filter((m) => /^hidden_states\.\d+$/.test(m.name)).sort((a, b) => index(a) - index(b));
+  const chosen = states.at(-2) ?? states[0];
+  if (!chosen) throw dialectError(role, `has no hidden_states.N outputs (SDXL takes the penultimate layer's; outputs: ${tensors(session.outputMetadata).map((m) => m.name).join(', ')})`);
+  return chosen;
+}
+
+/**
+ * SDXL is told by the files: a UNet that takes text_embeds and time_ids, and text_encoder_2/ for them. Half
+ * of that is a folder mixing two models.
+ */
+function familyOf(unetInputs: readonly string[], text2: InferenceSession | undefined): ModelDialect['family'] {
+  const sdxl = SDXL_INPUTS.filter((n) => unetInputs.includes(n));
+  if (sdxl.length === 0 && text2) throw dialectError('text2', 'is present but the UNet takes no text_embeds/time_ids: the folder mixes an SDXL text encoder with another UNet');
+  if (sdxl.length === 0) return 'sd';
+  if (sdxl.length === 1) throw dialectError('unet', `takes ${sdxl[0]} without ${SDXL_INPUTS.find((n) => n !== sdxl[0])}: not an SDXL UNet`);
+  if (!text2) throw dialectError('unet', `is an SDXL UNet (text_embeds, time_ids): it needs ${SECOND_TEXT_ENCODER} and tokenizer_2/ beside it (copy them from the model repository)`);
+  return 'sdxl';
+}
+
+const staticDim = (m: TensorMeta, axis: number) => (typeof m.shape[axis] === 'number' ? m.shape[axis] : undefined);
+
+/** The two encoders' hidden states side by side must make the UNet's encoder_hidden_states width (768 + 1280 = 2048). */
+function sdxlTextWidth(first: TensorMeta, second: TensorMeta, unetEhs: TensorMeta): number {
+  const [a, b, unet] = [staticDim(first, 2), staticDim(second, 2), staticDim(unetEhs, 2)];
+  const sum = a !== undefined && b !== undefined ? a + b : undefined;
+  if (sum !== undefined && unet !== undefined && sum !== unet) {
+    throw dialectError('unet', `encoder_hidden_states is ${unet} wide but the two text encoders give ${a} + ${b}: the folder mixes two models`);
+  }
+  const width = unet ?? sum;
+  if (width === undefined) throw dialectError('unet', 'the text embedding width is dynamic in the text encoders and the UNet');
+  return width;
+}
+
+function sdxlText(s: ModelSessions, unetEhs: TensorMeta, opts: DetectOptions) {
+  const text2 = s.text2!;
+  const hidden = penultimateHiddenState('text', s.text);
+  const hidden2 = penultimateHiddenState('text2', text2);
+  const pooled = tensors(text2.outputMetadata).find((m) => m.name === 'text_embeds');
+  if (!pooled) throw dialectError('text2', 'has no text_embeds output (the pooled embedding the SDXL UNet takes)');
+  const ids = idsInput('text2', text2);
+  const second: SecondEncoderIo = { ids: ids.name, idsType: ids.type, padId: opts.text2PadId ?? 0, hidden: hidden2.name, pooled: pooled.name };
+  return { textOut: hidden.name, width: sdxlTextWidth(hidden, hidden2, unetEhs), second };
+}
+
+function timestepCondWidth(conditioning: readonly TensorMeta[]): number {
+  const cond = conditioning.find((m) => m.name === 'timestep_cond');
+  return cond ? (staticDim(cond, 1) ?? TIMESTEP_COND_WIDTH) : 0;
+}
+
 /** Reads the dialect from the sessions' input/output metadata (names, dtypes, ranks). */
-export function detectDialect(s: Record<ModelRole, InferenceSession>, opts: DetectOptions): { dialect: ModelDialect; io: ModelIo } {
+export function detectDialect(s: ModelSessions, opts: DetectOptions): { dialect: ModelDialect; io: ModelIo } {
   const text = textIo(s.text);
   const unet = unetIo(s.unet, opts);
+  const family = familyOf(unet.names, s.text2);
+  const sdxl = family === 'sdxl' ? sdxlText(s, unet.ehs, opts) : undefined;
   const vaeImage = pick('vaeEncoder', s.vaeEncoder.inputMetadata, ['sample', 'images'], 'input');
   const vaeLatent = pick('vaeEncoder', s.vaeEncoder.outputMetadata, ['latent_sample', 'latent_parameters', 'latent'], 'output');
   const decoderLatent = pick('vaeDecoder', s.vaeDecoder.inputMetadata, ['latent_sample', 'latent'], 'input');
@@ -162,10 +240,12 @@ export function detectDialect(s: Record<ModelRole, InferenceSession>, opts: Dete
   checkSingleFrame('vaeEncoder', vaeImage);
   checkSingleFrame('vaeDecoder', decoderLatent);
   const decoderImage = pick('vaeDecoder', s.vaeDecoder.outputMetadata, ['sample', 'images'], 'output');
-  const textWidth = textWidthOf(text.out, unet.ehs);
+  const textWidth = sdxl?.width ?? textWidthOf(text.out, unet.ehs);
   const unetSample = floatPort('unet', unet.sample);
   const dialect: ModelDialect = {
     textWidth,
+    family,
+    timestepCondWidth: timestepCondWidth(unet.conditioning),
     bosId: opts.bosId,
     eosId: opts.eosId,
     padId: opts.padId ?? opts.eosId,
@@ -183,10 +263,11 @@ export function detectDialect(s: Record<ModelRole, InferenceSession>, opts: Dete
   };
   const io: ModelIo = {
     textIds: text.ids.name,
-    textOut: text.out.name,
+    textOut: sdxl?.textOut ?? text.out.name,
+    ...(sdxl ? { text2: sdxl.second } : {}),
     unetSample,
     unetTimestep: 'timestep',
-    unetEmbeddings: floatPort('unet', unet.ehs),
+    unetConditioning: unet.conditioning.map((m) => floatPort('unet', m)),
     unetOut: unet.out.name,
     unetFixedBatch: unet.fixedBatch,
     textFixedBatch: text.fixedBatch,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SdliveError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
-import { detectDialect, MODEL_FILES, type ModelRole } from './dialect.js';
+import { detectDialect, MODEL_FILES, SECOND_TEXT_ENCODER, type ModelRole, type ModelSessions } from './dialect.js';
 import { MODEL_FILE_CANDIDATES, modelFilesIn } from './layout.js';
 import { readManifest, vaeConfigScaling, type ModelManifest } from './manifest.js';
 import { OnnxSdModels } from './onnx-sd-models.js';
@@ -50,12 +50,24 @@ function namingActualFile(e: unknown, files: Record<ModelRole, string>): unknown
   return role ? new SdliveError(e.code, files[role] + e.message.slice(MODEL_FILES[role].length), e.field) : e;
 }
 
-function tokenizerOf(dir: string): ClipTokenizer {
+/** SDXL folders add text_encoder_2/ (read with tokenizer_2/); the four files are enough for every other family. */
+function secondEncoderFile(dir: string): { text2?: string } {
+  return existsSync(join(dir, SECOND_TEXT_ENCODER)) ? { text2: SECOND_TEXT_ENCODER } : {};
+}
+
+function tokenizerOf(dir: string, folder = 'tokenizer'): ClipTokenizer {
   try {
-    return loadClipTokenizer(join(dir, 'tokenizer'));
+    return loadClipTokenizer(join(dir, folder));
   } catch (e) {
-    throw loadError(`cannot read the tokenizer: ${message(e)} (copy tokenizer/ from the model's original repository)`);
+    throw loadError(`cannot read ${folder}/: ${message(e)} (copy ${folder}/ from the model's original repository)`);
   }
+}
+
+/** tokenizer_2's pad id: SDXL's second encoder pads with its own token ("!", id 0), not CLIP-L's EOS. */
+function secondPadId(dir: string, files: { text2?: string }): number | undefined {
+  if (!files.text2) return undefined;
+  const tokenizer = tokenizerOf(dir, 'tokenizer_2');
+  return tokenizer.padToken === undefined ? undefined : tokenizer.tokenId(tokenizer.padToken);
 }
 
 /** What the folder's files say: sdlive.json, the VAE's config.json, and the VAE decoder's graph. */
@@ -86,12 +98,16 @@ function padIdOf(tokenizer: ClipTokenizer, log: Logger): number | undefined {
  */
 export async function loadSdModels(dir: string, options: LoadOptions = {}): Promise<SdModels> {
   const log = options.log ?? silentLogger;
-  const files = modelFiles(dir);
+  const files = { ...modelFiles(dir), ...secondEncoderFile(dir) };
   const tokenizer = tokenizerOf(dir);
+  const text2PadId = secondPadId(dir, files);
   const { manifest, configScaling, vaeKind } = folderFacts(dir, files.vaeDecoder);
   const graphDefaults = vaeKind ? VAE_KIND_DEFAULTS[vaeKind] : undefined;
-  const paths = Object.fromEntries(Object.entries(files).map(([role, file]) => [role, join(dir, file)])) as Record<ModelRole, string>;
-  const { provider, sessions } = await openSessions(paths, options.providers ?? ['cpu'], log, { providerOptions: options.providerOptions });
+  const paths = Object.fromEntries(Object.entries(files).map(([role, file]) => [role, join(dir, file)]));
+  const opened = await openSessions<string>(paths, options.providers ?? ['cpu'], log, { providerOptions: options.providerOptions });
+  const { provider } = opened;
+  // One session per key of `files`: the four roles, and text2 where its file is there.
+  const sessions = opened.sessions as ModelSessions;
   let processors: OnnxImageProcessors | undefined;
   try {
     const eosId = specialId(tokenizer, EOS_TOKEN, 49407);
@@ -103,6 +119,7 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
       padId: padIdOf(tokenizer, log),
       bosId: specialId(tokenizer, BOS_TOKEN, 49406),
       eosId,
+      ...(text2PadId === undefined ? {} : { text2PadId }),
     });
     if (!dialect.batchedTimestep) {
       log.info({ timestep: dialect.unetTimestep }, `${files.unet} takes one timestep per call: stream batch runs its slots one by one on this export`);

@@ -1,11 +1,12 @@
 import * as ort from 'onnxruntime-node';
 import { SdliveError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { mapConditioning } from '../pipelines/streamdiffusion/conditioning.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
-import type { ModelIo, ModelRole } from './dialect.js';
+import { MODEL_FILES, type ModelIo, type ModelRole, type ModelSessions, type Port, type SecondEncoderIo } from './dialect.js';
 import type { OnnxImageProcessors } from './processors/image-processors.js';
-import type { ModelDialect, SdModels, TensorF32 } from './sd-models.js';
-import { affine, floatInput, inBatches, leadingChannels, padBatch, padList, readFloat, sliceBatch, timestepInput } from './tensors.js';
+import type { Conditioning, ModelDialect, SdModels, TensorF32, UnetInputs } from './sd-models.js';
+import { affine, concatLastAxis, floatInput, inBatches, leadingChannels, padBatch, padList, readFloat, sliceBatch, timestepInput } from './tensors.js';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
 
 function usageError(what: string): SdliveError {
@@ -13,9 +14,13 @@ function usageError(what: string): SdliveError {
 }
 
 /** SdModels on onnxruntime-node sessions: every dialect difference is converted here, at the boundary. */
+function idsTensor(type: 'int32' | 'int64', ids: Int32Array, dims: number[]): ort.Tensor {
+  return new ort.Tensor(type, type === 'int64' ? BigInt64Array.from(ids, (v) => BigInt(v)) : ids, dims);
+}
+
 export class OnnxSdModels implements SdModels {
   private disposed = false;
-  private readonly embeddingInputs = new WeakMap<TensorF32, ort.Tensor>();
+  private readonly conditioningInputs = new WeakMap<TensorF32, ort.Tensor>();
   /** The decoder returns float32 in [-1,1]: what vaeDecode returns, as it is. */
   private readonly decodesFinalImage: boolean;
 
@@ -23,7 +28,7 @@ export class OnnxSdModels implements SdModels {
     readonly dialect: ModelDialect,
     readonly provider: ExecutionProvider,
     private readonly io: ModelIo,
-    private readonly sessions: Record<ModelRole, ort.InferenceSession>,
+    private readonly sessions: ModelSessions,
     readonly processors: OnnxImageProcessors,
     private readonly tokenizer: ClipTokenizer,
     private readonly log: Logger,
@@ -36,32 +41,40 @@ export class OnnxSdModels implements SdModels {
     return this.tokenizer.encode(text);
   }
 
-  async encodeText(ids: Int32Array, batch: number): Promise<TensorF32> {
+  async encodeText(ids: Int32Array, batch: number): Promise<Conditioning> {
     const { maxTokens, textInputType } = this.dialect;
     if (ids.length !== batch * maxTokens) throw usageError(`encodeText: ${ids.length} ids for batch ${batch} x ${maxTokens} tokens`);
     const rows = (from: number, to: number) => ({ data: ids.subarray(from * maxTokens, to * maxTokens), dims: [to - from, maxTokens] });
-    return inBatches(batch, this.io.textFixedBatch ?? batch, this.io.textFixedBatch, async (from, to, size) => {
+    const first = inBatches(batch, this.io.textFixedBatch ?? batch, this.io.textFixedBatch, async (from, to, size) => {
       const part = padBatch(rows(from, to), size);
-      const data = textInputType === 'int64' ? BigInt64Array.from(part.data, (v) => BigInt(v)) : Int32Array.from(part.data);
-      const out = await this.run('text', { [this.io.textIds]: new ort.Tensor(textInputType, data, part.dims) });
+      const out = await this.run('text', { [this.io.textIds]: idsTensor(textInputType, Int32Array.from(part.data), part.dims) }, [this.io.textOut]);
       return readFloat(out[this.io.textOut]!);
     });
+    if (!this.io.text2) return { encoder_hidden_states: await first };
+    const [hidden, out2] = await Promise.all([first, this.runSecondEncoder(this.io.text2, ids, batch)]);
+    return {
+      encoder_hidden_states: concatLastAxis(hidden, readFloat(out2[this.io.text2.hidden]!)),
+      text_embeds: readFloat(out2[this.io.text2.pooled]!),
+    };
   }
 
-  async unet(latents: TensorF32, timesteps: readonly number[], embeddings: TensorF32): Promise<TensorF32> {
-    const batch = latents.dims[0]!;
-    if (timesteps.length !== batch || embeddings.dims[0] !== batch) {
-      throw usageError(`unet: batch ${batch} with ${timesteps.length} timesteps and ${embeddings.dims[0]} embeddings`);
+  async unet(inputs: UnetInputs): Promise<TensorF32> {
+    const { sample, timestep, conditioning } = inputs;
+    const batch = sample.dims[0]!;
+    const unbatched = Object.entries(conditioning).find(([, t]) => t.dims[0] !== batch);
+    if (timestep.length !== batch || unbatched) {
+      throw usageError(`unet: batch ${batch} with ${timestep.length} timesteps${unbatched ? ` and ${unbatched[0]} [${unbatched[1].dims}]` : ''}`);
     }
     const fixed = this.io.unetFixedBatch;
     const batched = this.dialect.batchedTimestep;
-    const oneCall = batched || timesteps.every((t) => t === timesteps[0]);
-    if (fixed === undefined && oneCall) return this.unetCall(latents, batched ? timesteps : [timesteps[0]!], embeddings);
+    const oneCall = batched || timestep.every((t) => t === timestep[0]);
+    if (fixed === undefined && oneCall) return this.unetCall({ ...inputs, timestep: batched ? timestep : [timestep[0]!] });
     // Slots go together when the call can carry their timesteps; a fixed batch is filled by repeating the last slot.
     const perCall = oneCall ? (fixed ?? batch) : 1;
     return inBatches(batch, perCall, fixed, (from, to, size) => {
-      const steps = padList(timesteps.slice(from, to), size);
-      return this.unetCall(padBatch(sliceBatch(latents, from, to), size), batched ? steps : [steps[0]!], padBatch(sliceBatch(embeddings, from, to), size));
+      const steps = padList(timestep.slice(from, to), size);
+      const part = (t: TensorF32) => padBatch(sliceBatch(t, from, to), size);
+      return this.unetCall({ sample: part(sample), timestep: batched ? steps : [steps[0]!], conditioning: mapConditioning(conditioning, part) });
     });
   }
 
@@ -93,31 +106,47 @@ export class OnnxSdModels implements SdModels {
   }
 
   /**
-   * Prompt embeddings change only with the prompt (tensors are never written after they are made), so their
-   * onnxruntime input, an fp16 conversion on fp16 exports, is made once per tensor rather than per frame.
+   * The conditioning changes only with the prompt and the parameters (tensors are never written after they are
+   * made), so its onnxruntime input, an fp16 conversion on fp16 exports, is made once per tensor, not per frame.
    */
-  private embeddingInput(embeddings: TensorF32): ort.Tensor {
-    let input = this.embeddingInputs.get(embeddings);
+  private conditioningInput(port: Port, conditioning: Conditioning): ort.Tensor {
+    const t = conditioning[port.name];
+    if (!t) throw usageError(`unet: ${MODEL_FILES.unet} takes ${port.name}, which the conditioning does not hold`);
+    let input = this.conditioningInputs.get(t);
     if (!input) {
-      input = floatInput(this.io.unetEmbeddings.type, embeddings);
-      this.embeddingInputs.set(embeddings, input);
+      input = floatInput(port.type, t);
+      this.conditioningInputs.set(t, input);
     }
     return input;
   }
 
-  private async unetCall(latents: TensorF32, timesteps: readonly number[], embeddings: TensorF32): Promise<TensorF32> {
-    const { unetSample, unetEmbeddings, unetTimestep, unetOut } = this.io;
+  private async unetCall({ sample, timestep, conditioning }: UnetInputs): Promise<TensorF32> {
+    const { unetSample, unetConditioning, unetTimestep, unetOut } = this.io;
     const { type, rank } = this.dialect.unetTimestep;
     const out = await this.run('unet', {
-      [unetSample.name]: floatInput(unetSample.type, latents),
-      [unetTimestep]: timestepInput(type, rank, timesteps),
-      [unetEmbeddings.name]: this.embeddingInput(embeddings),
+      [unetSample.name]: floatInput(unetSample.type, sample),
+      [unetTimestep]: timestepInput(type, rank, timestep),
+      ...Object.fromEntries(unetConditioning.map((port) => [port.name, this.conditioningInput(port, conditioning)])),
     });
     return readFloat(out[unetOut]!);
   }
 
-  private async run(role: ModelRole, feeds: Record<string, ort.Tensor>, fetches?: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+  /** SDXL's OpenCLIP encoder on the same tokens, padded with its own pad id after EOS. */
+  private runSecondEncoder(io: SecondEncoderIo, ids: Int32Array, batch: number): Promise<ort.InferenceSession.ReturnType> {
+    const { maxTokens, eosId } = this.dialect;
+    const repadded = Int32Array.from(ids);
+    for (let row = 0; row < batch; row++) {
+      const tokens = repadded.subarray(row * maxTokens, (row + 1) * maxTokens);
+      const eos = tokens.indexOf(eosId, 1);
+      if (eos >= 0) tokens.fill(io.padId, eos + 1);
+    }
+    return this.run('text2', { [io.ids]: idsTensor(io.idsType, repadded, [batch, maxTokens]) }, [io.hidden, io.pooled]);
+  }
+
+  private async run(role: ModelRole | 'text2', feeds: Record<string, ort.Tensor>, fetches?: Record<string, ort.Tensor> | string[]): Promise<ort.InferenceSession.ReturnType> {
     if (this.disposed) throw usageError('the models were disposed');
-    return fetches ? this.sessions[role].run(feeds, fetches) : this.sessions[role].run(feeds);
+    const session = this.sessions[role];
+    if (!session) throw usageError(`no ${role} session`);
+    return fetches ? session.run(feeds, fetches) : session.run(feeds);
   }
 }

@@ -6,10 +6,32 @@ export interface TensorF32 {
   dims: number[];
 }
 
+/**
+ * The UNet's conditioning inputs by name, batch first. Per prompt ([1, ...], from encodeText):
+ * encoder_hidden_states [1,77,W] and, for SDXL, text_embeds [1,1280]. Per call ([1, ...], from the frame's
+ * parameters): SDXL's time_ids [1,6], an LCM UNet's timestep_cond [1,256]. The pipeline blends, weights and
+ * lays these out per UNet slot ([B, ...]) entry by entry, whatever the names. Never written after being made.
+ */
+export type Conditioning = { readonly encoder_hidden_states: TensorF32 } & Readonly<Record<string, TensorF32>>;
+
+/** One UNet call: every input by name. */
+export interface UnetInputs {
+  /** Latents [B,4,h,w]. */
+  sample: TensorF32;
+  /** One timestep per batch element. */
+  timestep: readonly number[];
+  /** Every other UNet input, [B, ...] each. */
+  conditioning: Conditioning;
+}
+
 /** What the loader read from the model files (input/output names, dtypes, ranks), as `sdlive models inspect` prints it. */
 export interface ModelDialect {
-  /** Text embedding width: 768 (SD1.x) or 1024 (SD2.x / SD-Turbo). */
+  /** encoder_hidden_states width: 768 (SD1.x), 1024 (SD2.x / SD-Turbo), 2048 (SDXL: 768 + 1280). */
   textWidth: number;
+  /** 'sd': one text encoder (SD 1.x/2.x/Turbo); 'sdxl': two, and the UNet also takes text_embeds and time_ids. */
+  family: 'sd' | 'sdxl';
+  /** An LCM-distilled UNet's timestep_cond width (the guidance-scale embedding, 256); 0 when it has none. */
+  timestepCondWidth: number;
   /** Token ids: BOS, EOS, and the pad id (0 for SD2.x/OpenCLIP, 49407 for SD1.x). */
   bosId: number;
   eosId: number;
@@ -53,10 +75,13 @@ export interface SdModels {
   readonly processors?: ImageProcessors;
   /** BPE ids of a text, without BOS/EOS/padding, exactly as CLIP tokenizes it. */
   tokenize(text: string): number[];
-  /** ids: [B * maxTokens] (BOS...EOS pad...) -> last hidden state [B, maxTokens, textWidth]. */
-  encodeText(ids: Int32Array, batch: number): Promise<TensorF32>;
-  /** latents [B,4,h,w], one timestep per batch element, embeddings [B,77,W] -> predicted noise [B,4,h,w]. */
-  unet(latents: TensorF32, timesteps: readonly number[], embeddings: TensorF32): Promise<TensorF32>;
+  /**
+   * ids: [B * maxTokens] (BOS...EOS pad...) -> the prompt's conditioning: encoder_hidden_states [B, maxTokens,
+   * textWidth] (SDXL: both encoders' penultimate hidden states side by side) and SDXL's pooled text_embeds.
+   */
+  encodeText(ids: Int32Array, batch: number): Promise<Conditioning>;
+  /** sample [B,4,h,w], timesteps and conditioning laid out per batch element -> predicted noise [B,4,h,w]. */
+  unet(inputs: UnetInputs): Promise<TensorF32>;
   /** images [B,3,H,W] in [-1,1] -> latents [B,4,H/8,W/8] (mean, times vaeScaling). */
   vaeEncode(images: TensorF32): Promise<TensorF32>;
   /**

@@ -94,3 +94,16 @@ export async function inBatches(batch: number, perCall: number, fixed: number | 
   }
   return parts.length === 1 ? parts[0]! : concatBatch(parts);
 }
+
+/** [..., a] and [..., b] with equal leading dims -> [..., a + b] (SDXL's two text encoders side by side). */
+export function concatLastAxis(x: TensorF32, y: TensorF32): TensorF32 {
+  const [a, b] = [x.dims.at(-1)!, y.dims.at(-1)!];
+  const rows = x.data.length / a;
+  if (y.data.length / b !== rows) throw new RangeError(`concatLastAxis: [${x.dims}] and [${y.dims}] differ before the last axis`);
+  const data = new Float32Array(rows * (a + b));
+  for (let r = 0; r < rows; r++) {
+    data.set(x.data.subarray(r * a, (r + 1) * a), r * (a + b));
+    data.set(y.data.subarray(r * b, (r + 1) * b), r * (a + b) + a);
+  }
+  return { data, dims: [...x.dims.slice(0, -1), a + b] };
+}

@@ -34,7 +34,7 @@ describe('sdlive models', () => {
     const missing = await runCli(['models', 'inspect', join(tmp, 'nope')]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /^sdlive: SDL_ERR_MODEL_LOAD: model folder .*nope does not exist/m);
-    const badVariant = await runCli(['models', 'make-tiny', '--variant', 'sdxl']);
+    const badVariant = await runCli(['models', 'make-tiny', '--variant', 'sd3']);
     assert.equal(badVariant.code, 2);
     assert.match(badVariant.stderr, /Allowed choices are sd-turbo, optimum-current/);
   });

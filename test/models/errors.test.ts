@@ -99,8 +99,8 @@ describe('broken model folders', () => {
 
 describe('dialects the loader cannot serve', () => {
   const cases: [string, Uint8Array, RegExp, object?][] = [
-    ['an LCM UNet (timestep_cond)', unetWith([...UNET_BASE, ['timestep_cond', 'float32', ['batch', 256]]]), /unet\/model\.onnx: an LCM-distilled UNet/],
-    ['an SDXL UNet', unetWith([...UNET_BASE, ['text_embeds', 'float32', ['batch', 1280]], ['time_ids', 'float32', ['batch', 6]]]), /SDXL/],
+    ['an SDXL UNet without text_encoder_2/', unetWith([...UNET_BASE, ['text_embeds', 'float32', ['batch', 1280]], ['time_ids', 'float32', ['batch', 6]]]), /unet\/model\.onnx: is an SDXL UNet .*needs text_encoder_2\/model\.onnx and tokenizer_2\//],
+    ['a UNet input sdlive does not feed', unetWith([...UNET_BASE, ['mid_block_additional_residual', 'float32', ['batch', 1280, 8, 8]]]), /input mid_block_additional_residual is not supported/],
     ['a UNet without encoder_hidden_states', unetWith([UNET_BASE[0]!]), /missing input\(s\) encoder_hidden_states/],
     ['a rank-2 timestep', unetWith([['timestep', 'float32', ['batch', 1]], UNET_BASE[1]!]), /timestep has rank 2/],
     ['a fixed 64x64 export asked for 768x512', unetWith(UNET_BASE, [1, 4, 64, 64]), /fixed to 64x64 .*768x512 needs 64x96/, { width: 768, height: 512 }],
@@ -121,7 +121,7 @@ describe('dialects the loader cannot serve', () => {
     try {
       assert.equal(m.dialect.batchedTimestep, false);
       const x = wave([2, 4, 64, 64]);
-      const out = await m.unet(x, [999, 999], wave([2, 77, 1024]));
+      const out = await m.unet({ sample: x, timestep: [999, 999], conditioning: { encoder_hidden_states: wave([2, 77, 1024]) } });
       assert.deepEqual(out.data, x.data.map((v) => Math.max(0, v)));
     } finally {
       await m.dispose();
@@ -132,7 +132,7 @@ describe('dialects the loader cannot serve', () => {
 describe('SdModels usage errors', () => {
   it('rejects mismatched batches and calls after dispose with SDL_ERR_PIPELINE', async () => {
     const m = await loadSdModels(resolveModelDir('builtin:tiny'), { width: 256, height: 256 });
-    await assert.rejects(m.unet(wave([2, 4, 32, 32]), [999], wave([2, 77, 1024])), expectError('SDL_ERR_PIPELINE', /batch 2 with 1 timesteps/));
+    await assert.rejects(m.unet({ sample: wave([2, 4, 32, 32]), timestep: [999], conditioning: { encoder_hidden_states: wave([2, 77, 1024]) } }), expectError('SDL_ERR_PIPELINE', /batch 2 with 1 timesteps/));
     await assert.rejects(m.encodeText(new Int32Array(10), 1), expectError('SDL_ERR_PIPELINE', /10 ids for batch 1/));
     await m.dispose();
     await m.dispose();

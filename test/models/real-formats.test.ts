@@ -116,9 +116,10 @@ describe('static batches against a dynamic export with the same weights', () => 
     try {
       const latents = wave([3, 4, 32, 32], 0);
       const embeddings = wave([3, 77, 1024], 1);
-      const out = await fixed.unet(latents, [999, 500, 250], embeddings);
+      const inputs = { sample: latents, timestep: [999, 500, 250], conditioning: { encoder_hidden_states: embeddings } };
+      const out = await fixed.unet(inputs);
       assert.deepEqual(out.dims, [3, 4, 32, 32]);
-      assert.ok(maxDiff(out, await dynamic.unet(latents, [999, 500, 250], embeddings)) < 1e-5);
+      assert.ok(maxDiff(out, await dynamic.unet(inputs)) < 1e-5);
     } finally {
       await Promise.all([fixed.dispose(), dynamic.dispose()]);
     }
@@ -128,9 +129,9 @@ describe('static batches against a dynamic export with the same weights', () => 
     const [fixed, dynamic] = [await load('ort-web'), await load('static-batch-2')];
     try {
       const ids = Int32Array.from({ length: 2 * 77 }, (_, i) => (i % 77 === 0 ? 49406 : (i * 31) % 49000));
-      const out = await fixed.encodeText(ids, 2);
+      const out = (await fixed.encodeText(ids, 2)).encoder_hidden_states;
       assert.deepEqual(out.dims, [2, 77, 1024]);
-      assert.equal(maxDiff(out, await dynamic.encodeText(ids, 2)), 0);
+      assert.equal(maxDiff(out, (await dynamic.encodeText(ids, 2)).encoder_hidden_states), 0);
     } finally {
       await Promise.all([fixed.dispose(), dynamic.dispose()]);
     }

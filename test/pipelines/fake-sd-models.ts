@@ -1,4 +1,4 @@
-import type { ModelDialect, SdModels, TensorF32 } from '../../src/models/sd-models.js';
+import type { Conditioning, ModelDialect, SdModels, TensorF32, UnetInputs } from '../../src/models/sd-models.js';
 
 /**
  * A deterministic SdModels in plain JS arithmetic, at the exact boundary the pipeline talks to. Every UNet
@@ -6,7 +6,7 @@ import type { ModelDialect, SdModels, TensorF32 } from '../../src/models/sd-mode
  * independent reference computations in the tests can call `predictNoise` slot by slot.
  */
 export const FAKE_DIALECT: ModelDialect = {
-  textWidth: 6, bosId: 1, eosId: 2, padId: 0, maxTokens: 8, textInputType: 'int32',
+  textWidth: 6, family: 'sd', timestepCondWidth: 0, bosId: 1, eosId: 2, padId: 0, maxTokens: 8, textInputType: 'int32',
   unetTimestep: { type: 'int64', rank: 1 }, batchedTimestep: true, fp16: false,
   vaeEncoderOutput: 'latent', vaeRange: 'minus_one_one', vaeScaling: 1, latentChannels: 4,
 };
@@ -51,15 +51,16 @@ export class FakeSdModels implements SdModels {
     return fakeTokenize(text);
   }
 
-  async encodeText(ids: Int32Array, batch: number): Promise<TensorF32> {
+  async encodeText(ids: Int32Array, batch: number): Promise<Conditioning> {
     this.encodeCount++;
     const { maxTokens: T, textWidth: W } = this.dialect;
     const data = new Float32Array(batch * T * W);
     for (let k = 0; k < data.length; k++) data[k] = fakeTokenEmbedding(ids[Math.floor(k / W)]!, Math.floor(k / W) % T, k % W);
-    return { data, dims: [batch, T, W] };
+    return { encoder_hidden_states: { data, dims: [batch, T, W] } };
   }
 
-  async unet(latents: TensorF32, timesteps: readonly number[], embeddings: TensorF32): Promise<TensorF32> {
+  async unet({ sample: latents, timestep: timesteps, conditioning }: UnetInputs): Promise<TensorF32> {
+    const embeddings = conditioning.encoder_hidden_states;
     const fault = this.nextUnetFault;
     this.nextUnetFault = undefined;
     if (fault === 'throw') throw new Error('fake unet failure');

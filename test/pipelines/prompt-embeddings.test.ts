@@ -42,12 +42,12 @@ test('an evicted prompt is encoded again to the same embedding, emphasis include
   const models = new FakeSdModels();
   const prompts = new PromptEmbeddings(models);
   const emphasised = 'a (red:1.4) fox in [fog]';
-  const firstPlain = (await prompts.encode('a red fox')).data.slice();
-  const firstEmphasised = (await prompts.encode(emphasised)).data.slice();
+  const firstPlain = (await prompts.encode('a red fox')).encoder_hidden_states.data.slice();
+  const firstEmphasised = (await prompts.encode(emphasised)).encoder_hidden_states.data.slice();
   await encodeAll(prompts, range(0, CAPACITY));
   const runs = models.encodeCount;
-  const plain = await prompts.encode('a red fox');
-  const again = await prompts.encode(emphasised);
+  const plain = (await prompts.encode('a red fox')).encoder_hidden_states;
+  const again = (await prompts.encode(emphasised)).encoder_hidden_states;
   assert.equal(models.encodeCount, runs + 2, 'both were evicted and ran the encoder again');
   assert.deepEqual(plain.data, firstPlain);
   assert.deepEqual(plain.data, Float32Array.from(referenceEmbedding('a red fox')), 'the plain prompt equals the reference encoding');

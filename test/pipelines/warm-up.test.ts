@@ -14,7 +14,8 @@ type Calls = Record<'encodeText' | 'unet' | 'vaeEncode' | 'vaeDecode', number[][
 
 /** The real models, with the dims of every call's first tensor recorded. */
 function recorded(models: SdModels, calls: Calls): SdModels {
-  const dims = (a: unknown) => (a as { dims?: number[] }).dims ?? [(a as Int32Array).length];
+  // unet takes a record of named inputs: its sample's dims.
+  const dims = (a: unknown) => (a as { dims?: number[] }).dims ?? (a as { sample?: { dims: number[] } }).sample?.dims ?? [(a as Int32Array).length];
   return new Proxy(models, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver) as unknown;

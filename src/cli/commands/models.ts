@@ -17,7 +17,9 @@ import { DEFAULT_TINY_VARIANT, TINY_VARIANT_NAMES, TINY_VARIANTS, type TinyVaria
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../pipelines/streamdiffusion/schema.js';
 
 function dialectLines(d: ModelDialect): string[] {
+  const extras = [...(d.family === 'sdxl' ? ['text_embeds', 'time_ids'] : []), ...(d.timestepCondWidth ? [`timestep_cond [B,${d.timestepCondWidth}] (LCM: guidance as an embedding)`] : [])];
   return [
+    `family            ${d.family === 'sdxl' ? 'SDXL (two text encoders)' : 'SD (one text encoder)'}${extras.length ? `; unet also takes ${extras.join(', ')}` : ''}`,
     `text encoder      input_ids ${d.textInputType} [B,${d.maxTokens}] -> [B,${d.maxTokens},${d.textWidth}]; BOS ${d.bosId}, EOS ${d.eosId}, pad ${d.padId}`,
     `unet timestep     ${d.unetTimestep.type} ${d.unetTimestep.rank === 0 ? 'scalar (rank 0)' : '[batch]'}; stream batch ${d.batchedTimestep ? 'in one call' : 'slot by slot'}`,
     `unet/vae I/O      ${d.fp16 ? 'float16 (converted at the boundary)' : 'float32'}`,

@@ -3,23 +3,38 @@ import { dirname, join } from 'node:path';
 import { clipBpeFiles } from '../tokenizer/clip-vocab.js';
 import { EOS_TOKEN, BOS_TOKEN } from '../tokenizer/clip-tokenizer.js';
 import { MANIFEST_FILE, type ModelManifest } from '../manifest.js';
-import { MODEL_FILES } from '../dialect.js';
-import { OPSET, TINY_NETS, tinyNetIo } from './nets.js';
+import { OPSET, tinyNets } from './nets.js';
 import { DEFAULT_TINY_VARIANT, TINY_VARIANTS, type TinyVariant, type TinyVariantName } from './variants.js';
 
 /** Bump when the generated files change, so stale folders in models/generated are rebuilt. */
 export const TINY_GENERATOR_VERSION = 2;
 
-function tokenizerFiles(v: TinyVariant): Record<string, string> {
-  const { vocab, merges } = clipBpeFiles();
-  const pad = v.textWidth === 768 ? EOS_TOKEN : '!';
+let bpe: { vocab: string; merges: string } | undefined;
+
+/** The CLIP vocabulary and merges as file texts, made once per process (SDXL writes them twice). */
+function bpeTexts(): { vocab: string; merges: string } {
+  if (!bpe) {
+    const { vocab, merges } = clipBpeFiles();
+    bpe = { vocab: JSON.stringify(vocab), merges: `#version: 0.2\n${merges.join('\n')}\n` };
+  }
+  return bpe;
+}
+
+/** CLIP-L (SD 1.x, SDXL's first encoder) pads with EOS, OpenCLIP (SD 2.x, SDXL's second) with "!". */
+function tokenizerFiles(folder: string, pad: string): Record<string, string> {
+  const { vocab, merges } = bpeTexts();
   const special = { bos_token: BOS_TOKEN, eos_token: EOS_TOKEN, unk_token: EOS_TOKEN, pad_token: pad };
   return {
-    'tokenizer/vocab.json': JSON.stringify(vocab),
-    'tokenizer/merges.txt': `#version: 0.2\n${merges.join('\n')}\n`,
-    'tokenizer/special_tokens_map.json': JSON.stringify(special, null, 2),
-    'tokenizer/tokenizer_config.json': JSON.stringify({ ...special, model_max_length: 77, do_lower_case: true, tokenizer_class: 'CLIPTokenizer' }, null, 2),
+    [`${folder}/vocab.json`]: vocab,
+    [`${folder}/merges.txt`]: merges,
+    [`${folder}/special_tokens_map.json`]: JSON.stringify(special, null, 2),
+    [`${folder}/tokenizer_config.json`]: JSON.stringify({ ...special, model_max_length: 77, do_lower_case: true, tokenizer_class: 'CLIPTokenizer' }, null, 2),
   };
+}
+
+function tokenizers(v: TinyVariant): Record<string, string> {
+  if (v.family === 'sdxl') return { ...tokenizerFiles('tokenizer', EOS_TOKEN), ...tokenizerFiles('tokenizer_2', '!') };
+  return tokenizerFiles('tokenizer', v.textWidth === 768 ? EOS_TOKEN : '!');
 }
 
 function vaeConfig(): string {
@@ -34,12 +49,11 @@ export function tinyModelFiles(v: TinyVariant): Map<string, Uint8Array | string>
     description: v.description,
     ...(v.vaeRange === 'zero_one' ? { vae_range: 'zero_one' as const } : {}),
   };
-  const io = tinyNetIo(v);
   return new Map<string, Uint8Array | string>([
-    ...Object.entries(TINY_NETS).map(([role, graph]): [string, Uint8Array] => [MODEL_FILES[role as keyof typeof TINY_NETS], graph(io).toBytes(OPSET)]),
+    ...tinyNets(v).map(([file, graph]): [string, Uint8Array] => [file, graph.toBytes(OPSET)]),
     ['vae_encoder/config.json', vaeConfig()],
     ['vae_decoder/config.json', vaeConfig()],
-    ...Object.entries(tokenizerFiles(v)),
+    ...Object.entries(tokenizers(v)),
     [MANIFEST_FILE, `${JSON.stringify(manifest, null, 2)}\n`],
   ]);
 }

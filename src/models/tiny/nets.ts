@@ -14,6 +14,7 @@ const MAX_TOKENS = 77;
 const UNET_CHANNELS = 16;
 const VAE_CHANNELS = 8;
 const TIME_FREQS = 8;
+const TIMESTEP_COND = 256;
 
 export interface TensorSpec {
   name: string;
@@ -55,6 +56,7 @@ export function tinyNetIo(v: TinyVariant): NetIo {
   const latentChannels = v.vaeOutput === 'latent_parameters' ? 8 : 4;
   const image = ['batch_size', 3, 'height', 'width'];
   const latent = ['batch_size', 4, 'latent_height', 'latent_width'];
+  const extra = (name: string, width: number): TensorSpec => ({ name, type: float, shape: ['batch_size', width] });
   return {
     textIds: { name: 'input_ids', type: v.idsType, shape: ['batch_size', 'sequence_length'] },
     textOut: { name: 'last_hidden_state', type: float, shape: ['batch_size', 'sequence_length', v.textWidth] },
@@ -67,6 +69,10 @@ export function tinyNetIo(v: TinyVariant): NetIo {
     decoderLatent: { name: 'latent_sample', type: float, shape: latent },
     decoderImage: { name: 'sample', type: float, shape: image },
     vaeRange: v.vaeRange,
+    unetExtras: [
+      ...(v.family === 'sdxl' ? [extra('text_embeds', POOLED_WIDTH), extra('time_ids', TIME_IDS)] : []),
+      ...(v.timestepCond ? [extra('timestep_cond', TIMESTEP_COND)] : []),
+    ],
   };
 }
 
@@ -88,16 +94,64 @@ function widthOf(spec: TensorSpec): number {
   return width;
 }
 
+/** SDXL's encoders as exported with output_hidden_states: CLIP ViT-L (12 layers) and OpenCLIP bigG (32 layers). */
+export const SDXL_ENCODERS = { first: { width: 768, layers: 12 }, second: { width: 1280, layers: 32 } } as const;
+const POOLED_WIDTH = SDXL_ENCODERS.second.width;
+const TIME_IDS = 6;
+const TOKEN_IDS = ['batch_size', 'sequence_length'];
+
+/** Token and position embeddings of the ids: [B, T, TOKEN_DIM]. */
+function tokenFeatures(g: GraphBuilder, ids: TensorSpec): string {
+  const input = g.input(ids.name, ids.type, ids.shape);
+  const tableSize = ids.type === 'int32' ? Int32Array.of(TOKEN_TABLE) : int64(TOKEN_TABLE);
+  const row = g.op('Mod', [input, g.constant([], tableSize)]);
+  const token = g.op('Gather', [g.random([TOKEN_TABLE, TOKEN_DIM], 1), row], { axis: 0 });
+  return g.op('Tanh', [g.op('Add', [token, g.random([MAX_TOKENS, TOKEN_DIM], 0.5)])]);
+}
+
+/**
+ * A CLIP text encoder with every layer's output, as optimum exports SDXL's: hidden_states.0 (embeddings) to
+ * hidden_states.<layers>, and last_hidden_state (after a final scaling, so it differs from the last layer).
+ * Each layer is a per-channel affine + Tanh: cheap at full width.
+ */
+function hiddenStateEncoder(g: GraphBuilder, ids: TensorSpec, width: number, layers: number) {
+  const states = [g.linear(tokenFeatures(g, ids), TOKEN_DIM, width)];
+  for (let k = 1; k <= layers; k++) states.push(g.op('Tanh', [g.op('Add', [g.op('Mul', [states[k - 1]!, g.random([width], 1.5)]), g.random([width], 0.3)])]));
+  const last = g.op('Mul', [states.at(-1)!, g.random([width], 1)]);
+  return { states, last, pooled: g.op('ReduceMean', [last], { axes: [1], keepdims: 0 }) };
+}
+
+function hiddenStateOutputs(g: GraphBuilder, states: readonly string[], width: number): void {
+  states.forEach((h, k) => g.output(h, `hidden_states.${k}`, 'float32', ['batch_size', 'sequence_length', width]));
+}
+
+/** SDXL's text_encoder (CLIP ViT-L): last_hidden_state, pooler_output, hidden_states.0..12. */
+export function sdxlFirstEncoderGraph(io: NetIo): GraphBuilder {
+  const g = new GraphBuilder('text_encoder', 105);
+  const { width, layers } = SDXL_ENCODERS.first;
+  const { states, last, pooled } = hiddenStateEncoder(g, io.textIds, width, layers);
+  g.output(last, 'last_hidden_state', 'float32', ['batch_size', 'sequence_length', width]);
+  g.output(pooled, 'pooler_output', 'float32', ['batch_size', width]);
+  hiddenStateOutputs(g, states, width);
+  return g;
+}
+
+/** SDXL's text_encoder_2 (OpenCLIP bigG with projection), int64 ids: text_embeds, last_hidden_state, hidden_states.0..32. */
+export function sdxlSecondEncoderGraph(): GraphBuilder {
+  const g = new GraphBuilder('text_encoder_2', 106);
+  const { width, layers } = SDXL_ENCODERS.second;
+  const { states, last, pooled } = hiddenStateEncoder(g, { name: 'input_ids', type: 'int64', shape: TOKEN_IDS }, width, layers);
+  g.output(g.op('Mul', [pooled, g.random([width], 1)]), 'text_embeds', 'float32', ['batch_size', width]);
+  g.output(last, 'last_hidden_state', 'float32', ['batch_size', 'sequence_length', width]);
+  hiddenStateOutputs(g, states, width);
+  return g;
+}
+
 export function textEncoderGraph(io: NetIo): GraphBuilder {
   const g = new GraphBuilder('text_encoder', 101);
-  const { textIds, textOut } = io;
-  const ids = g.input(textIds.name, textIds.type, textIds.shape);
-  const tableSize = textIds.type === 'int32' ? Int32Array.of(TOKEN_TABLE) : int64(TOKEN_TABLE);
-  const row = g.op('Mod', [ids, g.constant([], tableSize)]);
-  const token = g.op('Gather', [g.random([TOKEN_TABLE, TOKEN_DIM], 1), row], { axis: 0 });
-  const h = g.op('Tanh', [g.op('Add', [token, g.random([MAX_TOKENS, TOKEN_DIM], 0.5)])]);
+  const { textOut } = io;
   const width = widthOf(textOut);
-  const hidden = g.linear(h, TOKEN_DIM, width);
+  const hidden = g.linear(tokenFeatures(g, io.textIds), TOKEN_DIM, width);
   const pooled = g.op('ReduceMean', [hidden], { axes: [1], keepdims: 0 });
   toBoundary(g, hidden, textOut);
   toBoundary(g, pooled, { name: 'pooler_output', type: textOut.type, shape: [textOut.shape[0]!, width] });
@@ -130,8 +184,10 @@ export function unetGraph(io: NetIo): GraphBuilder {
   const text = g.linear(g.op('ReduceMean', [ehs], { axes: [1], keepdims: 0 }), width, UNET_CHANNELS);
   let embedding = g.op('Add', [temb, text]);
   for (const extra of io.unetExtras ?? []) {
-    const width = widthOf(extra);
-    embedding = g.op('Add', [embedding, g.linear(fromBoundary(g, extra), width, UNET_CHANNELS)]);
+    const x = fromBoundary(g, extra);
+    // time_ids are pixel sizes (512, 1024): scaled to the range of the other inputs.
+    const scaled = extra.name === 'time_ids' ? g.op('Mul', [x, g.scalar(1 / 1024)]) : x;
+    embedding = g.op('Add', [embedding, g.linear(scaled, widthOf(extra), UNET_CHANNELS)]);
   }
   const cond = g.op('Reshape', [embedding, g.constant([4], int64(-1, UNET_CHANNELS, 1, 1))]);
   let h = g.op('Relu', [g.op('Add', [g.conv(sample, 4, UNET_CHANNELS), cond])]);
@@ -179,3 +235,12 @@ export const TINY_NETS = {
   vaeEncoder: vaeEncoderGraph,
   vaeDecoder: vaeDecoderGraph,
 } as const;
+
+/** The variant's model files, path -> graph: SDXL's two text encoders, or the one of every other family. */
+export function tinyNets(v: TinyVariant): [string, GraphBuilder][] {
+  const io = tinyNetIo(v);
+  const text: [string, GraphBuilder][] = v.family === 'sdxl'
+    ? [['text_encoder/model.onnx', sdxlFirstEncoderGraph(io)], ['text_encoder_2/model.onnx', sdxlSecondEncoderGraph()]]
+    : [['text_encoder/model.onnx', textEncoderGraph(io)]];
+  return [...text, ['unet/model.onnx', unetGraph(io)], ['vae_encoder/model.onnx', vaeEncoderGraph(io)], ['vae_decoder/model.onnx', vaeDecoderGraph(io)]];
+}

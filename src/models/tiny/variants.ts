@@ -7,7 +7,12 @@ import type { ModelDialect } from '../sd-models.js';
 export interface TinyVariant {
   name: string;
   description: string;
-  textWidth: 768 | 1024;
+  /** encoder_hidden_states width; SDXL's 2048 is its two encoders' 768 + 1280. */
+  textWidth: 768 | 1024 | 2048;
+  /** sdxl: text_encoder_2/ + tokenizer_2/, and the UNet takes text_embeds and time_ids. */
+  family: 'sd' | 'sdxl';
+  /** An LCM-distilled UNet: timestep_cond [B,256]. */
+  timestepCond: boolean;
   idsType: 'int32' | 'int64';
   timestep: { type: 'float32' | 'int64' | 'float16'; rank: 0 | 1 };
   /** fp16 I/O on the text encoder output, UNet and VAE (Olive/DirectML style). */
@@ -18,6 +23,8 @@ export interface TinyVariant {
 
 const base: Omit<TinyVariant, 'name' | 'description'> = {
   textWidth: 1024,
+  family: 'sd',
+  timestepCond: false,
   idsType: 'int32',
   timestep: { type: 'float32', rank: 1 },
   fp16: false,
@@ -44,6 +51,14 @@ export const TINY_VARIANTS = {
     ...base, name: 'taesd-zero-one', vaeRange: 'zero_one',
     description: 'raw TAESD nets: the VAE takes and returns [0,1] images (declared in sdlive.json)',
   },
+  sdxl: {
+    ...base, name: 'sdxl', family: 'sdxl', textWidth: 2048,
+    description: 'SDXL / SDXL-Turbo as optimum exports it: two text encoders (hidden_states.N outputs, the second with int64 ids and text_embeds), UNet with text_embeds and time_ids',
+  },
+  lcm: {
+    ...base, name: 'lcm', textWidth: 768, timestepCond: true,
+    description: 'LCM-distilled SD 1.5 (LCM Dreamshaper): the UNet takes timestep_cond [B,256], the guidance-scale embedding',
+  },
 } as const satisfies Record<string, TinyVariant>;
 
 export type TinyVariantName = keyof typeof TINY_VARIANTS;
@@ -58,9 +73,11 @@ export function isTinyVariant(name: string): name is TinyVariantName {
 export function declaredDialect(v: TinyVariant): ModelDialect {
   return {
     textWidth: v.textWidth,
+    family: v.family,
+    timestepCondWidth: v.timestepCond ? 256 : 0,
     bosId: 49406,
     eosId: 49407,
-    padId: v.textWidth === 768 ? 49407 : 0,
+    padId: v.textWidth === 1024 ? 0 : 49407,
     maxTokens: 77,
     textInputType: v.idsType,
     unetTimestep: { type: v.timestep.type, rank: v.timestep.rank },

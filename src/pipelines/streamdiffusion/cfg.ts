@@ -1,6 +1,7 @@
-import type { TensorF32 } from '../../models/sd-models.js';
+import type { Conditioning, TensorF32, UnetInputs } from '../../models/sd-models.js';
+import { concatConditioning, repeatConditioning } from './conditioning.js';
 import { schedulerCoefficients, type SlotSchedule } from './schedule.js';
-import { assertFinite, concatSlots, repeatSlots, slotCount, slots, slotView, zeros } from './tensor.js';
+import { assertFinite, concatSlots, slotCount, slots, slotView, zeros } from './tensor.js';
 
 /**
  * Residual classifier-free guidance (StreamDiffusion's RCFG), exactly as pipeline.py's unet_step does it.
@@ -18,11 +19,8 @@ export interface Guidance {
   delta: number;
 }
 
-/** What one UNet call receives. */
-export interface UnetBatch {
-  latents: TensorF32;
-  timesteps: number[];
-}
+/** What one UNet call receives besides the conditioning. */
+export type UnetBatch = Omit<UnetInputs, 'conditioning'>;
 
 /** The cfg type in effect: guidance applies only above 1, otherwise it is 'none'. */
 export function guidedType(g: Guidance): CfgType {
@@ -37,23 +35,23 @@ export function usesStockNoise(g: Guidance): boolean {
 export function guidanceBatch(g: Guidance, x: TensorF32, timesteps: readonly number[]): UnetBatch {
   switch (guidedType(g)) {
     case 'full':
-      return { latents: concatSlots([x, x]), timesteps: [...timesteps, ...timesteps] };
+      return { sample: concatSlots([x, x]), timestep: [...timesteps, ...timesteps] };
     case 'initialize':
-      return { latents: concatSlots([slots(x, 0), x]), timesteps: [timesteps[0]!, ...timesteps] };
+      return { sample: concatSlots([slots(x, 0), x]), timestep: [timesteps[0]!, ...timesteps] };
     default:
-      return { latents: x, timesteps: [...timesteps] };
+      return { sample: x, timestep: [...timesteps] };
   }
 }
 
-/** The embeddings matching guidanceBatch: cond and uncond are [1, T, W]. */
-export function guidanceEmbeddings(g: Guidance, n: number, cond: TensorF32, uncond: TensorF32): TensorF32 {
+/** The conditioning matching guidanceBatch, every entry alike: cond and uncond hold one slot each. */
+export function guidanceConditioning(g: Guidance, n: number, cond: Conditioning, uncond: Conditioning): Conditioning {
   switch (guidedType(g)) {
     case 'full':
-      return concatSlots([repeatSlots(uncond, n), repeatSlots(cond, n)]);
+      return concatConditioning([repeatConditioning(uncond, n), repeatConditioning(cond, n)]);
     case 'initialize':
-      return concatSlots([uncond, repeatSlots(cond, n)]);
+      return concatConditioning([uncond, repeatConditioning(cond, n)]);
     default:
-      return repeatSlots(cond, n);
+      return repeatConditioning(cond, n);
   }
 }
 

@@ -23,7 +23,7 @@ export function defineStreamDiffusion(loadModels: ModelLoader, random?: () => nu
     schema: StreamDiffusionParams,
     async load(params, ctx) {
       const models = await loadModels(params, ctx.log);
-      const pipeline = new StreamDiffusion(models, { width: params.width, height: params.height, random, outputBuffers: ctx.outputBuffers });
+      const pipeline = new StreamDiffusion(models, { width: params.width, height: params.height, random, outputBuffers: ctx.outputBuffers, encodeWhileServing: true });
       // A model that loads but cannot run a frame is the engine's to handle (failure streak, provider fallback).
       await pipeline.warmUp(params).catch((e: unknown) => ctx.log.warn({ err: errorLine(e) }, 'warm-up frame failed; the first frames will tell'));
       return pipeline;

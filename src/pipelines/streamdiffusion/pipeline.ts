@@ -1,10 +1,11 @@
 import { SdliveError } from '../../errors.js';
 import { createFrame, type Frame } from '../../io/frame.js';
-import type { SdModels, TensorF32 } from '../../models/sd-models.js';
+import type { Conditioning, SdModels, TensorF32 } from '../../models/sd-models.js';
 import type { OutputBuffers, Pipeline, PipelineRequirements, ProcessResult } from '../pipeline.js';
-import { type Guidance, guidanceEmbeddings, guidedType } from './cfg.js';
+import { type Guidance, guidanceConditioning, guidedType } from './cfg.js';
+import { callConditioning } from './conditioning.js';
 import { FrameConverter } from './image.js';
-import { Derived } from './memo.js';
+import { Derived, ServeWhilePending } from './memo.js';
 import { seedNoise } from './noise.js';
 import { PromptEmbeddings } from './prompt-embeddings.js';
 import { slotSchedule, type SlotSchedule } from './schedule.js';
@@ -20,6 +21,11 @@ export interface StreamDiffusionOptions {
   random?: () => number;
   /** Where output frames are written when the engine takes them without a copy (the inference worker). */
   outputBuffers?: OutputBuffers;
+  /**
+   * A new prompt is encoded while frames go on with the previous one (the engine's setting: a text encoder run,
+   * two for SDXL, never stalls the stream). Off, a frame waits for its prompt: every change shows on its frame.
+   */
+  encodeWhileServing?: boolean;
 }
 
 /** Milliseconds per stage of one frame, summed over repeated calls (the UNet runs n times in sequential mode). */
@@ -63,7 +69,8 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   private readonly frameState: FrameState = { stream: undefined, lastOutput: undefined, lastWarmup: false, captures: [] };
   private readonly schedule = new Derived<SlotSchedule>();
   private readonly noise = new Derived<StreamState>();
-  private readonly embeddings = new Derived<Promise<TensorF32>>();
+  private readonly conditioning = new Derived<Promise<Conditioning>>();
+  private readonly served = new ServeWhilePending<Conditioning>();
 
   constructor(
     readonly models: SdModels,
@@ -112,7 +119,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     const frame = this.checkedFrame(frames);
     const image = params.mode === 'img2img' ? await this.converter.toImage(frame, time) : undefined;
     if (image && this.skipBySimilarity(image, params)) return Object.assign([this.frameState.lastOutput!], { stages, warmup: this.frameState.lastWarmup });
-    const step = await time('text', () => this.denoiseStep(params, (l, t, e) => time('unet', () => this.models.unet(l, t, e))));
+    const step = await time('text', () => this.denoiseStep(params, (inputs) => time('unet', () => this.models.unet(inputs))));
     const state = this.streamState(params, step.schedule);
     const xT = image ? this.addNoise(await time('encode', () => this.models.vaeEncode(image)), state, step.schedule) : slotView(state.initNoise, 0);
     const warmup = params.use_denoising_batch && isWarmingUp(state);
@@ -166,27 +173,37 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
 
   private async denoiseStep(params: Readonly<StreamDiffusionParams>, unet: SdModels['unet']): Promise<DenoiseStep> {
     const schedule = this.schedule.get([params.t_index_list, params.num_inference_steps], () => slotSchedule(params.t_index_list, params.num_inference_steps));
-    const guidance: Guidance = { cfgType: params.cfg_type, scale: params.guidance_scale, delta: params.delta };
+    const guidance = this.guidance(params);
     const slotsPerCall = params.use_denoising_batch ? schedule.timesteps.length : 1;
     return {
       unet,
       schedule,
       guidance,
-      embeddings: await this.batchEmbeddings(params, guidance, slotsPerCall),
+      conditioning: await this.batchConditioning(params, guidance, slotsPerCall),
       doAddNoise: params.do_add_noise,
     };
   }
 
-  /** Cond (and, for full/initialize, uncond) embeddings laid out for the UNet batch; per-text encodings are cached. */
-  private batchEmbeddings(params: Readonly<StreamDiffusionParams>, guidance: Guidance, slotsPerCall: number): Promise<TensorF32> {
+  /** An LCM UNet takes the guidance scale as timestep_cond: no negative pass and no residual CFG, whatever cfg_type says. */
+  private guidance(params: Readonly<StreamDiffusionParams>): Guidance {
+    const cfgType = this.models.dialect.timestepCondWidth > 0 ? 'none' : params.cfg_type;
+    return { cfgType, scale: params.guidance_scale, delta: params.delta };
+  }
+
+  /** Cond (and, for full/initialize, uncond) conditioning laid out for the UNet batch; per-text encodings are cached. */
+  private batchConditioning(params: Readonly<StreamDiffusionParams>, guidance: Guidance, slotsPerCall: number): Promise<Conditioning> {
     const prompts = promptList(params.prompt);
     const type = guidedType(guidance);
     const negative = type === 'full' || type === 'initialize' ? params.negative_prompt : undefined;
-    return this.embeddings.get([prompts, params.prompt_interpolation, negative, type, slotsPerCall], async () => {
-      const uncond = negative === undefined ? undefined : await this.prompts.encode(negative);
+    const embedsGuidance = this.models.dialect.timestepCondWidth > 0 && params.guidance_scale;
+    const pending = this.conditioning.get([prompts, params.prompt_interpolation, negative, type, slotsPerCall, embedsGuidance], async () => {
+      const perCall = callConditioning(this.models.dialect, this.options, params.guidance_scale);
+      const uncond = negative === undefined ? undefined : await this.prompts.negative(negative);
       const c = await this.prompts.blended(prompts, params.prompt_interpolation);
-      return guidanceEmbeddings(guidance, slotsPerCall, c, uncond ?? c);
+      return guidanceConditioning(guidance, slotsPerCall, { ...c, ...perCall }, { ...(uncond ?? c), ...perCall });
     });
+    // The previous conditioning stands in only where it has the same slots (cfg type and count).
+    return this.options.encodeWhileServing ? this.served.get(pending, [type, slotsPerCall]) : pending;
   }
 
   /** The cross-frame state, rebuilt only when the seeds or the slot count change. */

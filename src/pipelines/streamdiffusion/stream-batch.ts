@@ -1,6 +1,7 @@
-import type { SdModels, TensorF32 } from '../../models/sd-models.js';
+import type { Conditioning, SdModels, TensorF32 } from '../../models/sd-models.js';
 import { type Guidance, guidanceBatch, guidedStep, guidedType, type NextSlots, shiftStockNoise, usesStockNoise } from './cfg.js';
 import { sliceSchedule, type SlotSchedule } from './schedule.js';
+import { sliceConditioning } from './conditioning.js';
 import { axpbySlots, concatSlots, slots, slotView, zeros } from './tensor.js';
 
 /** The state that lives across frames (pipeline.py's init_noise, stock_noise, x_t_latent_buffer). */
@@ -20,8 +21,8 @@ export interface DenoiseStep {
   unet: SdModels['unet'];
   schedule: SlotSchedule;
   guidance: Guidance;
-  /** Embeddings for guidanceBatch over n slots (Stream Batch) or one slot (sequential). */
-  embeddings: TensorF32;
+  /** The conditioning laid out for guidanceBatch over n slots (Stream Batch) or one slot (sequential). */
+  conditioning: Conditioning;
   doAddNoise: boolean;
 }
 
@@ -57,7 +58,7 @@ export async function streamBatch(xT: TensorF32, state: StreamState, step: Denoi
   const x = n > 1 ? concatSlots([xT, state.latentBuffer]) : xT;
   const shifted = n > 1 ? shiftStockNoise(state.stockNoise, state.initNoise) : state.stockNoise;
   const batch = guidanceBatch(guidance, x, schedule.timesteps);
-  const pred = await step.unet(batch.latents, batch.timesteps, step.embeddings);
+  const pred = await step.unet({ ...batch, conditioning: step.conditioning });
   const { x0, stock } = guidedStep(guidance, pred, shifted, x, schedule, usesStockNoise(guidance) ? nextSlots(schedule, state.initNoise) : undefined);
   state.stockNoise = stock;
   if (n > 1) {
@@ -69,9 +70,9 @@ export async function streamBatch(xT: TensorF32, state: StreamState, step: Denoi
 }
 
 /** Initialize's negative slot belongs to the first step; later steps follow the residual (self) chain. */
-function sequentialGuidance(step: DenoiseStep, i: number): { guidance: Guidance; embeddings: TensorF32 } {
+function sequentialGuidance(step: DenoiseStep, i: number): { guidance: Guidance; conditioning: Conditioning } {
   if (i === 0 || guidedType(step.guidance) !== 'initialize') return step;
-  return { guidance: { ...step.guidance, cfgType: 'self' }, embeddings: slots(step.embeddings, 1) };
+  return { guidance: { ...step.guidance, cfgType: 'self' }, conditioning: sliceConditioning(step.conditioning, 1) };
 }
 
 /**
@@ -88,9 +89,8 @@ export async function sequentialDenoise(xT: TensorF32, state: StreamState, step:
   let x0 = x;
   for (let i = 0; i < n; i++) {
     const s = sliceSchedule(schedule, i, i + 1);
-    const { guidance, embeddings } = sequentialGuidance(step, i);
-    const batch = guidanceBatch(guidance, x, s.timesteps);
-    const pred = await step.unet(batch.latents, batch.timesteps, embeddings);
+    const { guidance, conditioning } = sequentialGuidance(step, i);
+    const pred = await step.unet({ ...guidanceBatch(guidance, x, s.timesteps), conditioning });
     const next = i < n - 1 ? sliceSchedule(schedule, i + 1, i + 2) : undefined;
     const noise = slotView(state.initNoise, Math.min(i + 1, n - 1));
     const tracked = next && usesStockNoise(guidance) ? { alpha: next.alpha, beta: next.beta, noise } : undefined;
