@@ -3,6 +3,7 @@ import { SdliveError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
+import { probeInChild, type ProbeResults } from './provider-probe.js';
 
 export interface ProviderFailure {
   provider: ExecutionProvider;
@@ -19,7 +20,8 @@ export interface OpenedSessions<K extends string> {
 /** First line of an ORT error, bounded: its messages carry whole source paths and driver chatter. */
 function shortReason(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
-  const line = text.split('\n')[0] ?? text;
+  // "/onnxruntime_src/.../webgpu_context.cc:136 onnxruntime::...<lambda()> status == Success was false. Failed to get..."
+  const line = (text.split('\n')[0] ?? text).replace(/^\S+\.(?:cc|cpp|h):\d+ .*? was false\. /, '');
   return line.length > 300 ? `${line.slice(0, 300)}...` : line;
 }
 
@@ -100,6 +102,19 @@ function describe(f: ProviderFailure): string {
   return `${f.provider}: ${f.file ? `${f.file}: ` : ''}${f.reason}`;
 }
 
+let skipped: string[] = [];
+
+/** The providers the last openSessions in this thread passed over before the one it chose, each with why. */
+export function skippedProviders(): string[] {
+  return skipped;
+}
+
+/** Providers other than cpu (which prints nothing) are first started in a child process, whose stderr is captured. */
+function probeOutside(providers: readonly ExecutionProvider[], log: Logger): Promise<ProbeResults> {
+  const noisy = providers.filter((p) => p !== 'cpu');
+  return noisy.length ? probeInChild(probeBytes(), noisy.map((p) => [p, sessionOptions(p)]), log) : Promise.resolve(new Map());
+}
+
 /**
  * Opens every file with the first provider in `preference` that works. onnxruntime-node never falls back by
  * itself, so each provider is probed and tried in turn; every failure is logged with its reason.
@@ -114,17 +129,22 @@ export async function openSessions<K extends string>(
   // Each failure is logged here with its reason; ORT's own stderr lines would repeat them outside the logger.
   ort.env.logLevel = 'fatal';
   const available = new Set(ort.listSupportedBackends().map((b) => b.name));
+  const providers = [...new Set(preference)];
+  const probed = await probeOutside(providers.filter((p) => available.has(p)), log);
   const failures: ProviderFailure[] = [];
-  for (const provider of new Set(preference)) {
-    const attempt: Attempt<K> = available.has(provider)
-      ? await tryProvider(provider, files)
-      : { failure: { provider, reason: `not in this onnxruntime-node build for ${process.platform}-${process.arch} (has: ${[...available].join(', ')})` } };
+  for (const provider of providers) {
+    const probeFailure = probed.get(provider);
+    const attempt: Attempt<K> = !available.has(provider)
+      ? { failure: { provider, reason: `not in this onnxruntime-node build for ${process.platform}-${process.arch} (has: ${[...available].join(', ')})` } }
+      : probeFailure ? { failure: { provider, reason: failureReason(provider, probeFailure) } } : await tryProvider(provider, files);
     if ('sessions' in attempt) {
-      log.info({ provider, skipped: failures.map(describe) }, `execution provider: ${provider}`);
+      skipped = failures.map(describe);
+      log.debug({ provider, skipped }, `execution provider: ${provider}`);
       return { provider, sessions: attempt.sessions };
     }
     failures.push(attempt.failure);
-    log.warn({ provider, file: attempt.failure.file, reason: attempt.failure.reason }, `execution provider ${provider} failed`);
+    // The start-up summary names each provider skipped and why; a model file that fails is an error of its own.
+    log.debug({ provider, file: attempt.failure.file, reason: attempt.failure.reason }, `execution provider ${provider} failed`);
   }
   const fileFailure = failures.find((f) => f.file);
   if (fileFailure) {
