@@ -16,22 +16,27 @@ const EXIT_FLUSH_MS = 500;
 export const stderrLog = { pendingBytes: 0, droppedLines: 0 };
 
 let exitDeadline = Infinity;
+let lastProgressAt = 0;
 let destination: ReturnType<typeof pino.destination> | undefined;
 
 /**
  * One asynchronous writer on fd 2 for the process: a log line never waits for the reader, so a stalled stderr
- * cannot stall OSC or frames. pino flushes it when the process exits, for EXIT_FLUSH_MS at most.
+ * cannot stall OSC or frames. pino flushes it synchronously as the process exits: for EXIT_FLUSH_MS at most, and not
+ * at all when the reader has stopped taking anything (a blocking write would never return).
  */
 function stderrDestination(): ReturnType<typeof pino.destination> {
   if (destination) return destination;
-  // Registered before pino's own exit flush, so that flush gives up after EXIT_FLUSH_MS on a reader that never reads.
-  process.once('exit', () => (exitDeadline = Date.now() + EXIT_FLUSH_MS));
   const dest = pino.destination({ dest: 2, sync: false, maxLength: PENDING_LIMIT_BYTES, retryEAGAIN: () => Date.now() < exitDeadline });
-  dest.on('write', (n: number) => (stderrLog.pendingBytes = Math.max(0, stderrLog.pendingBytes - n)));
+  dest.on('write', (n: number) => {
+    stderrLog.pendingBytes = Math.max(0, stderrLog.pendingBytes - n);
+    lastProgressAt = Date.now();
+  });
   dest.on('drop', () => stderrLog.droppedLines++);
-  dest.on('error', () => undefined); // stderr gone or given up at exit: nothing is left to tell
+  dest.on('error', () => undefined); // stderr gone, or given up at exit: nothing is left to tell
   const flushSync = dest.flushSync.bind(dest);
   dest.flushSync = () => {
+    if (stderrLog.pendingBytes > 0 && Date.now() - lastProgressAt > EXIT_FLUSH_MS) return;
+    exitDeadline = Date.now() + EXIT_FLUSH_MS;
     try {
       flushSync();
     } catch {
@@ -49,6 +54,7 @@ function stderrStream(pretty: boolean): { write(line: string): void } {
     write(line) {
       const text = format(line);
       const dropped = stderrLog.droppedLines;
+      if (stderrLog.pendingBytes === 0) lastProgressAt = Date.now(); // progress is measured from the first line waiting
       dest.write(text);
       if (stderrLog.droppedLines === dropped) stderrLog.pendingBytes += Buffer.byteLength(text);
     },
