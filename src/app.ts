@@ -80,6 +80,7 @@ function startupSummary({ config, engine, http, store }: App): Record<string, un
   const { model: name } = store.snapshot as { model?: string };
   const osc = controlSurfaceOf({ store })?.osc;
   return {
+    summary: true,
     pipeline: model.pipeline,
     ...(model.provider ? { provider: model.provider } : {}),
     ...(model.skippedProviders.length ? { skipped: skippedLine(model.skippedProviders) } : {}),

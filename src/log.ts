@@ -47,9 +47,17 @@ function stderrDestination(): ReturnType<typeof pino.destination> {
   return dest;
 }
 
+/** A terminal gets one line per record, except a summary (logged with `summary: true`), which gets a line per field. */
+function terminalFormat(): (line: string) => string {
+  const options = { colorize: true, translateTime: 'HH:MM:ss.l' };
+  const compact = prettyFactory({ ...options, singleLine: true });
+  const block = prettyFactory({ ...options, ignore: 'summary,http' });
+  return (line) => (line.includes('"summary":true') ? block(line) : compact(line));
+}
+
 function stderrStream(pretty: boolean): { write(line: string): void } {
   const dest = stderrDestination();
-  const format = pretty ? prettyFactory({ colorize: true, translateTime: 'HH:MM:ss.l' }) : (line: string) => line;
+  const format = pretty ? terminalFormat() : (line: string) => line;
   return {
     write(line) {
       const text = format(line);

@@ -73,6 +73,9 @@ test('on a terminal, the inference worker\'s lines are formatted like the main t
   // eslint-disable-next-line no-control-regex
   const lines = out.replace(/\x1b\[[0-9;]*m/g, '').split(/\r?\n/).filter((l) => l.trim());
   assert.ok(lines.some((l) => /^\[[\d:.]+\] INFO: model loaded/.test(l)), `the worker's "model loaded" line is pretty: ${out}`);
-  assert.ok(lines.some((l) => /^\[[\d:.]+\] INFO: sdlive running/.test(l)), out);
+  const summary = lines.findIndex((l) => /^\[[\d:.]+\] INFO: sdlive running$/.test(l));
+  assert.ok(summary >= 0, out);
+  const block = lines.slice(summary + 1, summary + 10).join('\n');
+  for (const field of ['provider: "cpu"', 'model: "builtin:tiny (256x256)"', 'page: "http://127.0.0.1:', 'osc: "udp 127.0.0.1:']) assert.ok(block.includes(`    ${field}`), `${field} in ${block}`);
   assert.ok(!lines.some((l) => l.startsWith('{')), `no raw JSON lines: ${out}`);
 });
