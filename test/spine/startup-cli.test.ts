@@ -70,6 +70,10 @@ test('sdlive mappings check reports every problem of a file, each with did-you-m
   assert.match(lines[0]!, /midi\[0\]\.param: no address \/sdlive\/detla \(did you mean "delta"\?\)/);
   assert.match(lines[1]!, /midi\[1\]\.param: .*did you mean "guidance_scale"/);
   assert.match(lines[2]!, /osc\[0\]\.param: .*did you mean "seed"/);
+  writeFileSync(file, JSON.stringify({ name: 'bad', midi: [{ type: 'note', channel: 1, number: 3, parma: 'paused', button: 'toggle' }], osc: [{ address: '/a', param: 'delta', rnage: [0, 1] }] }));
+  const keys = await runCli(['mappings', 'check', file]);
+  assert.match(keys.stderr, /midi\[0\]: Unrecognized key: "parma" \(did you mean "param"\?\)/);
+  assert.match(keys.stderr, /osc\[0\]: Unrecognized key: "rnage" \(did you mean "range"\?\)/);
 });
 
 test('sdlive mappings list says which prompt entry a select button picks', async () => {

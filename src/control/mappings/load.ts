@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { SdliveError } from '../../errors.js';
 import { didYouMeanSuffix } from '../../util/did-you-mean.js';
 import type { AddressSpace } from '../address-space.js';
-import { MappingFile, type MidiBinding } from './schema.js';
+import { MappingFile, MidiBinding, OscBinding } from './schema.js';
 
 /** The mapping files shipped in the package (`mappings/`), next to src/ and dist/ alike. */
 export const SHIPPED_MAPPINGS_DIR = fileURLToPath(new URL('../../../mappings/', import.meta.url));
@@ -52,7 +52,7 @@ export function mappingProblems(file: string, text: string, space?: AddressSpace
     return { problems: [mappingError(file, '(root)', `not valid JSON: ${(e as Error).message}`)] };
   }
   const parsed = MappingFile.safeParse(json);
-  if (!parsed.success) return { problems: parsed.error.issues.map((issue) => issueError(file, issue)) };
+  if (!parsed.success) return { problems: parsed.error.issues.map((issue) => issueError(file, issue, json)) };
   return { mapping: parsed.data, problems: space ? targetProblems(file, parsed.data, space) : [] };
 }
 
@@ -63,9 +63,20 @@ export function parseMapping(file: string, text: string, space?: AddressSpace): 
   return mapping!;
 }
 
-function issueError(file: string, issue: z.core.$ZodIssue): SdliveError {
+/** The keys an object at `path` may have: the file's own, an OSC binding's, or those of the MIDI binding type it names. */
+function keysAt(json: unknown, path: readonly PropertyKey[]): string[] {
+  if (path.length === 0) return Object.keys(MappingFile.shape);
+  if (path[0] === 'osc') return Object.keys(OscBinding.shape);
+  const type = (json as { midi?: { type?: unknown }[] }).midi?.[Number(path[1])]?.type;
+  return Object.keys(MidiBinding.options.find((o) => o.shape.type.value === type)?.shape ?? {});
+}
+
+function issueError(file: string, issue: z.core.$ZodIssue, json: unknown): SdliveError {
   const path = issue.path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '') || '(root)';
-  return mappingError(file, path, issue.message);
+  if (issue.code !== 'unrecognized_keys') return mappingError(file, path, issue.message);
+  const known = keysAt(json, issue.path);
+  const hints = issue.keys.length === 1 ? didYouMeanSuffix(issue.keys[0]!, known) : issue.keys.map((k) => didYouMeanSuffix(k, known, (h) => `${h}" for "${k}`)).join('');
+  return mappingError(file, path, `${issue.message}${hints}`);
 }
 
 export async function readMappingText(file: string): Promise<string> {
