@@ -1,4 +1,5 @@
 import type { EngineConfig } from './config.js';
+import { controlPlugin, controlSurfaceOf } from './control/surface.js';
 import { Engine } from './engine/engine.js';
 import { engineHttpPlugin } from './engine/http-plugin.js';
 import { ParameterStore } from './engine/parameter-store.js';
@@ -6,7 +7,6 @@ import { HttpHub } from './http/server.js';
 import { openSink, openSource } from './io/registry.js';
 import type { FrameSink } from './io/transport.js';
 import { logMetricFamilies, type Logger } from './log.js';
-import { controlSurfaceOf, controlPlugin } from './control/surface.js';
 import { MODEL_CHOICES, modelCatalogue, startupModel } from './models/catalogue.js';
 import { pipelineByName } from './pipelines/registry.js';
 import type { PipelineDefinition } from './pipelines/pipeline.js';
