@@ -1,12 +1,12 @@
 import type { EngineConfig } from './config.js';
-import { controlPlugin } from './control/surface.js';
+import { controlPlugin, controlSurfaceOf } from './control/surface.js';
 import { Engine } from './engine/engine.js';
 import { engineHttpPlugin } from './engine/http-plugin.js';
 import { ParameterStore } from './engine/parameter-store.js';
 import { HttpHub } from './http/server.js';
 import { openSink, openSource } from './io/registry.js';
 import type { FrameSink } from './io/transport.js';
-import type { Logger } from './log.js';
+import { logMetricFamilies, type Logger } from './log.js';
 import { MODEL_CHOICES, modelCatalogue, startupModel } from './models/catalogue.js';
 import { pipelineByName } from './pipelines/registry.js';
 import type { PipelineDefinition } from './pipelines/pipeline.js';
@@ -63,6 +63,37 @@ export function pipelineState(config: EngineConfig) {
   return { definition, store, width, height };
 }
 
+/** "cuda: why; dml, coreml: why": providers that failed for the same reason are named together. */
+function skippedLine(skipped: readonly string[]): string {
+  const byReason = new Map<string, string[]>();
+  for (const entry of skipped) {
+    const at = entry.indexOf(': ');
+    const reason = entry.slice(at + 2);
+    byReason.set(reason, [...(byReason.get(reason) ?? []), entry.slice(0, at)]);
+  }
+  return [...byReason].map(([reason, providers]) => `${providers.join(', ')}: ${reason}`).join('; ');
+}
+
+/** What an operator checks first: what runs on what, what goes in and out, and where to reach it. */
+function startupSummary({ config, engine, http, store }: App): Record<string, unknown> {
+  const { model } = engine.metrics();
+  const { model: name } = store.snapshot as { model?: string };
+  const osc = controlSurfaceOf({ store })?.osc;
+  return {
+    summary: true,
+    pipeline: model.pipeline,
+    ...(model.provider ? { provider: model.provider } : {}),
+    ...(model.skippedProviders.length ? { skipped: skippedLine(model.skippedProviders) } : {}),
+    ...(name ? { model: `${name} (${model.width}x${model.height})` } : {}),
+    input: config.input,
+    outputs: config.outputs.length ? config.outputs.join(', ') : 'none (the page shows a preview)',
+    page: `${http.url}/ui/${config.http.token ? ' (with the http.token)' : ''}`,
+    oscquery: http.url,
+    ...(osc ? { osc: `udp ${config.osc.host}:${osc.port}` } : {}),
+    http: http.url,
+  };
+}
+
 export async function startApp(config: EngineConfig, log: Logger, signal?: AbortSignal): Promise<RunningApp> {
   const { definition, store, width, height } = pipelineState(config);
   const ctx = { log, width, height, fps: 30 };
@@ -89,8 +120,11 @@ export async function startApp(config: EngineConfig, log: Logger, signal?: Abort
     }
     await http.listen();
     closers.push(() => http.close());
+    const removeLogMetrics = http.metrics.add(logMetricFamilies);
+    closers.push(async () => void removeLogMetrics());
     await unlessAborted(() => engine.start(), signal);
-    log.info({ input: config.input, outputs: config.outputs, http: http.url }, 'sdlive running');
+    log.info(startupSummary(app), 'sdlive running');
+    if (log.isLevelEnabled('trace')) engine.on('timing', (t) => log.trace({ frame: engine.frameCount, ms: t }, 'frame'));
     return { ...app, stop: closeAll };
   } catch (e) {
     await closeAll();

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { MidiConfig, OscConfig } from './control/config.js';
 import { SdliveError } from './errors.js';
@@ -11,7 +13,8 @@ export const EngineConfig = z.strictObject({
   pipeline: z.string().default('streamdiffusion').describe(`Pipeline to run: ${Object.keys(PIPELINES).join(', ')}.`),
   params: z.record(z.string(), z.unknown()).default({}).describe('Initial pipeline parameters (see `sdlive schema`).'),
   input: z.string().default('test:bars').describe('Frame source spec, e.g. test:bars, shm:sdlive-in, ffmpeg:/dev/video0.'),
-  outputs: z.array(z.string()).default([]).describe('Frame sink specs; the web preview is always on.'),
+  outputs: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.string())).default([])
+    .describe('Frame sink spec, or a list of them; the web preview is always on.'),
   frames: z.int().positive().optional().describe('Stop cleanly after this many output frames.'),
   log_level: z.enum(LOG_LEVELS).default('info'),
   http: HttpConfig.default(HttpConfig.parse({})),
@@ -53,6 +56,47 @@ export function describeIssue(schema: z.ZodType, input: unknown, error: z.ZodErr
   return new SdliveError('SDL_ERR_CONFIG', `config field "${field}" = ${value.length > 60 ? `${value.slice(0, 57)}...` : value}: ${issue.message}`, field);
 }
 
+/** "line 3, column 7" of a JSON.parse error that gives a position (Node 20 gives only the offset). */
+function jsonErrorWhere(text: string, message: string): string {
+  const position = /at position (\d+)/.exec(message);
+  if (!position) return message;
+  const before = text.slice(0, Number(position[1]));
+  const line = before.split('\n').length;
+  return `line ${line}, column ${before.length - before.lastIndexOf('\n')}: ${message.replace(/ in JSON at position \d+.*$/, '')}`;
+}
+
+/** A relative path in the file at `dir`, as the file means it; `keepName` leaves a bare name that is not a file there. */
+function fromConfigDir(dir: string, path: string, keepName = false): string {
+  if (isAbsolute(path) || (keepName && !path.includes('/') && !existsSync(resolve(dir, path)))) return path;
+  return resolve(dir, path);
+}
+
+/** `file:` and `raw:` specs name files; every other scheme names a device, a ring or a sender. */
+function specFromConfigDir(dir: string, spec: string): string {
+  const m = /^(file|raw):([^?]+)(.*)$/.exec(spec);
+  return m && m[2] !== '-' ? `${m[1]}:${fromConfigDir(dir, m[2]!)}${m[3]}` : spec;
+}
+
+const section = (file: Record<string, unknown>, key: string) => (file[key] && typeof file[key] === 'object' && !Array.isArray(file[key]) ? (file[key] as Record<string, unknown>) : undefined);
+
+/**
+ * Relative paths in a config file are relative to the file's folder, wherever sdlive is started from: mapping
+ * files (shipped names stay names), input/output files, a model folder (model names stay names), midi.learn_file.
+ */
+function pathsFromConfigDir(file: Record<string, unknown>, dir: string): Record<string, unknown> {
+  const out = { ...file };
+  const str = (v: unknown): v is string => typeof v === 'string';
+  if (Array.isArray(file.mappings)) out.mappings = file.mappings.map((m) => (str(m) ? fromConfigDir(dir, m, true) : m));
+  if (str(file.input)) out.input = specFromConfigDir(dir, file.input);
+  const outputs = str(file.outputs) ? [file.outputs] : file.outputs;
+  if (Array.isArray(outputs)) out.outputs = outputs.map((o) => (str(o) ? specFromConfigDir(dir, o) : o));
+  const params = section(file, 'params');
+  if (params && str(params.model) && !params.model.includes(':')) out.params = { ...params, model: fromConfigDir(dir, params.model, true) };
+  const midi = section(file, 'midi');
+  if (midi && str(midi.learn_file)) out.midi = { ...midi, learn_file: fromConfigDir(dir, midi.learn_file) };
+  return out;
+}
+
 /** Reads a JSON config file; a missing file or bad JSON is a config error, never a stack trace. */
 export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
@@ -61,13 +105,14 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
   } catch (e) {
     throw new SdliveError('SDL_ERR_CONFIG_READ', `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'config');
   }
+  let json: unknown;
   try {
-    const json: unknown = JSON.parse(text);
-    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new Error('top level must be an object');
-    return json as Record<string, unknown>;
+    json = JSON.parse(text);
   } catch (e) {
-    throw new SdliveError('SDL_ERR_CONFIG_READ', `config file ${path} is not a JSON object: ${(e as Error).message}`, 'config');
+    throw new SdliveError('SDL_ERR_CONFIG_READ', `config file ${path} is not a JSON object: ${jsonErrorWhere(text, (e as Error).message)}`, 'config');
   }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new SdliveError('SDL_ERR_CONFIG_READ', `config file ${path} is not a JSON object: the top level must be an object`, 'config');
+  return pathsFromConfigDir(json as Record<string, unknown>, dirname(resolve(path)));
 }
 
 /**

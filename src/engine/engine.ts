@@ -60,6 +60,8 @@ export interface ModelStatus {
   provider: string | null;
   /** Providers given up because every frame failed on them, in order; `next`: what the engine fell back to. */
   failedProviders: FailedProvider[];
+  /** Providers passed over when the model loaded, each with why it could not start. */
+  skippedProviders: string[];
 }
 
 export interface FailedProvider {
@@ -418,7 +420,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   }
 
   private spawn(): PipelineHost {
-    const host = new PipelineHost();
+    const host = new PipelineHost(this.opts.log);
     host.on('error', (e) => this.crashed(host, e));
     return host;
   }
@@ -560,6 +562,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
         workerRestarts: this.counts.restarts,
         provider: this.host?.provider ?? null,
         failedProviders: this.failedProviders.map((f) => ({ ...f })),
+        skippedProviders: [...(this.host?.skippedProviders ?? [])],
       },
       memory: { rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
       io: { source: { spec: this.opts.source.spec, ...this.opts.source.stats() }, sinks: this.opts.sinks.map((s) => ({ spec: s.spec, ...s.stats() })) },

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SdliveError } from '../errors.js';
 import type { Frame } from '../io/frame.js';
+import { relayLogLine, silentLogger, type Logger } from '../log.js';
 import type { PipelineRequirements, StageTimings } from '../pipelines/pipeline.js';
 import { fromWireError, ownedCopy, transferList, type FromWorker, type ToWorker } from './worker-protocol.js';
 
@@ -56,6 +57,8 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
   requirements: PipelineRequirements | undefined;
   /** The execution provider the loaded pipeline runs on, when it reports one. */
   provider: string | undefined;
+  /** The providers tried before `provider`, each with why it did not start. */
+  skippedProviders: string[] = [];
   private readonly worker = startWorker();
   private readonly pending = new Map<number, Pending>();
   private loaded: { resolve(r: PipelineRequirements): void; reject(e: Error): void } | undefined;
@@ -68,7 +71,8 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
   /** Output buffers the engine is done with, going back to the worker with the next frame. */
   private readonly doneOutputs: ArrayBuffer[] = [];
 
-  constructor() {
+  /** `log`: where the worker's log lines go. */
+  constructor(private readonly log: Logger = silentLogger) {
     super();
     this.worker.on('message', (msg: FromWorker) => this.onMessage(msg));
     this.worker.on('error', (e) => this.die(new SdliveError('SDL_ERR_WORKER', `inference worker crashed: ${e.message}`)));
@@ -145,6 +149,7 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
       case 'ready':
         this.requirements = msg.requirements;
         this.provider = msg.provider;
+        this.skippedProviders = msg.skippedProviders ?? [];
         return this.loaded?.resolve(msg.requirements);
       case 'load-failed':
         return this.loaded?.reject(fromWireError(msg.error));
@@ -153,6 +158,8 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
         return this.settle(msg.id, (p) => p.resolve({ frames: msg.frames, stages: msg.stages, ms: msg.ms, warmup: msg.warmup === true }));
       case 'frame-failed':
         return this.settle(msg.id, (p) => p.reject(fromWireError(msg.error)));
+      case 'log':
+        return relayLogLine(this.log, msg.line);
       case 'disposed':
         return this.disposed?.();
       default:

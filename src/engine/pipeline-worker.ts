@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import pino from 'pino';
 import { SdliveError } from '../errors.js';
 import type { Pipeline, PipelineDefinition } from '../pipelines/pipeline.js';
+import { skippedProviders } from '../models/providers.js';
 import { PIPELINES } from '../pipelines/registry.js';
 import { OutputPool } from './output-pool.js';
 import { toWireError, transferList, type FromWorker, type ToWorker } from './worker-protocol.js';
@@ -27,9 +28,10 @@ async function definitionFor(name: string, module: string | undefined): Promise<
 async function load(msg: Extract<ToWorker, { code: 'load' }>): Promise<void> {
   try {
     const def = await definitionFor(msg.pipeline, msg.module);
-    const log = pino({ level: msg.logLevel, base: { pipeline: msg.pipeline } }, pino.destination({ dest: 2, sync: true }));
+    // Lines go to the main thread's logger (its format, its asynchronous stderr), never straight to fd 2.
+    const log = pino({ level: msg.logLevel, base: { pipeline: msg.pipeline } }, { write: (line: string) => post({ code: 'log', line }) });
     pipeline = (await def.load(msg.params as never, { log, outputBuffers: outputs })) as Pipeline<unknown>;
-    post({ code: 'ready', requirements: pipeline.prepare(), provider: pipeline.provider });
+    post({ code: 'ready', requirements: pipeline.prepare(), provider: pipeline.provider, skippedProviders: skippedProviders() });
   } catch (e) {
     post({ code: 'load-failed', error: toWireError(e) });
   }

@@ -13,11 +13,13 @@ import type { PipelineRequirements, StageTimings } from '../pipelines/pipeline.j
  *   frame  {id, frames (buffers transferred), params, outputs?, reset?} ─▶ pipeline.reset?() if reset, then
  *                                                        pipeline.process(frames, params)
  *          ◀── result {id, frames (transferred), stages, ms, warmup?}  |  frame-failed {id, error}
+ *          ◀── log {line}  (any time: a pino JSON line, re-logged through the main thread's logger)
  *   dispose ──▶                                          pipeline.dispose()
  *          ◀── disposed                                  the thread exits
  *
  * - At most one `frame` is in flight per worker (latest-frame-wins lives on the main side, so nothing queues).
- * - `provider`: the execution provider the pipeline's sessions run on (Pipeline.provider), when it has one.
+ * - `provider`: the execution provider the pipeline's sessions run on (Pipeline.provider), when it has one;
+ *   `skippedProviders`: those tried before it, each with why it could not start (skippedProviders() in providers.ts).
  * - `reset`: drop the pipeline's cross-frame state before this frame (after a streak of non-finite results).
  * - `warmup`: the result is warm-up output (ProcessResult.warmup), not a picture to show or count.
  * - `params` is the store's frozen snapshot taken once for the frame: a prompt and its weight never tear.
@@ -42,10 +44,11 @@ export type ToWorker =
   | { code: 'dispose' };
 
 export type FromWorker =
-  | { code: 'ready'; requirements: PipelineRequirements; provider?: string }
+  | { code: 'ready'; requirements: PipelineRequirements; provider?: string; skippedProviders?: string[] }
   | { code: 'load-failed'; error: WireError }
   | { code: 'result'; id: number; frames: Frame[]; stages: StageTimings; ms: number; spare: ArrayBuffer[]; warmup?: boolean }
   | { code: 'frame-failed'; id: number; error: WireError }
+  | { code: 'log'; line: string }
   | { code: 'disposed' };
 
 /** The buffers to transfer with a message carrying these frames (each frame must own its whole buffer). */

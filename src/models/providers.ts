@@ -5,6 +5,7 @@ import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import { modelFileFailure } from './load-failures.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
 import { describeAdapter, detectWebgpuAdapter, type WebgpuAdapter } from './webgpu-adapter.js';
+import { probeInChild, type ProbeResults } from './provider-probe.js';
 
 export interface ProviderFailure {
   provider: ExecutionProvider;
@@ -21,7 +22,8 @@ export interface OpenedSessions<K extends string> {
 /** First line of an ORT error, bounded: its messages carry whole source paths and driver chatter. */
 function shortReason(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
-  const line = text.split('\n')[0] ?? text;
+  // "/onnxruntime_src/.../webgpu_context.cc:136 onnxruntime::...<lambda()> status == Success was false. Failed to get..."
+  const line = (text.split('\n')[0] ?? text).replace(/^\S+\.(?:cc|cpp|h):\d+ .*? was false\. /, '');
   return line.length > 300 ? `${line.slice(0, 300)}...` : line;
 }
 
@@ -139,6 +141,19 @@ function cpuAdapterSkip(provider: ExecutionProvider, preference: readonly Execut
   return { provider, reason: `skipped: its adapter is ${describeAdapter(found)}; list webgpu first in execution_providers to use it anyway` };
 }
 
+let skipped: string[] = [];
+
+/** The providers the last openSessions in this thread passed over before the one it chose, each with why. */
+export function skippedProviders(): string[] {
+  return skipped;
+}
+
+/** Providers other than cpu (which prints nothing) are first started in a child process, whose stderr is captured. */
+function probeOutside(providers: readonly ExecutionProvider[], log: Logger, options: ProviderOptions): Promise<ProbeResults> {
+  const noisy = providers.filter((p) => p !== 'cpu');
+  return noisy.length ? probeInChild(probeBytes(), noisy.map((p) => [p, sessionOptions(p, options)]), log) : Promise.resolve(new Map());
+}
+
 /**
  * Opens every file with the first provider in `preference` that works. onnxruntime-node never falls back by
  * itself, so each provider is probed and tried in turn; every failure is logged with its reason.
@@ -155,22 +170,28 @@ export async function openSessions<K extends string>(
   ort.env.logLevel = 'fatal';
   const available = new Set(ort.listSupportedBackends().map((b) => b.name));
   const failures: ProviderFailure[] = [];
-  for (const provider of new Set(preference)) {
+  const providers = [...new Set(preference)].filter((provider) => {
     const skip = cpuAdapterSkip(provider, preference, options.webgpuAdapter ?? detectWebgpuAdapter);
     if (skip) {
       failures.push(skip);
       log.info({ provider, reason: skip.reason }, `execution provider ${provider} skipped: CPU-type adapter`);
-      continue;
     }
-    const attempt: Attempt<K> = available.has(provider)
-      ? await tryProvider(provider, files, options.providerOptions ?? {})
-      : { failure: { provider, reason: `not in this onnxruntime-node build for ${process.platform}-${process.arch} (has: ${[...available].join(', ')})` } };
+    return !skip;
+  });
+  const probed = await probeOutside(providers.filter((p) => available.has(p)), log, options.providerOptions ?? {});
+  for (const provider of providers) {
+    const probeFailure = probed.get(provider);
+    const attempt: Attempt<K> = !available.has(provider)
+      ? { failure: { provider, reason: `not in this onnxruntime-node build for ${process.platform}-${process.arch} (has: ${[...available].join(', ')})` } }
+      : probeFailure ? { failure: { provider, reason: failureReason(provider, probeFailure) } } : await tryProvider(provider, files, options.providerOptions ?? {});
     if ('sessions' in attempt) {
-      log.info({ provider, skipped: failures.map(describe) }, `execution provider: ${provider}`);
+      skipped = failures.map(describe);
+      log.debug({ provider, skipped }, `execution provider: ${provider}`);
       return { provider, sessions: attempt.sessions };
     }
     failures.push(attempt.failure);
-    log.warn({ provider, file: attempt.failure.file, reason: attempt.failure.reason }, `execution provider ${provider} failed`);
+    // The start-up summary names each provider skipped and why; a model file that fails is an error of its own.
+    log.debug({ provider, file: attempt.failure.file, reason: attempt.failure.reason }, `execution provider ${provider} failed`);
   }
   const fileFailure = failures.find((f) => f.file);
   if (fileFailure) {

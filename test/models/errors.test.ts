@@ -33,7 +33,7 @@ describe('execution providers', () => {
     const m = await loadSdModels(resolveModelDir('builtin:tiny'), { providers: ['webgpu', 'cpu'], log });
     await m.dispose();
     assert.equal(m.provider, 'cpu');
-    const failed = records.find((r) => r.provider === 'webgpu' && r.level === 40);
+    const failed = records.find((r) => r.provider === 'webgpu' && r.level === 20);
     assert.ok(failed && typeof failed.reason === 'string' && failed.reason.length > 0, 'webgpu failure logged with its reason');
     assert.ok(records.some((r) => r.msg === 'execution provider: cpu'));
     assert.ok(Date.now() - started < 10_000);

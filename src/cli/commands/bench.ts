@@ -94,6 +94,7 @@ function printReport(r: BenchReport): void {
       ? 'beyond onnxruntime: n/a (the pipeline reports no session stages: text, encode, unet, decode)'
       : `beyond onnxruntime: ${(r.overhead * 100).toFixed(1)}% of the frame time (frame ${r.frameMs.median.toFixed(2)} ms, onnxruntime sessions ${r.sessionMs.toFixed(2)} ms)`,
     `engine overhead: ${(r.engineOverhead * 100).toFixed(1)}% of the frame time (outside the pipeline's process(): IPC, copies, resize, loop)`,
+    ...(String(r.model).startsWith('builtin:') ? [`note: ${String(r.model)} is a tiny stand-in with random weights: its fps says nothing about a real model's (bench one with -m <folder>)`] : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readConfigFile } from '../../config.js';
 import { AddressSpace } from '../../control/address-space.js';
-import { loadMappingFile, resolveMappingPath, SHIPPED_MAPPINGS_DIR } from '../../control/mappings/load.js';
+import { loadMappingFile, mappingProblems, readMappingText, resolveMappingPath, SHIPPED_MAPPINGS_DIR } from '../../control/mappings/load.js';
 import { rtMidiBackend } from '../../control/midi/backend.js';
 import { describeBinding, MidiLearn } from '../../control/midi/learn.js';
 import { parseMidi } from '../../control/midi/messages.js';
@@ -17,15 +17,24 @@ async function check(files: string[], opts: { pipeline: string }): Promise<void>
   const space = spaceOf(opts.pipeline);
   let failed = 0;
   for (const name of files) {
+    const file = resolveMappingPath(name);
     try {
-      const { file, mapping } = await loadMappingFile(resolveMappingPath(name), space);
-      out(`ok  ${file}: ${mapping.name} (${mapping.midi.length} MIDI, ${mapping.osc.length} OSC bindings)`);
+      const { mapping, problems } = mappingProblems(file, await readMappingText(file), space);
+      if (problems.length) throw new AggregateError(problems);
+      out(`ok  ${file}: ${mapping!.name} (${mapping!.midi.length} MIDI, ${mapping!.osc.length} OSC bindings)`);
     } catch (e) {
       failed++;
-      process.stderr.write(`sdlive: ${errorLine(e)}\n`);
+      for (const problem of e instanceof AggregateError ? e.errors : [e]) process.stderr.write(`sdlive: ${errorLine(problem)}\n`);
     }
   }
   if (failed) process.exitCode = 2;
+}
+
+/** " = 2 (prompt entry 2 at full weight, the others silent)": what pressing the control does. */
+function effectOf(param: string | undefined, value: unknown): string {
+  if (value === undefined) return '';
+  const select = /^(\w+?)s?\/select$/.exec(param ?? '');
+  return ` = ${JSON.stringify(value)}${select ? ` (${select[1]} entry ${String(value)} at full weight, the others silent)` : ''}`;
 }
 
 async function list(opts: { config?: string; pipeline: string; addresses?: boolean }): Promise<void> {
@@ -44,8 +53,8 @@ async function list(opts: { config?: string; pipeline: string; addresses?: boole
       const { mapping } = await loadMappingFile(file, space);
       const active = configured.some((c) => resolveMappingPath(c) === file) ? '*' : ' ';
       out(`${active} ${mapping.name} (${file})\n    ${mapping.description}`);
-      for (const b of mapping.midi) out(`    midi ${describeBinding(b)}`);
-      for (const b of mapping.osc) out(`    osc  ${b.address} -> ${b.ignore ? '(ignored)' : b.param}`);
+      for (const b of mapping.midi) out(`    midi ${describeBinding(b)}${effectOf(b.param, 'value' in b ? b.value : undefined)}`);
+      for (const b of mapping.osc) out(`    osc  ${b.address} -> ${b.ignore ? '(ignored)' : `${b.param}${effectOf(b.param, b.value)}`}`);
     } catch (e) {
       out(`! ${file}: ${errorLine(e)}`);
     }
@@ -81,7 +90,7 @@ async function learn(param: string, opts: { file: string; pipeline: string; time
 export function registerMappings(program: Command): void {
   const cmd = program.command('mappings').description('check, list and learn MIDI/OSC mapping files (mappings/*.json)');
   cmd.command('check')
-    .description('validate mapping files (names of shipped ones work too); exit 2 on the first problem per file')
+    .description('validate mapping files (names of shipped ones work too): every problem of each file, then exit 2')
     .argument('<files...>')
     .option('--pipeline <name>', 'pipeline whose parameters the targets must exist in', 'streamdiffusion')
     .action(check);
