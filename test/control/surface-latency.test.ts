@@ -2,29 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Engine, type FrameTiming } from '../../src/engine/engine.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
-import type { Frame } from '../../src/io/frame.js';
 import { renderTestPattern } from '../../src/io/test-pattern.js';
-import { StatsCounter, type FrameSource } from '../../src/io/transport.js';
 import { silentLogger } from '../../src/log.js';
 import { pipelineByName } from '../../src/pipelines/registry.js';
-import { CollectSink, until } from '../engine/harness.js';
+import { CollectSink, StillSource, until } from '../engine/harness.js';
 
 const SIZE = 256;
-
-/** A new capture (fresh timestamp, one more source frame) on every take, as a camera the engine keeps up with. */
-class CountingSource implements FrameSource {
-  readonly spec = 'counting:';
-  private readonly counter = new StatsCounter();
-  private readonly picture = renderTestPattern(SIZE, SIZE, 5, 30);
-  latest(): Frame {
-    this.counter.record(0);
-    return { ...this.picture, timestamp: performance.now() };
-  }
-  stats() {
-    return this.counter.snapshot();
-  }
-  async close(): Promise<void> {}
-}
 
 interface Sample {
   pipelineMs: number;
@@ -35,7 +18,7 @@ interface Sample {
 test('latency counts Stream Batch\'s n-1 frame delay on the real tiny model (t_index_list [32, 45]); sequential steps have none', async () => {
   const definition = pipelineByName('streamdiffusion');
   const store = new ParameterStore(definition.schema, { model: 'builtin:tiny', execution_providers: ['cpu'], width: SIZE, height: SIZE, t_index_list: [32, 45] });
-  const engine = new Engine({ definition, store, source: new CountingSource(), sinks: [new CollectSink()], log: silentLogger });
+  const engine = new Engine({ definition, store, source: new StillSource(renderTestPattern(SIZE, SIZE, 5, 30)), sinks: [new CollectSink()], log: silentLogger });
   const samples: Sample[] = [];
   engine.on('timing', (t: FrameTiming) => {
     const m = engine.metrics();

@@ -127,3 +127,18 @@ export async function startFakeEngine(params: Partial<FakeParams> = {}, sourceFp
   await engine.start();
   return { engine, store, sink };
 }
+
+/** The same picture as a new capture on every take (fresh timestamp, one more source frame): a camera the engine keeps up with. */
+export class StillSource implements FrameSource {
+  readonly spec = 'still:';
+  private readonly counter = new StatsCounter();
+  constructor(private readonly picture: Frame) {}
+  latest(): Frame {
+    this.counter.record(0);
+    return { ...this.picture, timestamp: performance.now() };
+  }
+  stats() {
+    return this.counter.snapshot();
+  }
+  async close(): Promise<void> {}
+}

@@ -6,13 +6,13 @@ import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { MODEL_CHOICES, modelCatalogue } from '../../src/models/catalogue.js';
 import type { Frame } from '../../src/io/frame.js';
 import { renderTestPattern, testPatternTransport } from '../../src/io/test-pattern.js';
-import { StatsCounter, type FrameSource } from '../../src/io/transport.js';
+import type { FrameSource } from '../../src/io/transport.js';
 import { silentLogger } from '../../src/log.js';
 import type { PipelineDefinition } from '../../src/pipelines/pipeline.js';
 import { streamDiffusion } from '../../src/pipelines/streamdiffusion/index.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { fake, FAKE_MODULE, type FakeParams } from './fake-pipelines.js';
-import { CopySink, serveHealth, until } from './harness.js';
+import { CopySink, serveHealth, StillSource, until } from './harness.js';
 
 /*
  * The engine with the REAL StreamDiffusion pipeline in its worker, on the generated tiny model (real onnxruntime
@@ -20,21 +20,6 @@ import { CopySink, serveHealth, until } from './harness.js';
  */
 const SIZE = 256;
 const BASE = { model: 'builtin:tiny', execution_providers: ['cpu'], width: SIZE, height: SIZE };
-
-/** The same picture as a new frame on every call (as `sdlive bench` feeds it): every step sees identical input. */
-class StillSource implements FrameSource {
-  readonly spec = 'still:';
-  private readonly counter = new StatsCounter();
-  constructor(private readonly picture: Frame) {}
-  latest(): Frame {
-    this.counter.record(0);
-    return { ...this.picture, timestamp: performance.now() };
-  }
-  stats() {
-    return this.counter.snapshot();
-  }
-  async close(): Promise<void> {}
-}
 
 const still = () => renderTestPattern(SIZE, SIZE, 5, 30);
 
