@@ -11,19 +11,26 @@ const SHIPPED = resolve('mappings');
 interface ShippedMapping {
   name: string;
   description: string;
-  midi?: { type: string; channel?: number; number?: number; param: string }[];
-  osc?: { address: string; param?: string; ignore?: boolean }[];
+  midi?: { type: string; channel?: number; number?: number; param: string; value?: unknown }[];
+  osc?: { address: string; param?: string; ignore?: boolean; value?: unknown }[];
 }
 
 const shipped = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as ShippedMapping;
 
 /** The lines `mappings list` must print for a file, written from the JSON itself. */
+/** What pressing a control with a fixed value does, as the listing says it: `prompts/select` = 2 picks prompt entry 2. */
+function effect(b: { param?: string; value?: unknown }): string {
+  if (b.value === undefined) return '';
+  const list = /^(prompt|seed)s\/select$/.exec(b.param ?? '')?.[1];
+  return ` = ${JSON.stringify(b.value)}${list ? ` (${list} entry ${String(b.value)} at full weight, the others silent)` : ''}`;
+}
+
 function expectedListing(file: string, m: ShippedMapping): string {
   return [
     `  ${m.name} (${file})`,
     `    ${m.description}`,
-    ...(m.midi ?? []).map((b) => `    midi ${b.type} ch${b.channel ?? 1}${b.number === undefined ? '' : ` #${b.number}`} -> ${b.param}`),
-    ...(m.osc ?? []).map((b) => `    osc  ${b.address} -> ${b.ignore ? '(ignored)' : b.param}`),
+    ...(m.midi ?? []).map((b) => `    midi ${b.type} ch${b.channel ?? 1}${b.number === undefined ? '' : ` #${b.number}`} -> ${b.param}${effect(b)}`),
+    ...(m.osc ?? []).map((b) => `    osc  ${b.address} -> ${b.ignore ? '(ignored)' : `${b.param}${effect(b)}`}`),
   ].join('\n');
 }
 
@@ -52,7 +59,7 @@ describe('sdlive mappings (the real CLI)', () => {
     const r = await runCli(['mappings', 'check', 'akai-midimix', broken]);
     assert.equal(r.code, 2);
     assert.match(r.stdout, /^ok {2}.*akai-midimix\.json: Akai MIDImix/, 'the good file is still checked');
-    assert.deepEqual(r.stderr.trim().split('\n'), [`sdlive: SDL_ERR_MAPPING: ${broken}: midi[1].param: no address /sdlive/delta_typo (see \`sdlive mappings list\`)`]);
+    assert.deepEqual(r.stderr.trim().split('\n'), [`sdlive: SDL_ERR_MAPPING: ${broken}: midi[1].param: no address /sdlive/delta_typo (see \`sdlive mappings list --addresses\`)`]);
   });
 
   it('list prints every shipped file with its description and every binding', async () => {
