@@ -26,11 +26,26 @@ function unetWith(inputs: [string, 'float32' | 'int64', Dim[]][], sampleShape: D
 
 const UNET_BASE: [string, 'float32' | 'int64', Dim[]][] = [['timestep', 'float32', ['batch']], ['encoder_hidden_states', 'float32', ['batch', 77, 1024]]];
 
+/**
+ * webgpu with no Vulkan driver, whatever this machine has (CI installs lavapipe): the loader's probe child and the
+ * adapter check read VK_ICD_FILENAMES, so webgpu fails to start here as on a machine without a GPU driver.
+ */
+async function withoutVulkan<T>(run: () => Promise<T>): Promise<T> {
+  const saved = process.env.VK_ICD_FILENAMES;
+  process.env.VK_ICD_FILENAMES = '/nonexistent/sdlive-test-no-vulkan-driver.json';
+  try {
+    return await run();
+  } finally {
+    if (saved === undefined) delete process.env.VK_ICD_FILENAMES;
+    else process.env.VK_ICD_FILENAMES = saved;
+  }
+}
+
 describe('execution providers', () => {
   it('tries webgpu, logs why it failed, ends on cpu', async () => {
     const { log, records } = arrayLogger();
     const started = Date.now();
-    const m = await loadSdModels(resolveModelDir('builtin:tiny'), { providers: ['webgpu', 'cpu'], log });
+    const m = await withoutVulkan(() => loadSdModels(resolveModelDir('builtin:tiny'), { providers: ['webgpu', 'cpu'], log }));
     await m.dispose();
     assert.equal(m.provider, 'cpu');
     const failed = records.find((r) => r.provider === 'webgpu' && r.level === 20);
@@ -58,7 +73,7 @@ describe('execution providers', () => {
   });
 
   it('throws SDL_ERR_PROVIDER listing every failure when none starts', async () => {
-    await assert.rejects(loadSdModels(resolveModelDir('builtin:tiny'), { providers: ['webgpu', 'coreml'] }), expectError('SDL_ERR_PROVIDER', /webgpu: .+; coreml: not in this/));
+    await assert.rejects(withoutVulkan(() => loadSdModels(resolveModelDir('builtin:tiny'), { providers: ['webgpu', 'coreml'] })), expectError('SDL_ERR_PROVIDER', /webgpu: .+; coreml: not in this/));
   });
 });
 
@@ -76,7 +91,7 @@ describe('broken model folders', () => {
   it('corrupt onnx bytes name the file, after the working provider loaded the others', async () => {
     const dir = copyOfTiny('sd-turbo');
     writeFileSync(join(dir, 'vae_decoder/model.onnx'), Buffer.from('this is not a protobuf'));
-    await assert.rejects(loadSdModels(dir, { providers: ['webgpu', 'cpu'] }), expectError('SDL_ERR_MODEL_LOAD', /cannot load .*vae_decoder\/model\.onnx with cpu: .*other providers: webgpu/));
+    await assert.rejects(withoutVulkan(() => loadSdModels(dir, { providers: ['webgpu', 'cpu'] })), expectError('SDL_ERR_MODEL_LOAD', /cannot load .*vae_decoder\/model\.onnx with cpu: .*other providers: webgpu/));
   });
 
   it('malformed JSON beside the models names the file', async () => {
