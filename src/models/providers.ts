@@ -174,7 +174,7 @@ export async function openSessions<K extends string>(
     const skip = cpuAdapterSkip(provider, preference, options.webgpuAdapter ?? detectWebgpuAdapter);
     if (skip) {
       failures.push(skip);
-      log.info({ provider, reason: skip.reason }, `execution provider ${provider} skipped: CPU-type adapter`);
+      log.debug({ provider, reason: skip.reason }, `execution provider ${provider} skipped: CPU-type adapter`);
     }
     return !skip;
   });

@@ -13,6 +13,8 @@ export interface WebgpuAdapter {
   kind: AdapterKind;
   /** The Vulkan drivers found (library names), for logs and `doctor`. */
   drivers: string[];
+  /** GPU drivers are installed but no GPU device node exists (Mesa's package installs every driver). */
+  noGpuDevice?: boolean;
 }
 
 const CPU_DRIVER = /lvp|lavapipe|llvmpipe|swiftshader/i;
@@ -50,17 +52,29 @@ export function classifyDrivers(drivers: readonly string[]): AdapterKind {
   return drivers.every((d) => CPU_DRIVER.test(d)) ? 'cpu' : 'gpu';
 }
 
-export function detectWebgpuAdapter(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): WebgpuAdapter {
+/** A GPU the kernel exposes: a DRM render node (Mesa's drivers, virtio) or an NVIDIA device. */
+export function hasGpuDevice(dev = '/dev'): boolean {
+  const names = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+  return names(join(dev, 'dri')).some((n) => /^renderD\d+$/.test(n)) || names(dev).some((n) => /^nvidia\d+$/.test(n));
+}
+
+/**
+ * Installed GPU drivers without a GPU device cannot give Dawn an adapter: only a CPU rasteriser is left, which is
+ * what a machine with Mesa's whole driver package and no GPU has.
+ */
+export function detectWebgpuAdapter(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, gpuDevice: () => boolean = hasGpuDevice): WebgpuAdapter {
   if (platform !== 'linux') return { kind: 'unknown', drivers: [] };
   const files = [...new Set(icdLocations(env).flatMap(manifestFiles))];
   const drivers = [...new Set(files.map(driverLibrary).filter((d): d is string => d !== undefined))];
-  return { kind: classifyDrivers(drivers), drivers };
+  const kind = classifyDrivers(drivers);
+  if (kind === 'gpu' && drivers.some((d) => CPU_DRIVER.test(d)) && !gpuDevice()) return { kind: 'cpu', drivers, noGpuDevice: true };
+  return { kind, drivers };
 }
 
 export function describeAdapter(a: WebgpuAdapter): string {
   const list = a.drivers.join(', ');
   switch (a.kind) {
-    case 'cpu': return `a CPU rasteriser, not a GPU (Vulkan drivers: ${list})`;
+    case 'cpu': return `a CPU rasteriser, not a GPU (Vulkan drivers: ${list}${a.noGpuDevice ? '; no GPU device in /dev/dri or /dev/nvidia*' : ''})`;
     case 'gpu': return `a GPU (Vulkan drivers: ${list})`;
     case 'none': return 'no Vulkan driver found';
     case 'unknown': return 'adapter type not known on this platform';

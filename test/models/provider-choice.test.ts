@@ -68,13 +68,17 @@ function icdFolder(name: string, libraries: string[]): string {
   return folder;
 }
 
-test('adapter type from the Vulkan ICD manifests: lavapipe or SwiftShader alone is a CPU, any GPU driver makes it a GPU', () => {
-  const linux = (env: NodeJS.ProcessEnv) => detectWebgpuAdapter({ HOME: dir, ...env }, 'linux');
+test('adapter type from the Vulkan ICD manifests: lavapipe or SwiftShader alone is a CPU, a GPU driver with its device makes it a GPU', () => {
+  const linux = (env: NodeJS.ProcessEnv, gpuDevice = true) => detectWebgpuAdapter({ HOME: dir, ...env }, 'linux', () => gpuDevice);
   const lavapipe = icdFolder('lvp', ['/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so']);
   assert.deepEqual(linux({ VK_ICD_FILENAMES: join(lavapipe, '0.json') }), { kind: 'cpu', drivers: ['libvulkan_lvp.so'] });
   assert.equal(linux({ VK_DRIVER_FILES: icdFolder('swiftshader', ['./libvk_swiftshader.so']) }).kind, 'cpu');
   const mixed = icdFolder('mixed', ['libvulkan_lvp.so', 'libGLX_nvidia.so.0']);
   assert.deepEqual(linux({ VK_ICD_FILENAMES: mixed }), { kind: 'gpu', drivers: ['libvulkan_lvp.so', 'libGLX_nvidia.so.0'] });
+  // Mesa's package installs every driver (intel, radeon, lavapipe...): without a GPU device only lavapipe can run.
+  const mesa = icdFolder('mesa', ['libvulkan_intel.so', 'libvulkan_radeon.so', 'libvulkan_lvp.so']);
+  assert.deepEqual(linux({ VK_ICD_FILENAMES: mesa }, false), { kind: 'cpu', drivers: ['libvulkan_intel.so', 'libvulkan_radeon.so', 'libvulkan_lvp.so'], noGpuDevice: true });
+  assert.equal(linux({ VK_ICD_FILENAMES: mesa }, true).kind, 'gpu');
   assert.equal(linux({ VK_ICD_FILENAMES: join(dir, 'absent') }).kind, 'none');
   // Without the override variables the loader's search path: XDG_DATA_DIRS/vulkan/icd.d among others.
   icdFolder(join('share', 'vulkan', 'icd.d'), ['libvulkan_radeon.so']);
