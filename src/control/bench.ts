@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { Worker } from 'node:worker_threads';
 import type { RunningApp } from '../app.js';
 import { quantile } from '../engine/stage-stats.js';
-import { encodeMessage } from './osc-codec.js';
+import { encodeMessage } from './osc/codec.js';
 import { controlSurfaceOf } from './surface.js';
 
 export interface OscBenchOptions {
