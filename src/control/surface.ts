@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { App, AppPlugin } from '../app.js';
+import type { App, AppPlugin } from '../plugin.js';
 import { StreamDiffusionTdConfig } from './config.js';
 import { resolveMappingPath, SHIPPED_MAPPINGS_DIR } from './mappings/load.js';
 import { MappingSet } from './mappings/mapping-set.js';
