@@ -9,28 +9,8 @@ import type { FrameSink } from './io/transport.js';
 import { logMetricFamilies, type Logger } from './log.js';
 import { MODEL_CHOICES, modelCatalogue, startupModel } from './models/catalogue.js';
 import { pipelineByName } from './pipelines/registry.js';
-import type { PipelineDefinition } from './pipelines/pipeline.js';
+import type { App, AppPlugin } from './plugin.js';
 import { webPlugin } from './web/plugin.js';
-
-/** Everything a plugin may use: the validated config, the parameter store, the engine and the HTTP hub. */
-export interface App {
-  readonly config: EngineConfig;
-  readonly log: Logger;
-  readonly definition: PipelineDefinition;
-  readonly store: ParameterStore<PipelineDefinition['schema']>;
-  readonly engine: Engine;
-  readonly http: HttpHub;
-}
-
-export interface PluginHandle {
-  close(): Promise<void>;
-}
-
-/** A concern that attaches to the running engine (OSC, OSCQuery, MIDI, the web page, metrics). */
-export interface AppPlugin {
-  readonly name: string;
-  register(app: App): Promise<PluginHandle | void>;
-}
 
 export const PLUGINS: readonly AppPlugin[] = Object.freeze([controlPlugin, engineHttpPlugin, webPlugin]);
 
@@ -50,10 +30,6 @@ function unlessAborted<T>(start: () => Promise<T>, signal?: AbortSignal): Promis
   });
 }
 
-/**
- * Builds and starts the engine with every plugin. On a start-up failure, or when `signal` aborts (Ctrl-C while a
- * model loads), what was opened is closed again before the promise rejects.
- */
 /** The pipeline a config names and its parameter store, with the frame size those parameters ask for. */
 export function pipelineState(config: EngineConfig) {
   const definition = pipelineByName(config.pipeline);
@@ -94,6 +70,10 @@ function startupSummary({ config, engine, http, store }: App): Record<string, un
   };
 }
 
+/**
+ * Builds and starts the engine with every plugin. On a start-up failure, or when `signal` aborts (Ctrl-C while a
+ * model loads), what was opened is closed again before the promise rejects.
+ */
 export async function startApp(config: EngineConfig, log: Logger, signal?: AbortSignal): Promise<RunningApp> {
   const { definition, store, width, height } = pipelineState(config);
   const ctx = { log, width, height, fps: 30 };

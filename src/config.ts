@@ -7,6 +7,7 @@ import { SdliveError } from './errors.js';
 import { HttpConfig } from './http/config.js';
 import { LOG_LEVELS } from './log.js';
 import { PIPELINES, pipelineByName } from './pipelines/registry.js';
+import { deepFreeze } from './util/deep-freeze.js';
 import { didYouMeanSuffix } from './util/did-you-mean.js';
 
 export const EngineConfig = z.strictObject({
@@ -116,7 +117,7 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
 }
 
 /**
- * Validates a whole config (file merged with flags) once at start-up and freezes it, pipeline parameters
+ * Validates a whole config (file merged with flags) once at start-up and freezes it all the way down, pipeline parameters
  * included: they are checked against the chosen pipeline's schema here, not on the first frame.
  */
 export function resolveConfig(input: Record<string, unknown>): EngineConfig {
@@ -125,5 +126,5 @@ export function resolveConfig(input: Record<string, unknown>): EngineConfig {
   const pipeline = pipelineByName(parsed.data.pipeline);
   const params = pipeline.schema.safeParse(parsed.data.params);
   if (!params.success) throw describeIssue(pipeline.schema, parsed.data.params, params.error, ['params']);
-  return Object.freeze({ ...parsed.data, params: params.data as Record<string, unknown> });
+  return deepFreeze({ ...parsed.data, params: params.data as Record<string, unknown> });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseAllowEntry } from './allow-list.js';
+import { parseAllowEntry } from './osc/allow-list.js';
 
 /** Where "?" queries are answered: the sender (default), the feedback targets, or both. */
 export const QUERY_ANSWER_MODES = ['sender', 'feedback', 'both'] as const;

@@ -1,21 +1,21 @@
 import { resolve } from 'node:path';
-import type { App, AppPlugin } from '../app.js';
-import { AddressSpace } from './address-space.js';
+import type { App, AppPlugin } from '../plugin.js';
 import { StreamDiffusionTdConfig } from './config.js';
-import { installLearnCommands } from './learn-command.js';
 import { resolveMappingPath, SHIPPED_MAPPINGS_DIR } from './mappings/load.js';
 import { MappingSet } from './mappings/mapping-set.js';
 import { installOscRoutes } from './mappings/osc-routes.js';
 import { rtMidiBackend, type MidiBackend } from './midi/backend.js';
-import { METRIC_ADDRESSES } from './metric-addresses.js';
+import { installLearnCommands } from './midi/learn-command.js';
 import { MidiControl } from './midi/midi-control.js';
-import { OscFeedback } from './osc-feedback.js';
-import { controlFailureFamilies, oscMetricFamilies } from './osc-metrics.js';
-import { OscServer } from './osc-server.js';
-import { ACCESS, type ExtraNode } from './oscquery-namespace.js';
-import { OscQueryService } from './oscquery-server.js';
-import { StreamDiffusionTd } from './streamdiffusiontd.js';
-import { advertise, type ZeroconfHandle } from './zeroconf.js';
+import { OscFeedback } from './osc/feedback.js';
+import { controlFailureFamilies, oscMetricFamilies } from './osc/metrics.js';
+import { OscServer } from './osc/server.js';
+import { ACCESS, type ExtraNode } from './oscquery/namespace.js';
+import { OscQueryService } from './oscquery/server.js';
+import { advertise, type ZeroconfHandle } from './oscquery/zeroconf.js';
+import { AddressSpace } from './space/address-space.js';
+import { METRIC_ADDRESSES } from './space/metric-addresses.js';
+import { StreamDiffusionTd } from './streamdiffusiontd/adapter.js';
 
 /** One value per synchronous pass: a namespace read or a LISTEN push reads all its nodes in one go. */
 function oncePerTick<T>(get: () => T): () => T {

@@ -1,4 +1,4 @@
-import type { AppPlugin } from '../app.js';
+import type { AppPlugin } from '../plugin.js';
 import { sendJson } from '../http/server.js';
 import { health } from './health.js';
 import { prometheusText } from './prometheus.js';

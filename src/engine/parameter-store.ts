@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { SdliveError } from '../errors.js';
 import type { ChoiceSet } from '../schema/param.js';
 import { paramSpecs, type ParamSpec } from '../schema/param-spec.js';
+import { deepFreeze } from '../util/deep-freeze.js';
 import { didYouMeanSuffix } from '../util/did-you-mean.js';
 
 /** Who moved a parameter: shown in logs and used to avoid echoing feedback to its own sender. */
@@ -30,14 +31,6 @@ export function paramError(error: z.ZodError): SdliveError {
   const issue = error.issues[0]!;
   const field = issue.path.join('.');
   return new SdliveError('SDL_ERR_PARAM', `${field || '(root)'}: ${issue.message}`, field);
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object') {
-    Object.values(o).forEach(deepFreeze);
-    Object.freeze(o);
-  }
-  return o;
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import type { App, AppPlugin } from '../app.js';
+import type { App, AppPlugin } from '../plugin.js';
 import { controlSurfaceOf } from '../control/surface.js';
 import { errorLine } from '../errors.js';
 import { sendJson } from '../http/server.js';

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { startApp, type RunningApp } from '../../src/app.js';
 import { resolveConfig } from '../../src/config.js';
-import { runOscBench } from '../../src/control/bench.js';
+import { runOscBench } from '../../src/bench/osc.js';
 import { controlSurfaceOf, type ControlSurface } from '../../src/control/surface.js';
 import { noAlsaSequencer } from '../helpers/requires.js';
 import { UdpPeer, waitFor } from './helpers.js';

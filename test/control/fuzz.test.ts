@@ -6,7 +6,7 @@ import { setImmediate as yieldToServer } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { startApp, type RunningApp } from '../../src/app.js';
 import { resolveConfig } from '../../src/config.js';
-import { encodeMessage } from '../../src/control/osc-codec.js';
+import { encodeMessage } from '../../src/control/osc/codec.js';
 import { controlSurfaceOf, type ControlSurface } from '../../src/control/surface.js';
 import { silentLogger } from '../../src/log.js';
 import { waitFor } from './helpers.js';

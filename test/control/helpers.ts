@@ -1,11 +1,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AddressSpace } from '../../src/control/address-space.js';
-import { decodePacket, encodeMessage, type DecodedMessage } from '../../src/control/osc-codec.js';
-import { OscFeedback } from '../../src/control/osc-feedback.js';
-import { OscServer, type ControlStore } from '../../src/control/osc-server.js';
-import type { OscArg } from '../../src/control/values.js';
+import { AddressSpace } from '../../src/control/space/address-space.js';
+import { decodePacket, encodeMessage, type DecodedMessage } from '../../src/control/osc/codec.js';
+import { OscFeedback } from '../../src/control/osc/feedback.js';
+import { OscServer, type ControlStore } from '../../src/control/osc/server.js';
+import type { OscArg } from '../../src/control/space/values.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import type { Logger } from '../../src/log.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { AddressSpace } from '../../src/control/address-space.js';
+import { AddressSpace } from '../../src/control/space/address-space.js';
 import { MappingFile } from '../../src/control/mappings/schema.js';
 import { MidiMapper } from '../../src/control/midi/mapper.js';
-import type { ControlStore } from '../../src/control/osc-server.js';
+import type { ControlStore } from '../../src/control/osc/server.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { silentLogger } from '../../src/log.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';

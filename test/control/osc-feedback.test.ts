@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApp, type RunningApp } from '../../src/app.js';
 import { resolveConfig } from '../../src/config.js';
-import type { DecodedMessage } from '../../src/control/osc-codec.js';
+import type { DecodedMessage } from '../../src/control/osc/codec.js';
 import { silentLogger } from '../../src/log.js';
 import { oscServer, UdpPeer, waitFor } from './helpers.js';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../../src/log.js';
-import { AddressSpace } from '../../src/control/address-space.js';
-import { OscPattern } from '../../src/control/osc-pattern.js';
-import { ControlError } from '../../src/control/values.js';
+import { AddressSpace } from '../../src/control/space/address-space.js';
+import { OscPattern } from '../../src/control/osc/pattern.js';
+import { ControlError } from '../../src/control/space/values.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { oscServer, UdpPeer } from './helpers.js';
 

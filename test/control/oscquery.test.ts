@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { startApp, type RunningApp } from '../../src/app.js';
 import { resolveConfig } from '../../src/config.js';
-import { decodePacket, encodeMessage, type DecodedMessage } from '../../src/control/osc-codec.js';
+import { decodePacket, encodeMessage, type DecodedMessage } from '../../src/control/osc/codec.js';
 import { controlSurfaceOf, type ControlSurface } from '../../src/control/surface.js';
 import { silentLogger } from '../../src/log.js';
 import { UdpPeer, waitFor } from './helpers.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
-import { AddressSpace } from '../../src/control/address-space.js';
-import { OscFeedback } from '../../src/control/osc-feedback.js';
-import { OscServer, type ControlStore } from '../../src/control/osc-server.js';
+import { AddressSpace } from '../../src/control/space/address-space.js';
+import { OscFeedback } from '../../src/control/osc/feedback.js';
+import { OscServer, type ControlStore } from '../../src/control/osc/server.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { silentLogger } from '../../src/log.js';
 import { PassthroughParams } from '../../src/pipelines/passthrough/index.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { summarize, type BenchReport } from '../../src/cli/commands/bench.js';
+import { summarize, type BenchReport } from '../../src/bench/engine.js';
 import { runCli } from '../helpers/cli.js';
 
 test('overhead is the part of the frame time outside the onnxruntime session stages (medians)', () => {

@@ -1,4 +1,4 @@
-import type { App } from '../../src/app.js';
+import type { App } from '../../src/plugin.js';
 import { Engine } from '../../src/engine/engine.js';
 import { engineHttpPlugin } from '../../src/engine/http-plugin.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AddressSpace } from '../../src/control/address-space.js';
-import { OscServer } from '../../src/control/osc-server.js';
+import { AddressSpace } from '../../src/control/space/address-space.js';
+import { OscServer } from '../../src/control/osc/server.js';
 import { silentLogger } from '../../src/log.js';
 import { UdpPeer } from '../control/helpers.js';
 import { FakeParams } from './fake-pipelines.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { benchResize } from '../../src/io/bench/bench-io.js';
-import { benchShm } from '../../src/io/bench/shm-bench.js';
+import { benchResize } from '../../src/bench/io/index.js';
+import { benchShm } from '../../src/bench/io/shm.js';
 
 test('bench-io shm measurement runs its reader in another process and reports every figure', { timeout: 30_000 }, async () => {
   const r = await benchShm(64, 20);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readConfigFile, resolveConfig } from '../../src/config.js';
-import { AddressSpace } from '../../src/control/address-space.js';
+import { AddressSpace } from '../../src/control/space/address-space.js';
 import { parseMapping, resolveMappingPath } from '../../src/control/mappings/load.js';
 import { parseSpec } from '../../src/io/registry.js';
 import { pipelineByName } from '../../src/pipelines/registry.js';

@@ -3,7 +3,7 @@ import { createSocket } from 'node:dgram';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningApp } from '../../src/app.js';
-import { encodeMessage } from '../../src/control/osc-codec.js';
+import { encodeMessage } from '../../src/control/osc/codec.js';
 import { controlSurfaceOf } from '../../src/control/surface.js';
 import { until } from '../engine/harness.js';
 import { startTestApp } from './app-harness.js';

@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import type { RunningApp } from '../../src/app.js';
-import { encodeMessage } from '../../src/control/osc-codec.js';
+import { encodeMessage } from '../../src/control/osc/codec.js';
 import { sleep, until } from '../engine/harness.js';
 import { startTestApp } from './app-harness.js';
 import { closeCode, openSocket, postJson, send } from './http-client.js';

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { benchIo, formatBenchIo } from '../../io/bench/bench-io.js';
+import { benchIo, formatBenchIo } from '../../bench/io/index.js';
 
 export function registerBenchIo(program: Command): void {
   program

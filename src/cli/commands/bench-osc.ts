@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { startApp } from '../../app.js';
 import { resolveConfig } from '../../config.js';
-import { runOscBench } from '../../control/bench.js';
+import { runOscBench } from '../../bench/osc.js';
 import { createLogger } from '../../log.js';
 
 interface BenchFlags {

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readConfigFile } from '../../config.js';
-import { AddressSpace } from '../../control/address-space.js';
+import { AddressSpace } from '../../control/space/address-space.js';
 import { loadMappingFile, mappingProblems, readMappingText, resolveMappingPath, SHIPPED_MAPPINGS_DIR } from '../../control/mappings/load.js';
 import { rtMidiBackend } from '../../control/midi/backend.js';
 import { describeBinding, MidiLearn } from '../../control/midi/learn.js';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { SdliveError } from '../../errors.js';
 import { didYouMeanSuffix } from '../../util/did-you-mean.js';
-import type { AddressSpace } from '../address-space.js';
+import type { AddressSpace } from '../space/address-space.js';
 import { MappingFile, MidiBinding, OscBinding } from './schema.js';
 
 /** The mapping files shipped in the package (`mappings/`), next to src/ and dist/ alike. */

@@ -3,7 +3,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { errorLine } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { AddressSpace } from '../address-space.js';
+import type { AddressSpace } from '../space/address-space.js';
 import { loadMappingFile, type LoadedMapping } from './load.js';
 
 const DEBOUNCE_MS = 80;

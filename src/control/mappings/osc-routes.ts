@@ -1,6 +1,6 @@
-import { IgnorePatterns } from '../ignore-patterns.js';
-import type { OscServer } from '../osc-server.js';
-import { asNumber, ControlError, type OscArg } from '../values.js';
+import { IgnorePatterns } from '../osc/ignore-patterns.js';
+import type { OscServer } from '../osc/server.js';
+import { asNumber, ControlError, type OscArg } from '../space/values.js';
 import type { LoadedMapping } from './load.js';
 import type { OscBinding } from './schema.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OscPattern } from '../osc-pattern.js';
+import { OscPattern } from '../osc/pattern.js';
 
 const channel = z.int().min(1).max(16).default(1).describe('MIDI channel 1..16.');
 const data7 = z.int().min(0).max(127);

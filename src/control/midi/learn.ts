@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { AddressSpace } from '../address-space.js';
+import type { AddressSpace } from '../space/address-space.js';
 import type { MidiBinding } from '../mappings/schema.js';
-import { ControlError } from '../values.js';
+import { ControlError } from '../space/values.js';
 import { NRPN } from './decoder.js';
 import type { MidiEvent } from './messages.js';
 

@@ -1,5 +1,5 @@
 import type { ParamChange } from '../../engine/parameter-store.js';
-import type { ControlStore } from '../osc-server.js';
+import type { ControlStore } from '../osc/server.js';
 import type { BoundControl, MidiMapper } from './mapper.js';
 import { cc, noteOn } from './messages.js';
 

@@ -1,10 +1,10 @@
 import { rateLimited, type Logger } from '../../log.js';
-import type { ControlAddress, Patch } from '../address.js';
-import type { AddressSpace } from '../address-space.js';
+import type { ControlAddress, Patch } from '../space/address.js';
+import type { AddressSpace } from '../space/address-space.js';
 import type { LoadedMapping } from '../mappings/load.js';
 import type { MidiBinding } from '../mappings/schema.js';
-import type { ControlStore } from '../osc-server.js';
-import { clamp01, ControlError, type OscArg } from '../values.js';
+import type { ControlStore } from '../osc/server.js';
+import { clamp01, ControlError, type OscArg } from '../space/values.js';
 import { applyCurve, invertCurve, type Curve } from './curves.js';
 import { MidiDecoder, type ControlInput } from './decoder.js';
 import { parseMidi, type MidiEvent } from './messages.js';

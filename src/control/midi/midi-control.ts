@@ -1,9 +1,9 @@
 import { errorLine } from '../../errors.js';
 import { rateLimited, type Logger } from '../../log.js';
-import type { AddressSpace } from '../address-space.js';
+import type { AddressSpace } from '../space/address-space.js';
 import type { MidiConfig } from '../config.js';
 import type { MappingSet } from '../mappings/mapping-set.js';
-import type { ControlStore } from '../osc-server.js';
+import type { ControlStore } from '../osc/server.js';
 import type { MidiBackend } from './backend.js';
 import { attachLedFeedback } from './led-feedback.js';
 import { describeBinding, MidiLearn } from './learn.js';

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { ffmpegBinary } from '../ffmpeg/process.js';
-import { fitFrame } from '../resize.js';
-import { renderTestPattern } from '../test-pattern.js';
-import { benchFfmpeg, type FfmpegBench } from './ffmpeg-bench.js';
-import { benchShm, type ShmBench } from './shm-bench.js';
+import { ffmpegBinary } from '../../io/ffmpeg/process.js';
+import { fitFrame } from '../../io/resize.js';
+import { renderTestPattern } from '../../io/test-pattern.js';
+import { benchFfmpeg, type FfmpegBench } from './ffmpeg.js';
+import { benchShm, type ShmBench } from './shm.js';
 import { latencySummary, type Timing } from './stats.js';
 
 export interface BenchIoResult {

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ChangeBatcher } from './change-batcher.js';
+import { ChangeBatcher } from '../osc/change-batcher.js';
 import type { RawData, WebSocket } from 'ws';
-import type { ParamChange } from '../engine/parameter-store.js';
-import { decodePathOr400 } from '../http/decode-path.js';
-import { sendJson, type HttpHub } from '../http/server.js';
-import type { Logger } from '../log.js';
-import { encodeMessage } from './osc-codec.js';
-import type { ControlStore, OscPeer, OscServer } from './osc-server.js';
-import { buildNamespace, findNode, type ExtraNode, type OscQueryNode } from './oscquery-namespace.js';
-import { ControlError, type OscArg } from './values.js';
+import type { ParamChange } from '../../engine/parameter-store.js';
+import { decodePathOr400 } from '../../http/decode-path.js';
+import { sendJson, type HttpHub } from '../../http/server.js';
+import type { Logger } from '../../log.js';
+import { encodeMessage } from '../osc/codec.js';
+import type { ControlStore, OscPeer, OscServer } from '../osc/server.js';
+import { buildNamespace, findNode, type ExtraNode, type OscQueryNode } from './namespace.js';
+import { ControlError, type OscArg } from '../space/values.js';
 
 export interface OscQueryOptions {
   http: HttpHub;

@@ -1,4 +1,4 @@
-import { OscPattern } from './osc-pattern.js';
+import { OscPattern } from './pattern.js';
 
 const CACHED_ADDRESSES = 1024;
 

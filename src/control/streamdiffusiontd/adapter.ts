@@ -1,13 +1,13 @@
-import type { EngineMetrics } from '../engine/engine.js';
-import type { Logger } from '../log.js';
-import type { AddressSpace } from './address-space.js';
-import type { StreamDiffusionTdConfig } from './config.js';
-import { loadMappingFile, resolveMappingPath } from './mappings/load.js';
-import { installOscRoutes } from './mappings/osc-routes.js';
-import { encodeMessage } from './osc-codec.js';
-import { OscServer, type ControlStore, type OscPeer } from './osc-server.js';
+import type { EngineMetrics } from '../../engine/engine.js';
+import type { Logger } from '../../log.js';
+import type { AddressSpace } from '../space/address-space.js';
+import type { StreamDiffusionTdConfig } from '../config.js';
+import { loadMappingFile, resolveMappingPath } from '../mappings/load.js';
+import { installOscRoutes } from '../mappings/osc-routes.js';
+import { encodeMessage } from '../osc/codec.js';
+import { OscServer, type ControlStore, type OscPeer } from '../osc/server.js';
 import { firstRawShmOutput, rawShmName } from './shm-names.js';
-import type { OscArg } from './values.js';
+import type { OscArg } from '../space/values.js';
 
 export interface StreamDiffusionTdOptions {
   config: StreamDiffusionTdConfig;

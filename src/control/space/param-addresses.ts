@@ -1,4 +1,4 @@
-import type { ParamSpec } from '../schema/param-spec.js';
+import type { ParamSpec } from '../../schema/param-spec.js';
 import { binView, linearView, type ControlAddress, type Params, type Patch } from './address.js';
 import { asBoolean, asNumber, asString, ControlError, fitNumber, type OscArg } from './values.js';
 

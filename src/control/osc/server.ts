@@ -2,16 +2,16 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIPv6, type AddressInfo, type BlockList } from 'node:net';
 import type { z } from 'zod';
-import type { ChangeSource, ParameterStore } from '../engine/parameter-store.js';
-import { SdliveError } from '../errors.js';
-import { rateLimited, type Logger } from '../log.js';
-import type { ControlAddress } from './address.js';
-import { isQuery, patchFor, type AddressSpace } from './address-space.js';
+import type { ChangeSource, ParameterStore } from '../../engine/parameter-store.js';
+import { SdliveError } from '../../errors.js';
+import { rateLimited, type Logger } from '../../log.js';
+import type { ControlAddress } from '../space/address.js';
+import { isQuery, patchFor, type AddressSpace } from '../space/address-space.js';
 import { allowList, isAllowed } from './allow-list.js';
-import type { QueryAnswerMode } from './config.js';
+import type { QueryAnswerMode } from '../config.js';
 import type { IgnorePatterns } from './ignore-patterns.js';
-import { decodePacket, encodeMessage, type DecodedMessage } from './osc-codec.js';
-import { ControlError, type ControlFailure, type OscArg } from './values.js';
+import { decodePacket, encodeMessage, type DecodedMessage } from './codec.js';
+import { ControlError, type ControlFailure, type OscArg } from '../space/values.js';
 
 export type ControlStore = ParameterStore<z.ZodType>;
 

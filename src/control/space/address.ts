@@ -1,4 +1,4 @@
-import type { ParamSpec } from '../schema/param-spec.js';
+import type { ParamSpec } from '../../schema/param-spec.js';
 import { clamp01, type OscArg } from './values.js';
 
 export type Params = Readonly<Record<string, unknown>>;

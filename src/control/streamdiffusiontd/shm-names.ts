@@ -1,6 +1,6 @@
-import { parseSpec } from '../io/registry.js';
-import { SHM_OPTION_KEYS } from '../io/shm/transport.js';
-import { flagOption, parseTarget } from '../io/spec-target.js';
+import { parseSpec } from '../../io/registry.js';
+import { SHM_OPTION_KEYS } from '../../io/shm/transport.js';
+import { flagOption, parseTarget } from '../../io/spec-target.js';
 
 /** The shared-memory name of a `shm:NAME?raw=1` spec (headerless RGB, what StreamDiffusionTD's component uses), else undefined. */
 export function rawShmName(spec: string, direction: 'input' | 'output'): string | undefined {

@@ -1,4 +1,4 @@
-import { ControlError } from './values.js';
+import { ControlError } from '../space/values.js';
 
 const PATTERN_CHARS = /[*?[\]{}]/;
 

@@ -3,10 +3,10 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inputArgs, outputArgs } from '../ffmpeg/args.js';
-import { ffmpegBinary } from '../ffmpeg/process.js';
-import { parseTarget } from '../spec-target.js';
-import { renderTestPattern } from '../test-pattern.js';
+import { inputArgs, outputArgs } from '../../io/ffmpeg/args.js';
+import { ffmpegBinary } from '../../io/ffmpeg/process.js';
+import { parseTarget } from '../../io/spec-target.js';
+import { renderTestPattern } from '../../io/test-pattern.js';
 import { latencySummary, type Timing } from './stats.js';
 
 const PACE_FPS = 60;

@@ -1,11 +1,11 @@
-import type { EngineMetrics } from '../engine/engine.js';
-import type { ParamChange } from '../engine/parameter-store.js';
-import { didYouMeanSuffix } from '../util/did-you-mean.js';
+import type { EngineMetrics } from '../../engine/engine.js';
+import type { ParamChange } from '../../engine/parameter-store.js';
+import { didYouMeanSuffix } from '../../util/did-you-mean.js';
 import { ChangeBatcher } from './change-batcher.js';
 import { Throttle } from './error-throttle.js';
-import { heartbeatMetrics } from './metric-addresses.js';
-import { encodeBundle, encodeMessage, type OutgoingMessage } from './osc-codec.js';
-import { distinctPeers, peerKey, type ControlStore, type OscFailure, type OscPeer, type OscServer } from './osc-server.js';
+import { heartbeatMetrics } from '../space/metric-addresses.js';
+import { encodeBundle, encodeMessage, type OutgoingMessage } from './codec.js';
+import { distinctPeers, peerKey, type ControlStore, type OscFailure, type OscPeer, type OscServer } from './server.js';
 
 export interface OscFeedbackOptions {
   server: OscServer;

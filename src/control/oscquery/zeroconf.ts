@@ -1,5 +1,5 @@
 import { Bonjour } from 'bonjour-service';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../log.js';
 
 export interface Advertisement {
   name: string;

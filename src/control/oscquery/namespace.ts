@@ -1,5 +1,5 @@
-import type { ControlAddress, Params } from './address.js';
-import type { OscArg } from './values.js';
+import type { ControlAddress, Params } from '../space/address.js';
+import type { OscArg } from '../space/values.js';
 
 /** OSCQuery ACCESS values. */
 export const ACCESS = { none: 0, read: 1, write: 2, readWrite: 3 } as const;

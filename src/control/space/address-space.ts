@@ -1,9 +1,9 @@
 import type { z } from 'zod';
-import { paramSpecs } from '../schema/param-spec.js';
+import { paramSpecs } from '../../schema/param-spec.js';
 import type { ControlAddress, Params, Patch } from './address.js';
 import { listAddresses } from './list-addresses.js';
 import { SCALAR_BUILDERS } from './param-addresses.js';
-import { isPattern, OscPattern } from './osc-pattern.js';
+import { isPattern, OscPattern } from '../osc/pattern.js';
 import { asNumber, clamp01, ControlError, type OscArg } from './values.js';
 
 export const OSC_ROOT = '/sdlive';

@@ -1,9 +1,9 @@
-import type { Logger } from '../log.js';
-import { isQuery } from './address-space.js';
-import type { MidiControl } from './midi/midi-control.js';
-import { encodeMessage } from './osc-codec.js';
-import type { OscServer } from './osc-server.js';
-import { asString, ControlError } from './values.js';
+import type { Logger } from '../../log.js';
+import { isQuery } from '../space/address-space.js';
+import type { MidiControl } from './midi-control.js';
+import { encodeMessage } from '../osc/codec.js';
+import type { OscServer } from '../osc/server.js';
+import { asString, ControlError } from '../space/values.js';
 
 /**
  * MIDI learn over OSC: `/sdlive/learn "<target>"` arms it (refused when no MIDI input is open: nothing could

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createFrame } from '../frame.js';
-import { ShmRingWriter } from '../shm/ring.js';
+import { createFrame } from '../../io/frame.js';
+import { ShmRingWriter } from '../../io/shm/ring.js';
 import { latencySummary, siblingModule, type Timing } from './stats.js';
 
 export interface ShmBench {

@@ -1,5 +1,5 @@
-import type { EngineMetrics } from '../engine/engine.js';
-import { health } from '../engine/health.js';
+import type { EngineMetrics } from '../../engine/engine.js';
+import { health } from '../../engine/health.js';
 import type { OscArg } from './values.js';
 
 /** One engine metric as an OSC address below the root: sent by the heartbeat, listed by OSCQuery. */

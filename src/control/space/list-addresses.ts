@@ -1,4 +1,4 @@
-import type { EntryField, EntrySpec, ParamSpec } from '../schema/param-spec.js';
+import type { EntryField, EntrySpec, ParamSpec } from '../../schema/param-spec.js';
 import { linearView, type ControlAddress, type Params, type Patch } from './address.js';
 import { asNumber, asString, ControlError, fitNumber, type OscArg } from './values.js';
 

@@ -1,6 +1,6 @@
 import osc, { type MetaArg, type OscPacket, type TypedArg } from 'osc';
-import type { ControlAddress } from './address.js';
-import { ControlError, type OscArg } from './values.js';
+import type { ControlAddress } from '../space/address.js';
+import { ControlError, type OscArg } from '../space/values.js';
 
 export interface DecodedMessage {
   address: string;

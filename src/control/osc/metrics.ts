@@ -1,5 +1,5 @@
-import type { MetricFamily, MetricLabels } from '../http/metrics.js';
-import type { OscServer, OscStats } from './osc-server.js';
+import type { MetricFamily, MetricLabels } from '../../http/metrics.js';
+import type { OscServer, OscStats } from './server.js';
 
 /** The OSC listeners' counters for `/metrics`, labelled by listener (`osc`, `streamdiffusiontd`). */
 export function oscMetricFamilies(listeners: ReadonlyMap<string, OscServer>): MetricFamily[] {

@@ -2,8 +2,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { Worker } from 'node:worker_threads';
 import type { RunningApp } from '../app.js';
 import { quantile } from '../engine/stage-stats.js';
-import { encodeMessage } from './osc-codec.js';
-import { controlSurfaceOf } from './surface.js';
+import { encodeMessage } from '../control/osc/codec.js';
+import { controlSurfaceOf } from '../control/surface.js';
 
 export interface OscBenchOptions {
   /** Parameter driven by the benchmark (a bounded runtime number). */

@@ -1,6 +1,6 @@
 // Reader process for `sdlive bench-io`: reads a ring as fast as it can until the writer closes it, then
 // prints one JSON line: how many frames it got, the mean copy time, and each frame's write-to-read delay.
-import { ShmRingReader } from '../shm/ring.js';
+import { ShmRingReader } from '../../io/shm/ring.js';
 
 const name = process.argv[2]!;
 let reader: ShmRingReader | undefined;
