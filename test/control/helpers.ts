@@ -1,13 +1,15 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startApp, type RunningApp } from '../../src/app.js';
+import { resolveConfig } from '../../src/config.js';
 import { AddressSpace } from '../../src/control/space/address-space.js';
 import { decodePacket, encodeMessage, type DecodedMessage } from '../../src/control/osc/codec.js';
 import { OscFeedback } from '../../src/control/osc/feedback.js';
 import { OscServer, type ControlStore } from '../../src/control/osc/server.js';
 import type { OscArg } from '../../src/control/space/values.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
-import type { Logger } from '../../src/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 
 /** Polls until cond() is true, failing after timeoutMs with the label. */
@@ -73,4 +75,12 @@ export async function oscServer(log: Logger, replyToSender: boolean) {
     await server.close();
   };
   return { store, server, close };
+}
+
+/** The real app on the passthrough pipeline, its OSC heartbeat every 50 ms to 127.0.0.1:port. */
+export function startHeartbeatApp(port: number): Promise<RunningApp> {
+  return startApp(resolveConfig({
+    pipeline: 'passthrough', params: { width: 256, height: 256 }, http: { port: 0 }, midi: { enabled: false },
+    osc: { port: 0, host: '127.0.0.1', zeroconf: false, heartbeat_ms: 50, feedback: [{ host: '127.0.0.1', port }] },
+  }), silentLogger);
 }

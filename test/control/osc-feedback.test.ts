@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startApp, type RunningApp } from '../../src/app.js';
-import { resolveConfig } from '../../src/config.js';
+import type { RunningApp } from '../../src/app.js';
 import type { DecodedMessage } from '../../src/control/osc/codec.js';
 import { silentLogger } from '../../src/log.js';
-import { oscServer, UdpPeer, waitFor } from './helpers.js';
+import { oscServer, startHeartbeatApp, UdpPeer, waitFor } from './helpers.js';
 
 describe('osc.reply_to_sender', () => {
   let osc: Awaited<ReturnType<typeof oscServer>>;
@@ -37,10 +36,7 @@ describe('heartbeat metrics from the running engine', () => {
 
   before(async () => {
     target = await UdpPeer.open();
-    app = await startApp(resolveConfig({
-      pipeline: 'passthrough', params: { width: 256, height: 256 }, http: { port: 0 }, midi: { enabled: false },
-      osc: { port: 0, host: '127.0.0.1', zeroconf: false, heartbeat_ms: 50, feedback: [{ host: '127.0.0.1', port: target.port }] },
-    }), silentLogger);
+    app = await startHeartbeatApp(target.port);
   });
   after(async () => {
     await app?.stop();

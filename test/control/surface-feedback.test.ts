@@ -4,15 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import osc, { type OscPacket } from 'osc';
-import { startApp, type RunningApp } from '../../src/app.js';
-import { resolveConfig } from '../../src/config.js';
+import type { RunningApp } from '../../src/app.js';
 import { AddressSpace } from '../../src/control/space/address-space.js';
 import { OscFeedback } from '../../src/control/osc/feedback.js';
 import { OscServer, type ControlStore } from '../../src/control/osc/server.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { silentLogger } from '../../src/log.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
-import { UdpPeer, waitFor } from './helpers.js';
+import { startHeartbeatApp, UdpPeer, waitFor } from './helpers.js';
 
 interface Typed {
   address: string;
@@ -112,10 +111,7 @@ describe('heartbeat', () => {
 
   before(async () => {
     target = await RawPeer.open();
-    app = await startApp(resolveConfig({
-      pipeline: 'passthrough', params: { width: 256, height: 256 }, http: { port: 0 }, midi: { enabled: false },
-      osc: { port: 0, host: '127.0.0.1', zeroconf: false, heartbeat_ms: 50, feedback: [{ host: '127.0.0.1', port: target.port }] },
-    }), silentLogger);
+    app = await startHeartbeatApp(target.port);
   });
   after(async () => {
     await app?.stop();
