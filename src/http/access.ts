@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { LOOPBACK_HOSTS, type HttpConfig } from './config.js';
+import { decodedOrUndefined } from '../util/percent-decode.js';
 
 const TOKEN_COOKIE = 'sdlive_token';
 
@@ -40,17 +41,9 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 const queryParts = (url: URL) => url.search.slice(1).split('&').filter((p) => p !== '');
 const isTokenPart = (part: string) => part === 'token' || part.startsWith('token=');
 
-function decoded(raw: string): string | undefined {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return undefined;
-  }
-}
-
 function cookieToken(header: string | undefined): string | undefined {
   const pair = header?.split(';').map((c) => c.trim()).find((c) => c.startsWith(`${TOKEN_COOKIE}=`));
-  return pair === undefined ? undefined : decoded(pair.slice(TOKEN_COOKIE.length + 1)) ?? '';
+  return pair === undefined ? undefined : decodedOrUndefined(pair.slice(TOKEN_COOKIE.length + 1)) ?? '';
 }
 
 /** The token a request presents, in order of precedence: `Authorization: Bearer`, `?token=`, the cookie. */
@@ -58,7 +51,7 @@ function presentedToken(req: IncomingMessage, url: URL): { from: 'header' | 'que
   const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
   if (bearer !== undefined) return { from: 'header', value: bearer.trim() };
   const query = queryParts(url).find(isTokenPart);
-  if (query !== undefined) return { from: 'query', value: decoded(query.slice('token='.length).replaceAll('+', ' ')) ?? '' };
+  if (query !== undefined) return { from: 'query', value: decodedOrUndefined(query.slice('token='.length).replaceAll('+', ' ')) ?? '' };
   const cookie = cookieToken(req.headers.cookie);
   return cookie === undefined ? undefined : { from: 'cookie', value: cookie };
 }

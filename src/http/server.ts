@@ -2,10 +2,10 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { SdliveError } from '../errors.js';
 import { rateLimited, type Logger } from '../log.js';
 import { AccessPolicy, isRefusal, stripToken, type Admission, type Refusal, type RefusalReason } from './access.js';
 import { HttpConfig, type HttpConfigInput } from './config.js';
+import { listenError } from '../util/listen-error.js';
 import { MetricsRegistry } from './metrics.js';
 
 /** Larger WebSocket messages close that socket (1009); ws's own default is 100 MiB. */
@@ -26,9 +26,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
 }
-
-/** listen() errors that mean the host is not an address of this machine (or a name that does not resolve). */
-const UNBINDABLE: ReadonlySet<string> = new Set(['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
 
 const isJson = (contentType: string | undefined) => contentType?.split(';')[0]!.trim().toLowerCase() === 'application/json';
 
@@ -132,19 +129,11 @@ export class HttpHub {
     });
   }
 
-  private listenError(e: NodeJS.ErrnoException): Error {
-    if (e.code === 'EADDRINUSE') return new SdliveError('SDL_ERR_PORT_IN_USE', `HTTP port ${this.config.port} is already in use (set --http-port)`, 'http.port');
-    if (e.code && UNBINDABLE.has(e.code)) {
-      return new SdliveError('SDL_ERR_BIND', `http.host "${this.config.host}" cannot be bound (${e.code}): use 127.0.0.1, 0.0.0.0 or an address of this machine`, 'http.host');
-    }
-    return e;
-  }
-
   async listen(): Promise<void> {
     const server = createServer((req, res) => void this.handle(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) => reject(this.listenError(e)));
+      server.once('error', (e: NodeJS.ErrnoException) => reject(listenError(e, { host: this.config.host, hostField: 'http.host', port: this.config.port, portField: 'http.port', portHint: 'set --http-port' })));
       server.listen(this.config.port, this.config.host, resolve);
     });
     this.server = server;

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { isIPv6, type AddressInfo, type BlockList } from 'node:net';
 import type { z } from 'zod';
 import type { ChangeSource, ParameterStore } from '../../engine/parameter-store.js';
-import { SdliveError } from '../../errors.js';
+import { listenError } from '../../util/listen-error.js';
 import { rateLimited, type Logger } from '../../log.js';
 import type { ControlAddress } from '../space/address.js';
 import { isQuery, patchFor, type AddressSpace } from '../space/address-space.js';
@@ -72,13 +72,6 @@ const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 const emptyFailures = (): Record<ControlFailure, number> => ({ unknown_address: 0, bad_type: 0, out_of_range: 0, rejected: 0, malformed: 0, oversize: 0, not_allowed: 0 });
 
-/** A bind failure as a start-up error naming the config field to change. */
-function bindError(e: NodeJS.ErrnoException, host: string, port: number, portField: string): Error {
-  if (e.code === 'EADDRINUSE') return new SdliveError('SDL_ERR_PORT_IN_USE', `${portField} ${port} is already in use (UDP): pick another port`, portField);
-  if (e.code === 'EACCES') return new SdliveError('SDL_ERR_BIND', `${portField} ${port} cannot be bound (EACCES): pick a port above 1023`, portField);
-  return new SdliveError('SDL_ERR_BIND', `osc.host "${host}" cannot be bound (${e.code ?? e.message}): use "127.0.0.1", "0.0.0.0" or an address of this machine`, 'osc.host');
-}
-
 /**
  * The OSC UDP server: messages and bundles in, each message resolved against the address space (or an
  * exact command) and applied to the store. Nothing a sender does can throw out of here: a bad message is
@@ -132,7 +125,7 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
     await new Promise<void>((resolve, reject) => {
       socket.once('error', (e: NodeJS.ErrnoException) => {
         socket.close();
-        reject(bindError(e, host, port, portField));
+        reject(listenError(e, { host, hostField: 'osc.host', port, portField, portHint: 'UDP: pick another port' }));
       });
       socket.bind(port, host, () => resolve());
     });
