@@ -33,3 +33,9 @@ export const requiresPythonNumpy = () => requires('python3 with numpy', runs('py
  */
 export const ALSA_SEQUENCER = '/dev/snd/seq';
 export const noAlsaSequencer = process.platform === 'linux' && !existsSync(ALSA_SEQUENCER);
+
+/**
+ * An environment with no Vulkan driver, whatever this machine has (CI installs lavapipe): the Vulkan loader, the
+ * provider probe child and the adapter check all read VK_ICD_FILENAMES, so webgpu fails to start under it.
+ */
+export const NO_VULKAN_DRIVER = { VK_ICD_FILENAMES: '/nonexistent/sdlive-test-no-vulkan-driver.json' } as const;

@@ -7,6 +7,7 @@ import { loadSdModels } from '../../src/models/load.js';
 import { GraphBuilder } from '../../src/models/onnx/graph-builder.js';
 import type { Dim } from '../../src/models/onnx/model-proto.js';
 import { resolveModelDir } from '../../src/models/resolve.js';
+import { NO_VULKAN_DRIVER } from '../helpers/requires.js';
 import { arrayLogger, copyOfTiny, wave } from './helpers.js';
 
 const expectError = (code: ErrorCode, pattern: RegExp) => (e: unknown) => {
@@ -32,7 +33,7 @@ const UNET_BASE: [string, 'float32' | 'int64', Dim[]][] = [['timestep', 'float32
  */
 async function withoutVulkan<T>(run: () => Promise<T>): Promise<T> {
   const saved = process.env.VK_ICD_FILENAMES;
-  process.env.VK_ICD_FILENAMES = '/nonexistent/sdlive-test-no-vulkan-driver.json';
+  process.env.VK_ICD_FILENAMES = NO_VULKAN_DRIVER.VK_ICD_FILENAMES;
   try {
     return await run();
   } finally {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CLI, runCli } from '../helpers/cli.js';
+import { NO_VULKAN_DRIVER } from '../helpers/requires.js';
 
 /** Quiet on purpose: no MIDI subsystem and no Zeroconf on the test machine are not problems of this test. */
 function quietConfig(): string {
@@ -43,9 +44,8 @@ test('at info, one summary line names the provider (and why others were skipped)
 });
 
 test('--log-level debug keeps what the providers printed while they were tried', async () => {
-  // No Vulkan driver for this run, whatever the machine has (CI installs lavapipe): webgpu fails to start, noisily.
-  const env = { VK_ICD_FILENAMES: '/nonexistent/sdlive-test-no-vulkan-driver.json' };
-  const r = await runCli(['run', '--config', quietConfig(), '--frames', '1', '--log-level', 'debug', '--set', 'execution_providers=["webgpu","cpu"]'], { timeoutMs: 120_000, env });
+  // No Vulkan driver for this run: webgpu fails to start, noisily.
+  const r = await runCli(['run', '--config', quietConfig(), '--frames', '1', '--log-level', 'debug', '--set', 'execution_providers=["webgpu","cpu"]'], { timeoutMs: 120_000, env: NO_VULKAN_DRIVER });
   assert.equal(r.code, 0, r.stderr);
   const lines = logLines(r.stderr);
   const webgpu = lines.find((l) => l.msg === 'execution provider webgpu failed');
