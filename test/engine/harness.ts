@@ -142,3 +142,15 @@ export class StillSource implements FrameSource {
   }
   async close(): Promise<void> {}
 }
+
+/** An input nobody writes to (like shm:nowriter): never a frame. */
+export class SilentSource implements FrameSource {
+  readonly spec = 'silent:';
+  latest(): Frame | undefined {
+    return undefined;
+  }
+  stats() {
+    return new StatsCounter().snapshot();
+  }
+  async close(): Promise<void> {}
+}

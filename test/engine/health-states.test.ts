@@ -2,22 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Engine } from '../../src/engine/engine.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
-import { StatsCounter, type FrameSource } from '../../src/io/transport.js';
 import { silentLogger } from '../../src/log.js';
 import type { PipelineDefinition } from '../../src/pipelines/pipeline.js';
 import { fake, FAKE_MODULE } from './fake-pipelines.js';
-import { CollectSink, serveHealth, startFakeEngine, until } from './harness.js';
-
-class SilentSource implements FrameSource {
-  readonly spec = 'silent:';
-  latest() {
-    return undefined;
-  }
-  stats() {
-    return new StatsCounter().snapshot();
-  }
-  async close(): Promise<void> {}
-}
+import { CollectSink, serveHealth, SilentSource, startFakeEngine, until } from './harness.js';
 
 test('/health after a model load longer than the stall window: "starting" until a stall window passes after the load', async () => {
   const definition = fake as PipelineDefinition;

@@ -2,23 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Engine } from '../../src/engine/engine.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
-import { StatsCounter, type FrameSource } from '../../src/io/transport.js';
 import { silentLogger } from '../../src/log.js';
 import type { PipelineDefinition } from '../../src/pipelines/pipeline.js';
 import { fake, FAKE_MODULE } from './fake-pipelines.js';
-import { CollectSink, serveHealth, startFakeEngine, until } from './harness.js';
-
-/** An input nobody writes to (like shm:nowriter): never a frame. */
-class SilentSource implements FrameSource {
-  readonly spec = 'silent:';
-  latest() {
-    return undefined;
-  }
-  stats() {
-    return new StatsCounter().snapshot();
-  }
-  async close(): Promise<void> {}
-}
+import { CollectSink, serveHealth, SilentSource, startFakeEngine, until } from './harness.js';
 
 test('/health with a loaded model and a silent input says no input frames arrive (503 "stalled" after the stall window)', async (t) => {
   const definition = fake as PipelineDefinition;
