@@ -1,4 +1,5 @@
 import type { EngineConfig } from './config.js';
+import { CommandRegistry } from './control/commands/registry.js';
 import { controlPlugin, controlSurfaceOf } from './control/surface.js';
 import { Engine } from './engine/engine.js';
 import { engineHttpPlugin } from './engine/http-plugin.js';
@@ -93,7 +94,7 @@ export async function startApp(config: EngineConfig, log: Logger, signal?: Abort
     const engine = new Engine({ definition, store, source, sinks, log, maxFrames: config.frames });
     closers.splice(0, closers.length, () => engine.stop()); // the engine owns and closes the source and sinks now
     const http = new HttpHub(config.http, log);
-    const app: App = { config, log, definition, store, engine, http };
+    const app: App = { config, log, definition, store, engine, http, commands: new CommandRegistry() };
     for (const plugin of PLUGINS) {
       const handle = await plugin.register(app);
       if (handle) closers.push(() => handle.close());

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import type { App, AppPlugin } from '../plugin.js';
+import { commandNodes, installOscCommands } from './commands/osc.js';
+import { installHttpCommands } from './commands/http.js';
 import { StreamDiffusionTdConfig } from './config.js';
 import { resolveMappingPath, SHIPPED_MAPPINGS_DIR } from './mappings/load.js';
 import { MappingSet } from './mappings/mapping-set.js';
@@ -105,6 +107,8 @@ export class ControlSurface {
     });
     await this.osc.listen();
     this.closers.push(() => this.osc.close());
+    this.closers.push(installOscCommands(this.osc, app.commands));
+    installHttpCommands(app.http, app.commands);
     const feedback = new OscFeedback({
       server: this.osc, store: app.store, targets,
       replyToSender: cfg.reply_to_sender, heartbeatMs: cfg.heartbeat_ms, metrics: () => app.engine.metrics(),
@@ -131,9 +135,10 @@ export class ControlSurface {
 
   private startOscQuery(): void {
     const { app } = this;
+    const [metrics, learn] = [metricNodes(app, this.space.root), learnNodes(this.midi, this.space.root)];
     this.oscquery = new OscQueryService({
       http: app.http, server: this.osc, store: app.store, log: app.log, name: 'sdlive', uiPath: '/ui/',
-      extras: [...metricNodes(app, this.space.root), ...learnNodes(this.midi, this.space.root)],
+      extras: () => [...metrics, ...learn, ...commandNodes(app.commands, this.space.root)],
     });
     this.closers.push(() => this.oscquery.close());
     if (!app.config.osc.zeroconf) return;

@@ -1,30 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
 import type { App, AppPlugin } from '../plugin.js';
 import { controlSurfaceOf } from '../control/surface.js';
 import { errorLine } from '../errors.js';
+import { readJson } from '../http/read-json.js';
 import { sendJson } from '../http/server.js';
 import { PreviewFeed } from './preview.js';
 import { STATIC_DIR, staticFiles } from './static-files.js';
-
-const MAX_BODY = 1 << 20;
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new Error('request body too large');
-    chunks.push(chunk);
-  }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-}
 
 /** Whether a MIDI input is open: the page shows MIDI learn buttons only then. */
 const midiOpen = (app: App) => controlSurfaceOf(app)?.midi?.available ?? false;
 
 /**
- * The control page at `/ui/` (and its icon at `/favicon.ico`), its JSON routes (`/api/params`, `/api/engine/step`) and the `/preview`
+ * The control page at `/ui/` (and its icon at `/favicon.ico`), its JSON route `/api/params`, the `step` command and the `/preview`
  * WebSocket. Parameter changes from the page normally travel over the OSCQuery WebSocket like any client's;
  * POST /api/params is the same change for scripts and for pages without OSCQuery.
  */
@@ -51,11 +39,16 @@ export const webPlugin: AppPlugin = {
       if (!result.ok) return sendJson(res, 400, { error: errorLine(result.error), field: result.error.field });
       sendJson(res, 200, { values: result.current });
     });
-    http.route('POST', '/api/engine/step', (_req, res) => {
-      engine.step();
-      sendJson(res, 200, { ok: true });
+    const removeStep = app.commands.register({
+      name: 'step', description: 'While paused: run exactly one frame', types: '', args: z.tuple([]),
+      run: () => engine.step(),
     });
     http.websocket('/preview', (ws) => preview.attach(ws));
-    return { close: async () => preview.close() };
+    return {
+      close: async () => {
+        removeStep();
+        preview.close();
+      },
+    };
   },
 };

@@ -57,7 +57,7 @@ describe('bound to loopback, no token', () => {
       const res = await postJson(base, '/api/params', { fps_cap: 7 }, { origin });
       assert.equal(res.status, 403, `Origin ${origin}`);
     }
-    assert.equal((await postJson(base, '/api/engine/step', {}, { origin: 'http://evil.example' })).status, 403);
+    assert.equal((await postJson(base, '/api/commands/step', {}, { origin: 'http://evil.example' })).status, 403);
     assert.equal(fpsCap(app), 0);
     const res = await postJson(base, '/api/params', { fps_cap: 7 }, { origin: sameOrigin() });
     assert.equal(res.status, 200);

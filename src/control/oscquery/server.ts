@@ -16,7 +16,8 @@ export interface OscQueryOptions {
   store: ControlStore;
   log: Logger;
   name: string;
-  extras: readonly ExtraNode[];
+  /** Nodes beside the parameters (metrics, learn, commands), read anew for every namespace and push. */
+  extras: () => readonly ExtraNode[];
   /** Where a browser asking for `/` with Accept: text/html is sent. */
   uiPath?: string;
   /** How often LISTENed read-only nodes (fps, frame count...) are pushed. */
@@ -68,7 +69,7 @@ export class OscQueryService {
   }
 
   namespace(): OscQueryNode {
-    return buildNamespace(this.opts.server.space.addresses, this.opts.extras, this.opts.store.snapshot as Record<string, unknown>, (key) => this.opts.store.choiceNames(key));
+    return buildNamespace(this.opts.server.space.addresses, this.opts.extras(), this.opts.store.snapshot as Record<string, unknown>, (key) => this.opts.store.choiceNames(key));
   }
 
   hostInfo(): object {
@@ -148,7 +149,7 @@ export class OscQueryService {
   /** Pushes read-only nodes (metrics, learn state) to their listeners when their value moved. */
   private pushExtras(): void {
     if (this.listens.size === 0) return;
-    for (const n of this.opts.extras) {
+    for (const n of this.opts.extras()) {
       const value = n.read?.();
       const text = JSON.stringify(value);
       if (!value || this.lastExtras.get(n.path) === text) continue;

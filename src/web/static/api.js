@@ -36,7 +36,7 @@ export const api = {
   metrics: () => json('/api/metrics'),
   /** @returns {Promise<import('./types').HealthReport>} */
   health: () => json('/health', undefined, true),
-  step: () => post('/api/engine/step', {}),
+  step: () => post('/api/commands/step', {}),
   /** @returns {Promise<{ CONTENTS?: Record<string, { FULL_PATH?: string }> }>} */
   namespace: () => json('/', { headers: { accept: 'application/json' } }),
 };

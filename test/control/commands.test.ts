@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { z } from 'zod';
+import { startApp, type RunningApp } from '../../src/app.js';
+import { resolveConfig } from '../../src/config.js';
+import { controlSurfaceOf } from '../../src/control/surface.js';
+import { silentLogger } from '../../src/log.js';
+import { runCli } from '../helpers/cli.js';
+import { UdpPeer, waitFor } from './helpers.js';
+
+describe('commands: one registration, on OSC, OSCQuery, HTTP and the CLI', () => {
+  let app: RunningApp;
+  let peer: UdpPeer;
+  let osc: number;
+  const calls: { args: readonly unknown[]; origin: string }[] = [];
+  let removeEcho: () => void;
+
+  before(async () => {
+    app = await startApp(resolveConfig({
+      pipeline: 'passthrough', params: { width: 256, height: 256 }, http: { port: 0 }, midi: { enabled: false },
+      osc: { port: 0, host: '127.0.0.1', zeroconf: false, reply_to_sender: true },
+    }), silentLogger);
+    peer = await UdpPeer.open();
+    osc = controlSurfaceOf(app)!.osc.port;
+    // Registered after start-up, as a plugin that comes later would: every front end must follow.
+    removeEcho = app.commands.register({
+      name: 'test/echo', description: 'echo', types: 'si',
+      args: z.tuple([z.string(), z.int().min(0).max(9).optional()]),
+      run: (args, origin) => {
+        calls.push({ args, origin });
+        if (args[0] === 'refuse') throw new Error('refused on purpose');
+        return { got: args };
+      },
+      read: () => [calls.length],
+    });
+  });
+  after(async () => {
+    await app.stop();
+    peer.close();
+  });
+
+  const post = (name: string, body: unknown) => fetch(`${app.http.url}/api/commands/${name}`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+
+  it('runs over OSC with its arguments validated; a bad argument is an error to the sender, not a call', async () => {
+    await peer.send(osc, '/sdlive/test/echo', 'a', 3);
+    await waitFor(() => calls.length === 1, 'the OSC call');
+    assert.deepEqual(calls[0], { args: ['a', 3], origin: 'osc' });
+    await peer.send(osc, '/sdlive/test/echo', 'a', 12);
+    const error = await peer.next('/sdlive/error');
+    assert.match(String(error.args.join(' ')), /test\/echo/);
+    assert.equal(calls.length, 1);
+  });
+
+  it('answers ? with its value', async () => {
+    await peer.send(osc, '/sdlive/test/echo', '?');
+    const answer = await peer.next('/sdlive/test/echo');
+    assert.deepEqual(answer.args, [calls.length]);
+  });
+
+  it('runs over HTTP: 200 with the result, 400 for bad arguments, 404 for an unknown name, 409 when the command refuses', async () => {
+    const ok = await post('test/echo', { args: ['b'] });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(await ok.json(), { result: { got: ['b'] } });
+    assert.equal((await post('test/echo', { args: [5] })).status, 400);
+    assert.equal((await post('no/such', [])).status, 404);
+    const refused = await post('test/echo', ['refuse']);
+    assert.equal(refused.status, 409);
+    assert.match(((await refused.json()) as { error: string }).error, /refused on purpose/);
+  });
+
+  it('lists every command, and OSCQuery shows it as a write node with its types', async () => {
+    const listed = (await (await fetch(`${app.http.url}/api/commands`)).json()) as { commands: { name: string; types: string }[] };
+    assert.deepEqual(listed.commands.map((c) => c.name), ['step', 'test/echo']);
+    const node = (await (await fetch(`${app.http.url}/sdlive/test/echo`)).json()) as { TYPE: string; ACCESS: number };
+    assert.equal(node.TYPE, 'si');
+    assert.equal(node.ACCESS, 3);
+  });
+
+  it('runs from the CLI, JSON arguments as JSON', async () => {
+    const before = calls.length;
+    const res = await runCli(['command', 'test/echo', 'c', '4', '--url', app.http.url]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(calls[before], { args: ['c', 4], origin: 'http' });
+    assert.deepEqual(JSON.parse(res.stdout), { got: ['c', 4] });
+    const refused = await runCli(['command', 'test/echo', 'refuse', '--url', app.http.url]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /refused on purpose/);
+  });
+
+  it('is gone from OSC and HTTP once removed', async () => {
+    removeEcho();
+    assert.equal((await post('test/echo', ['x'])).status, 404);
+    await peer.send(osc, '/sdlive/test/echo', 'x');
+    const error = await peer.next('/sdlive/error');
+    assert.match(String(error.args.join(' ')), /unknown|no such/);
+  });
+});
