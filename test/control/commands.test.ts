@@ -89,6 +89,21 @@ describe('commands: one registration, on OSC, OSCQuery, HTTP and the CLI', () =>
     assert.match(refused.stderr, /refused on purpose/);
   });
 
+  it('step: while paused, exactly one more frame per call', async () => {
+    await fetch(`${app.http.url}/api/params`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paused: true }) });
+    await waitFor(() => app.engine.metrics().state === 'paused', 'paused');
+    // A frame already in flight when pause came may still land: wait until the count holds still.
+    let frames = -1;
+    while (frames !== app.engine.frameCount) {
+      frames = app.engine.frameCount;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.equal((await post('step', [])).status, 200);
+    await waitFor(() => app.engine.frameCount === frames + 1, 'one stepped frame');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(app.engine.frameCount, frames + 1);
+  });
+
   it('is gone from OSC and HTTP once removed', async () => {
     removeEcho();
     assert.equal((await post('test/echo', ['x'])).status, 404);
