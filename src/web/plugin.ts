@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
 import type { App, AppPlugin } from '../plugin.js';
 import { controlSurfaceOf } from '../control/surface.js';
 import { errorLine } from '../errors.js';
@@ -12,7 +11,7 @@ import { STATIC_DIR, staticFiles } from './static-files.js';
 const midiOpen = (app: App) => controlSurfaceOf(app)?.midi?.available ?? false;
 
 /**
- * The control page at `/ui/` (and its icon at `/favicon.ico`), its JSON route `/api/params`, the `step` command and the `/preview`
+ * The control page at `/ui/` (and its icon at `/favicon.ico`), its JSON route `/api/params` and the `/preview`
  * WebSocket. Parameter changes from the page normally travel over the OSCQuery WebSocket like any client's;
  * POST /api/params is the same change for scripts and for pages without OSCQuery.
  */
@@ -39,16 +38,7 @@ export const webPlugin: AppPlugin = {
       if (!result.ok) return sendJson(res, 400, { error: errorLine(result.error), field: result.error.field });
       sendJson(res, 200, { values: result.current });
     });
-    const removeStep = app.commands.register({
-      name: 'step', description: 'While paused: run exactly one frame', types: '', args: z.tuple([]),
-      run: () => engine.step(),
-    });
     http.websocket('/preview', (ws) => preview.attach(ws));
-    return {
-      close: async () => {
-        removeStep();
-        preview.close();
-      },
-    };
+    return { close: async () => preview.close() };
   },
 };

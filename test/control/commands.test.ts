@@ -2,9 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { startApp, type RunningApp } from '../../src/app.js';
+import { CommandRegistry } from '../../src/control/commands/registry.js';
 import { resolveConfig } from '../../src/config.js';
 import { controlSurfaceOf } from '../../src/control/surface.js';
+import { engineCommandsPlugin } from '../../src/engine/commands-plugin.js';
+import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { silentLogger } from '../../src/log.js';
+import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
+import type { App } from '../../src/plugin.js';
 import { runCli } from '../helpers/cli.js';
 import { UdpPeer, waitFor } from './helpers.js';
 
@@ -110,5 +115,27 @@ describe('commands: one registration, on OSC, OSCQuery, HTTP and the CLI', () =>
     await peer.send(osc, '/sdlive/test/echo', 'x');
     const error = await peer.next('/sdlive/error');
     assert.match(String(error.args.join(' ')), /unknown|no such/);
+  });
+});
+
+describe('the engine commands', () => {
+  it('seed/randomize sets a new seed within the schema\'s range, replacing a seed list, and says which', async () => {
+    const store = new ParameterStore(StreamDiffusionParams, { seed: [{ seed: 1, weight: 1 }, { seed: 2, weight: 1 }] });
+    const commands = new CommandRegistry();
+    await engineCommandsPlugin.register({ store, commands, engine: {} } as unknown as App);
+    const seeds = new Set<number>();
+    for (let i = 0; i < 3; i++) {
+      const { seed } = (await commands.run('seed/randomize', [], 'osc')) as { seed: number };
+      assert.equal(store.snapshot.seed, seed);
+      assert.ok(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 31, String(seed));
+      seeds.add(seed);
+    }
+    assert.equal(seeds.size, 3);
+  });
+
+  it('seed/randomize exists only where the pipeline has a seed', async () => {
+    const commands = new CommandRegistry();
+    await engineCommandsPlugin.register({ store: new ParameterStore(z.object({ paused: z.boolean().default(false) }), {}), commands, engine: {} } as unknown as App);
+    assert.deepEqual(commands.list().map((c) => c.name), ['step']);
   });
 });
