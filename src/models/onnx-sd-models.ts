@@ -24,6 +24,8 @@ export class OnnxSdModels implements SdModels {
   /** The decoder returns float32 in [-1,1]: what vaeDecode returns, as it is. */
   private readonly decodesFinalImage: boolean;
   private readonly timesteps: TimestepInputs;
+  /** The processor sessions as the model's own (VAE image ports, latent casts): a caller hiding `processors` keeps them. */
+  private readonly graphs: OnnxImageProcessors;
 
   constructor(
     readonly dialect: ModelDialect,
@@ -37,6 +39,7 @@ export class OnnxSdModels implements SdModels {
     const image = sessions.vaeDecoder.outputMetadata.find((m) => m.name === io.decoderImage);
     this.decodesFinalImage = image?.isTensor === true && image.type === 'float32' && dialect.vaeRange === 'minus_one_one';
     this.timesteps = new TimestepInputs(dialect.unetTimestep.type, dialect.unetTimestep.rank);
+    this.graphs = processors;
   }
 
   tokenize(text: string): number[] {
@@ -82,15 +85,15 @@ export class OnnxSdModels implements SdModels {
 
   async vaeEncode(images: TensorF32): Promise<TensorF32> {
     // A frame's image comes with the encoder's input already made by the preprocess graph (dtype and range).
-    const input = this.processors.encoderInput(images) ?? this.processors.encoderInputOf(images);
+    const input = this.graphs.encoderInput(images) ?? this.graphs.encoderInputOf(images);
     const out = await this.run('vaeEncoder', { [this.io.vaeImage.name]: input });
-    const mean = leadingChannels(await this.processors.readFloat(out[this.io.vaeLatent]!), this.dialect.latentChannels);
+    const mean = leadingChannels(await this.graphs.readFloat(out[this.io.vaeLatent]!), this.dialect.latentChannels);
     return affine(mean, this.dialect.vaeScaling, 0);
   }
 
   async vaeDecode(latents: TensorF32, into?: TensorF32): Promise<TensorF32> {
     const input = affine(latents, 1 / this.dialect.vaeScaling, 0);
-    const feeds = { [this.io.decoderLatent.name]: await this.processors.floatInput(this.io.decoderLatent.type, input) };
+    const feeds = { [this.io.decoderLatent.name]: await this.graphs.floatInput(this.io.decoderLatent.type, input) };
     // A float32 [-1,1] image needs no conversion: onnxruntime writes it straight into the caller's buffer.
     if (into && this.decodesFinalImage) {
       await this.run('vaeDecoder', feeds, { [this.io.decoderImage]: new ort.Tensor('float32', into.data, into.dims) });
@@ -98,11 +101,11 @@ export class OnnxSdModels implements SdModels {
     }
     // Any other image (float16, [0,1]) goes to the postprocess graph as the decoder wrote it.
     if (into) {
-      const target = this.processors.decoderTarget(into);
+      const target = this.graphs.decoderTarget(into);
       await this.run('vaeDecoder', feeds, { [this.io.decoderImage]: target });
-      return this.processors.decoded(target);
+      return this.graphs.decoded(target);
     }
-    return this.processors.fromDecoder((await this.run('vaeDecoder', feeds))[this.io.decoderImage]!);
+    return this.graphs.fromDecoder((await this.run('vaeDecoder', feeds))[this.io.decoderImage]!);
   }
 
   async dispose(): Promise<void> {
@@ -131,11 +134,11 @@ export class OnnxSdModels implements SdModels {
   private async unetCall({ sample, timestep, conditioning }: UnetInputs): Promise<TensorF32> {
     const { unetSample, unetConditioning, unetTimestep, unetOut } = this.io;
     const out = await this.run('unet', {
-      [unetSample.name]: await this.processors.floatInput(unetSample.type, sample),
+      [unetSample.name]: await this.graphs.floatInput(unetSample.type, sample),
       [unetTimestep]: this.timesteps.input(timestep),
       ...Object.fromEntries(unetConditioning.map((port) => [port.name, this.conditioningInput(port, conditioning)])),
     });
-    return this.processors.readFloat(out[unetOut]!);
+    return this.graphs.readFloat(out[unetOut]!);
   }
 
   /** SDXL's OpenCLIP encoder on the same tokens, padded with its own pad id after EOS. */
