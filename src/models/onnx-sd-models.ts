@@ -6,7 +6,7 @@ import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import { MODEL_FILES, type ModelIo, type ModelRole, type ModelSessions, type Port, type SecondEncoderIo } from './dialect.js';
 import type { OnnxImageProcessors } from './processors/image-processors.js';
 import type { Conditioning, ModelDialect, SdModels, TensorF32, UnetInputs } from './sd-models.js';
-import { affine, concatLastAxis, floatInput, inBatches, leadingChannels, padBatch, padList, readFloat, sliceBatch, TimestepInputs } from './tensors.js';
+import { affine, BatchParts, concatLastAxis, floatInput, inBatches, leadingChannels, padBatch, padList, readFloat, sliceBatch, TimestepInputs } from './tensors.js';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
 
 function usageError(what: string): SdliveError {
@@ -21,6 +21,7 @@ function idsTensor(type: 'int32' | 'int64', ids: Int32Array, dims: number[]): or
 export class OnnxSdModels implements SdModels {
   private disposed = false;
   private readonly conditioningInputs = new WeakMap<TensorF32, ort.Tensor>();
+  private readonly conditioningParts = new BatchParts();
   /** The decoder returns float32 in [-1,1]: what vaeDecode returns, as it is. */
   private readonly decodesFinalImage: boolean;
   private readonly timesteps: TimestepInputs;
@@ -79,7 +80,8 @@ export class OnnxSdModels implements SdModels {
     return inBatches(batch, perCall, fixed, (from, to, size) => {
       const steps = padList(timestep.slice(from, to), size);
       const part = (t: TensorF32) => padBatch(sliceBatch(t, from, to), size);
-      return this.unetCall({ sample: part(sample), timestep: batched ? steps : [steps[0]!], conditioning: mapConditioning(conditioning, part) });
+      const conditioningPart = (t: TensorF32) => this.conditioningParts.part(t, from, to, size);
+      return this.unetCall({ sample: part(sample), timestep: batched ? steps : [steps[0]!], conditioning: mapConditioning(conditioning, conditioningPart) });
     });
   }
 

@@ -101,6 +101,29 @@ export function padBatch<A extends Float32Array | Int32Array>(t: Batch<A>, size:
   return { data, dims: [size, ...t.dims.slice(1)] };
 }
 
+/**
+ * padBatch(sliceBatch(t, from, to), size) of tensors that stay the same over many calls (a prompt's conditioning):
+ * the same part every time, so an input made from it (its float16 form) is made once, not per call.
+ */
+export class BatchParts {
+  private readonly made = new WeakMap<TensorF32, Map<string, TensorF32>>();
+
+  part(t: TensorF32, from: number, to: number, size: number | undefined): TensorF32 {
+    let parts = this.made.get(t);
+    if (!parts) {
+      parts = new Map();
+      this.made.set(t, parts);
+    }
+    const key = `${from}:${to}:${size}`;
+    let part = parts.get(key);
+    if (!part) {
+      part = padBatch(sliceBatch(t, from, to), size);
+      parts.set(key, part);
+    }
+    return part;
+  }
+}
+
 /** `items` grown to `size` by repeating the last one. */
 export function padList<T>(items: readonly T[], size: number | undefined): T[] {
   return [...items, ...Array.from({ length: Math.max(0, (size ?? 0) - items.length) }, () => items.at(-1)!)];

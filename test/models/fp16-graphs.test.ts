@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { createFrame, type Frame } from '../../src/io/frame.js';
@@ -12,6 +14,8 @@ import { streamDiffusion } from '../../src/pipelines/streamdiffusion/index.js';
 import { frameToImage } from '../../src/pipelines/streamdiffusion/image.js';
 import type { StreamDiffusion } from '../../src/pipelines/streamdiffusion/pipeline.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
+import { buildFormat } from './fixtures/build-format.js';
+import { REAL_FORMATS } from './fixtures/real-formats.js';
 import { wave } from './helpers.js';
 
 /**
@@ -58,6 +62,19 @@ test('fp16 export: frames convert no value between float16 and float32 in JS (St
   const prompt = params('fp16', { prompt: 'a lighthouse at dusk' });
   assert.ok((await convertedBy(() => half.process([bars(4)], prompt))) >= 77 * 1024, 'the new prompt\'s embeddings are converted on its first frame');
   assert.equal(await convertedBy(() => half.process([bars(5)], prompt)), 0, 'and not again');
+});
+
+test('a static batch-1 fp16 UNet (microsoft/sd-turbo-webnn layout) runs its slots one call each and still converts nothing in JS per frame', async () => {
+  const dir = buildFormat(REAL_FORMATS.find((r) => r.id === 'webnn+taesd-encoder')!);
+  const p = StreamDiffusionParams.parse({ model: dir, execution_providers: ['cpu'], width: 512, height: 512, cfg_type: 'full', t_index_list: [10, 30] });
+  const pipeline = await streamDiffusion.load(p, { log: silentLogger });
+  try {
+    await pipeline.process([bars(0, 512)], p);
+    for (let k = 1; k <= 2; k++) assert.equal(await convertedBy(() => pipeline.process([bars(k, 512)], p)), 0, `frame ${k}`);
+  } finally {
+    await pipeline.dispose();
+    rmSync(dirname(dir), { recursive: true, force: true });
+  }
 });
 
 /** Mean absolute difference of the colour channels, and the share of them more than `levels` apart. */
