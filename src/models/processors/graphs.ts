@@ -15,7 +15,7 @@ import type { ModelDialect } from '../sd-models.js';
  * (the image in the encoder's dtype and range) and postprocess takes the decoder's image as it comes: the range
  * map (x*0.5+0.5, x*2-1: exact products, one rounding, as in JS) and the float16 cast run in the graph. On fp16
  * exports both graphs also carry a flat float32 <-> float16 cast (`to_half` -> `half`, `to_float` -> `float`) for
- * the latents: the branch a run does not use is fed an empty tensor.
+ * the latents: the branch a run does not use is fed one element.
  */
 export const PROCESSOR_OPSET = 17;
 

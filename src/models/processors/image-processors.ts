@@ -40,9 +40,10 @@ function buffer(type: FloatType, dims: readonly number[]): ort.Tensor {
   return type === 'float16' ? new ort.Tensor('float16', new Uint16Array(n), dims) : new ort.Tensor('float32', new Float32Array(n), dims);
 }
 
-const EMPTY_RGBA = new ort.Tensor('uint8', new Uint8Array(0), [1, 0, 0, 4]);
-const EMPTY_IMAGE = { float32: buffer('float32', [1, 3, 0, 0]), float16: buffer('float16', [1, 3, 0, 0]) };
-const EMPTY_FLAT = { float32: buffer('float32', [0]), float16: buffer('float16', [0]) };
+/** What a run feeds the branch of its graph it does not use: one element (no provider is asked for an empty tensor). */
+const IDLE_RGBA = new ort.Tensor('uint8', new Uint8Array(4), [1, 1, 1, 4]);
+const IDLE_IMAGE = { float32: buffer('float32', [1, 3, 1, 1]), float16: buffer('float16', [1, 3, 1, 1]) };
+const IDLE_FLAT = { float32: buffer('float32', [1]), float16: buffer('float16', [1]) };
 
 /** A float32 [-1,1] image as `port` takes it, converted in JS (images that did not come through the graphs). */
 function imageForPort(port: ImagePort, image: TensorF32): ort.Tensor {
@@ -71,7 +72,7 @@ export class OnnxImageProcessors implements ImageProcessors {
     private readonly post: ort.InferenceSession,
     readonly ports: ProcessorPorts,
   ) {
-    this.idle = ports.halfCasts ? { pre: { to_half: EMPTY_FLAT.float32 }, post: { to_float: EMPTY_FLAT.float16 } } : { pre: {}, post: {} };
+    this.idle = ports.halfCasts ? { pre: { to_half: IDLE_FLAT.float32 }, post: { to_float: IDLE_FLAT.float16 } } : { pre: {}, post: {} };
   }
 
   /** Both sessions with the model's session options (its execution provider). */
@@ -135,14 +136,14 @@ export class OnnxImageProcessors implements ImageProcessors {
   /** `t` in `type` for a session input: float16 through the preprocess graph's cast on fp16 exports. */
   async floatInput(type: FloatType, t: TensorF32): Promise<ort.Tensor> {
     if (type === 'float32' || !this.ports.halfCasts) return floatInput(type, t);
-    const out = await this.pre.run({ rgba: EMPTY_RGBA, to_half: new ort.Tensor('float32', t.data, [t.data.length]) }, ['half']);
+    const out = await this.pre.run({ rgba: IDLE_RGBA, to_half: new ort.Tensor('float32', t.data, [t.data.length]) }, ['half']);
     return new ort.Tensor('float16', out.half!.data as Uint16Array, t.dims);
   }
 
   /** A float session output as float32: float16 through the postprocess graph's cast on fp16 exports. */
   async readFloat(t: ort.Tensor): Promise<TensorF32> {
     if (t.type !== 'float16' || !this.ports.halfCasts) return readFloat(t);
-    const out = await this.post.run({ image: EMPTY_IMAGE[this.ports.decoder.type], to_float: new ort.Tensor('float16', t.data as Uint16Array, [t.size]) }, ['float']);
+    const out = await this.post.run({ image: IDLE_IMAGE[this.ports.decoder.type], to_float: new ort.Tensor('float16', t.data as Uint16Array, [t.size]) }, ['float']);
     return { data: out.float!.data as Float32Array, dims: [...t.dims] };
   }
 
