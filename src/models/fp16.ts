@@ -48,8 +48,8 @@ export function fromHalfBits(h: number): number {
 let converted = 0;
 
 /**
- * Values f32ToF16 / f16ToF32 have converted in this thread: the per-frame path converts none (casts run in
- * onnxruntime graphs, cast-sessions.ts); only a prompt's embeddings and direct SdModels calls convert here.
+ * Values f32ToF16 / f16ToF32 have converted in this thread: the per-frame path converts none (the casts run in
+ * the processor graphs, processors/graphs.ts); only a prompt's embeddings and direct SdModels calls convert here.
  */
 export function valuesConvertedInJs(): number {
   return converted;
