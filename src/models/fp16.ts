@@ -45,13 +45,25 @@ export function fromHalfBits(h: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
+let converted = 0;
+
+/**
+ * Values f32ToF16 / f16ToF32 have converted in this thread: the per-frame path converts none (the casts run in
+ * the processor graphs, processors/graphs.ts); only a prompt's embeddings and direct SdModels calls convert here.
+ */
+export function valuesConvertedInJs(): number {
+  return converted;
+}
+
 export function f32ToF16(data: Float32Array): Uint16Array {
+  converted += data.length;
   const out = new Uint16Array(data.length);
   for (let i = 0; i < data.length; i++) out[i] = toHalfBits(data[i]!);
   return out;
 }
 
 export function f16ToF32(data: Uint16Array): Float32Array {
+  converted += data.length;
   const out = new Float32Array(data.length);
   for (let i = 0; i < data.length; i++) out[i] = fromHalfBits(data[i]!);
   return out;

@@ -8,7 +8,7 @@ import { MODEL_FILE_CANDIDATES, modelFilesIn } from './layout.js';
 import { readManifest, vaeConfigScaling, type ModelManifest } from './manifest.js';
 import { OnnxSdModels } from './onnx-sd-models.js';
 import { VAE_KIND_DEFAULTS, vaeDecoderKind, type VaeKind } from './vae-graph.js';
-import { OnnxImageProcessors } from './processors/image-processors.js';
+import { OnnxImageProcessors, processorPorts } from './processors/image-processors.js';
 import { openSessions, sessionOptions, type ProviderOptions } from './providers.js';
 import type { ModelDialect, SdModels } from './sd-models.js';
 import { BOS_TOKEN, EOS_TOKEN, loadClipTokenizer, type ClipTokenizer } from './tokenizer/clip-tokenizer.js';
@@ -124,7 +124,7 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
     if (!dialect.batchedTimestep) {
       log.info({ timestep: dialect.unetTimestep }, `${files.unet} takes one timestep per call: stream batch runs its slots one by one on this export`);
     }
-    processors = await OnnxImageProcessors.create(sessionOptions(provider, options.providerOptions));
+    processors = await OnnxImageProcessors.create(sessionOptions(provider, options.providerOptions), processorPorts(sessions, io, dialect.vaeRange));
     log.info({ dir, provider, dialect }, 'model loaded');
     return new OnnxSdModels(dialect, provider, io, sessions, processors, tokenizer, log);
   } catch (e) {

@@ -6,7 +6,7 @@ import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import { MODEL_FILES, type ModelIo, type ModelRole, type ModelSessions, type Port, type SecondEncoderIo } from './dialect.js';
 import type { OnnxImageProcessors } from './processors/image-processors.js';
 import type { Conditioning, ModelDialect, SdModels, TensorF32, UnetInputs } from './sd-models.js';
-import { affine, concatLastAxis, floatInput, inBatches, leadingChannels, padBatch, padList, readFloat, sliceBatch, timestepInput } from './tensors.js';
+import { affine, BatchParts, concatLastAxis, floatInput, inBatches, leadingChannels, padBatch, padList, readFloat, sliceBatch, TimestepInputs } from './tensors.js';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
 
 function usageError(what: string): SdliveError {
@@ -21,8 +21,12 @@ function idsTensor(type: 'int32' | 'int64', ids: Int32Array, dims: number[]): or
 export class OnnxSdModels implements SdModels {
   private disposed = false;
   private readonly conditioningInputs = new WeakMap<TensorF32, ort.Tensor>();
+  private readonly conditioningParts = new BatchParts();
   /** The decoder returns float32 in [-1,1]: what vaeDecode returns, as it is. */
   private readonly decodesFinalImage: boolean;
+  private readonly timesteps: TimestepInputs;
+  /** The processor sessions as the model's own (VAE image ports, latent casts): a caller hiding `processors` keeps them. */
+  private readonly graphs: OnnxImageProcessors;
 
   constructor(
     readonly dialect: ModelDialect,
@@ -35,6 +39,8 @@ export class OnnxSdModels implements SdModels {
   ) {
     const image = sessions.vaeDecoder.outputMetadata.find((m) => m.name === io.decoderImage);
     this.decodesFinalImage = image?.isTensor === true && image.type === 'float32' && dialect.vaeRange === 'minus_one_one';
+    this.timesteps = new TimestepInputs(dialect.unetTimestep.type, dialect.unetTimestep.rank);
+    this.graphs = processors;
   }
 
   tokenize(text: string): number[] {
@@ -74,27 +80,34 @@ export class OnnxSdModels implements SdModels {
     return inBatches(batch, perCall, fixed, (from, to, size) => {
       const steps = padList(timestep.slice(from, to), size);
       const part = (t: TensorF32) => padBatch(sliceBatch(t, from, to), size);
-      return this.unetCall({ sample: part(sample), timestep: batched ? steps : [steps[0]!], conditioning: mapConditioning(conditioning, part) });
+      const conditioningPart = (t: TensorF32) => this.conditioningParts.part(t, from, to, size);
+      return this.unetCall({ sample: part(sample), timestep: batched ? steps : [steps[0]!], conditioning: mapConditioning(conditioning, conditioningPart) });
     });
   }
 
   async vaeEncode(images: TensorF32): Promise<TensorF32> {
-    const input = this.dialect.vaeRange === 'zero_one' ? affine(images, 0.5, 0.5) : images;
-    const out = await this.run('vaeEncoder', { [this.io.vaeImage.name]: floatInput(this.io.vaeImage.type, input) });
-    const mean = leadingChannels(readFloat(out[this.io.vaeLatent]!), this.dialect.latentChannels);
+    // A frame's image comes with the encoder's input already made by the preprocess graph (dtype and range).
+    const input = this.graphs.encoderInput(images) ?? this.graphs.encoderInputOf(images);
+    const out = await this.run('vaeEncoder', { [this.io.vaeImage.name]: input });
+    const mean = leadingChannels(await this.graphs.readFloat(out[this.io.vaeLatent]!), this.dialect.latentChannels);
     return affine(mean, this.dialect.vaeScaling, 0);
   }
 
   async vaeDecode(latents: TensorF32, into?: TensorF32): Promise<TensorF32> {
     const input = affine(latents, 1 / this.dialect.vaeScaling, 0);
-    const feeds = { [this.io.decoderLatent.name]: floatInput(this.io.decoderLatent.type, input) };
+    const feeds = { [this.io.decoderLatent.name]: await this.graphs.floatInput(this.io.decoderLatent.type, input) };
     // A float32 [-1,1] image needs no conversion: onnxruntime writes it straight into the caller's buffer.
     if (into && this.decodesFinalImage) {
       await this.run('vaeDecoder', feeds, { [this.io.decoderImage]: new ort.Tensor('float32', into.data, into.dims) });
       return into;
     }
-    const image = readFloat((await this.run('vaeDecoder', feeds))[this.io.decoderImage]!);
-    return this.dialect.vaeRange === 'zero_one' ? affine(image, 2, -1) : image;
+    // Any other image (float16, [0,1]) goes to the postprocess graph as the decoder wrote it.
+    if (into) {
+      const target = this.graphs.decoderTarget(into);
+      await this.run('vaeDecoder', feeds, { [this.io.decoderImage]: target });
+      return this.graphs.decoded(target);
+    }
+    return this.graphs.fromDecoder((await this.run('vaeDecoder', feeds))[this.io.decoderImage]!);
   }
 
   async dispose(): Promise<void> {
@@ -122,13 +135,12 @@ export class OnnxSdModels implements SdModels {
 
   private async unetCall({ sample, timestep, conditioning }: UnetInputs): Promise<TensorF32> {
     const { unetSample, unetConditioning, unetTimestep, unetOut } = this.io;
-    const { type, rank } = this.dialect.unetTimestep;
     const out = await this.run('unet', {
-      [unetSample.name]: floatInput(unetSample.type, sample),
-      [unetTimestep]: timestepInput(type, rank, timestep),
+      [unetSample.name]: await this.graphs.floatInput(unetSample.type, sample),
+      [unetTimestep]: this.timesteps.input(timestep),
       ...Object.fromEntries(unetConditioning.map((port) => [port.name, this.conditioningInput(port, conditioning)])),
     });
-    return readFloat(out[unetOut]!);
+    return this.graphs.readFloat(out[unetOut]!);
   }
 
   /** SDXL's OpenCLIP encoder on the same tokens, padded with its own pad id after EOS. */

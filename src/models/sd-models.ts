@@ -41,7 +41,7 @@ export interface ModelDialect {
   unetTimestep: { type: 'int64' | 'float32' | 'float16'; rank: 0 | 1 };
   /** Whether one UNet call can carry per-slot timesteps (false for rank-0 timestep exports). */
   batchedTimestep: boolean;
-  /** fp16 I/O on the UNet/VAE (converted at the boundary; the engine computes in float32). */
+  /** fp16 I/O on the UNet/VAE (cast in the processor graphs, never in JS per frame; the engine computes in float32). */
   fp16: boolean;
   vaeEncoderOutput: 'latent_sample' | 'latent_parameters' | 'latent';
   vaeRange: 'zero_one' | 'minus_one_one';
@@ -87,6 +87,8 @@ export interface SdModels {
   /**
    * latents [B,4,h,w] -> images [B,3,H,W] in [-1,1]. `into` ([B,3,H,W]) is a buffer the caller reuses across
    * frames: the image is written there where the export allows it; either way the result is the returned tensor.
+   * Where the decoder's image is not float32 in [-1,1] (fp16, [0,1]), that result is the decoder's own output,
+   * which processors.toRgba reads as it is: its data is converted (in JS) only when something reads it.
    */
   vaeDecode(latents: TensorF32, into?: TensorF32): Promise<TensorF32>;
   dispose(): Promise<void>;

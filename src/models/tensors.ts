@@ -23,6 +23,30 @@ export function timestepInput(type: 'int64' | 'float32' | 'float16', rank: 0 | 1
   return type === 'float16' ? new ort.Tensor('float16', f32ToF16(f), dims) : new ort.Tensor('float32', f, dims);
 }
 
+/** Distinct timestep lists kept: a schedule's few lists repeat every frame; more means the schedule changed. */
+const TIMESTEP_LISTS_KEPT = 16;
+
+/** timestepInput made once per distinct list: float16 timesteps are not converted again every frame. */
+export class TimestepInputs {
+  private readonly made = new Map<string, ort.Tensor>();
+
+  constructor(
+    private readonly type: 'int64' | 'float32' | 'float16',
+    private readonly rank: 0 | 1,
+  ) {}
+
+  input(values: readonly number[]): ort.Tensor {
+    const key = values.join(',');
+    let input = this.made.get(key);
+    if (!input) {
+      if (this.made.size >= TIMESTEP_LISTS_KEPT) this.made.clear();
+      input = timestepInput(this.type, this.rank, values);
+      this.made.set(key, input);
+    }
+    return input;
+  }
+}
+
 /** Elements per batch item of an NCHW / [B,...] tensor. */
 export function itemSize(dims: readonly number[]): number {
   return dims.slice(1).reduce((a, b) => a * b, 1);
@@ -75,6 +99,29 @@ export function padBatch<A extends Float32Array | Int32Array>(t: Batch<A>, size:
   data.set(t.data);
   for (let i = batch; i < size; i++) data.set(t.data.subarray((batch - 1) * n), i * n);
   return { data, dims: [size, ...t.dims.slice(1)] };
+}
+
+/**
+ * padBatch(sliceBatch(t, from, to), size) of tensors that stay the same over many calls (a prompt's conditioning):
+ * the same part every time, so an input made from it (its float16 form) is made once, not per call.
+ */
+export class BatchParts {
+  private readonly made = new WeakMap<TensorF32, Map<string, TensorF32>>();
+
+  part(t: TensorF32, from: number, to: number, size: number | undefined): TensorF32 {
+    let parts = this.made.get(t);
+    if (!parts) {
+      parts = new Map();
+      this.made.set(t, parts);
+    }
+    const key = `${from}:${to}:${size}`;
+    let part = parts.get(key);
+    if (!part) {
+      part = padBatch(sliceBatch(t, from, to), size);
+      parts.set(key, part);
+    }
+    return part;
+  }
 }
 
 /** `items` grown to `size` by repeating the last one. */

@@ -22,7 +22,7 @@ function dialectLines(d: ModelDialect): string[] {
     `family            ${d.family === 'sdxl' ? 'SDXL (two text encoders)' : 'SD (one text encoder)'}${extras.length ? `; unet also takes ${extras.join(', ')}` : ''}`,
     `text encoder      input_ids ${d.textInputType} [B,${d.maxTokens}] -> [B,${d.maxTokens},${d.textWidth}]; BOS ${d.bosId}, EOS ${d.eosId}, pad ${d.padId}`,
     `unet timestep     ${d.unetTimestep.type} ${d.unetTimestep.rank === 0 ? 'scalar (rank 0)' : '[batch]'}; stream batch ${d.batchedTimestep ? 'in one call' : 'slot by slot'}`,
-    `unet/vae I/O      ${d.fp16 ? 'float16 (converted at the boundary)' : 'float32'}`,
+    `unet/vae I/O      ${d.fp16 ? 'float16 (cast in the processor graphs)' : 'float32'}`,
     `vae encoder out   ${d.vaeEncoderOutput}${d.vaeEncoderOutput === 'latent_parameters' ? ' (mean = channels 0-3)' : ''}; ${d.latentChannels} latent channels`,
     `vae image range   ${d.vaeRange === 'zero_one' ? '[0,1]' : '[-1,1]'}; scaling ${d.vaeScaling}`,
     ...staticShapeLines(d),
