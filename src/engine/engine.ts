@@ -38,6 +38,9 @@ export interface EngineOptions {
 /** fps_cap and paused are in every registered pipeline's schema (the registry merges EngineParams in). */
 type BaseParams = Partial<EngineParams> & { width?: number; height?: number; execution_providers?: readonly string[]; reload_strategy?: ReloadStrategy };
 
+/** Frame-time changes to the stored parameters (modulators), see Engine.overlayParams. */
+export type FrameOverlay = (stored: Readonly<Record<string, unknown>>) => Readonly<Record<string, unknown>>;
+
 /** Milliseconds per stage of one fresh frame: receive, preprocess, the pipeline's own stages, pipeline, ipc, send. */
 export type FrameTiming = Readonly<Record<string, number>>;
 
@@ -163,6 +166,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   /** The latest inputs given to the pipeline: an output carrying an older one's timestamp (Stream Batch) is matched here. */
   private readonly sentInputs: { timestamp: number; sourceCount: number }[] = [];
   private load = { ms: 0, error: null as string | null };
+  private overlay: FrameOverlay | undefined;
 
   /** No sink reads a frame after write() returns, so replaced output buffers can go back to the worker. */
   private readonly recycleOutputs: boolean;
@@ -226,8 +230,20 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     this.pendingSteps++;
   }
 
+  /**
+   * What each frame reads on top of the store (modulators): the store keeps what the performer set. One at a
+   * time; it must not throw. Returns the function that removes it.
+   */
+  overlayParams(overlay: FrameOverlay): () => void {
+    this.overlay = overlay;
+    return () => {
+      if (this.overlay === overlay) this.overlay = undefined;
+    };
+  }
+
   private params(): BaseParams {
-    return this.opts.store.snapshot as BaseParams;
+    const stored = this.opts.store.snapshot as BaseParams;
+    return this.overlay ? (this.overlay(stored) as BaseParams) : stored;
   }
 
   private async run(): Promise<void> {
