@@ -152,6 +152,7 @@ describe('modulators: in the running app', () => {
   let app: RunningApp;
   let peer: UdpPeer;
   let port: number;
+  const values = () => app.store.snapshot as { modulators: unknown[]; fps_cap: number };
   before(async () => {
     app = await startApp(resolveConfig({
       pipeline: 'passthrough', params: { width: 256, height: 256 }, http: { port: 0 }, midi: { enabled: false },
@@ -169,22 +170,22 @@ describe('modulators: in the running app', () => {
     // Rate 0 holds the LFO at its phase: a quarter cycle, the sine's top.
     const list = [{ kind: 'lfo', name: 'pulse', target: 'fps_cap', rate: 0, phase: 0.25, depth: 10, offset: 20 }];
     await peer.send(port, '/sdlive/modulators', JSON.stringify(list));
-    await waitFor(() => app.store.snapshot.modulators.length === 1, 'the modulators');
+    await waitFor(() => values().modulators.length === 1, 'the modulators');
     const live = async () => JSON.parse(((await (await fetch(`${app.http.url}/sdlive/modulation?VALUE`)).json()) as { VALUE: string[] }).VALUE[0]!) as Record<string, number>;
     let shown = await live();
     for (const end = Date.now() + 10_000; shown.fps_cap === undefined && Date.now() < end; shown = await live()) await new Promise((r) => setTimeout(r, 20));
     assert.equal(shown.fps_cap, 30, 'fps_cap 0 + offset 20 + sine top 10');
-    assert.equal(app.store.snapshot.fps_cap, 0);
+    assert.equal(values().fps_cap, 0);
     await peer.send(port, '/sdlive/modulators', '?');
-    assert.deepEqual(JSON.parse(String((await peer.next('/sdlive/modulators')).args[0])), app.store.snapshot.modulators);
+    assert.deepEqual(JSON.parse(String((await peer.next('/sdlive/modulators')).args[0])), values().modulators);
   });
 
   it('bad JSON and a trigger for an unknown modulator answer /sdlive/error and change nothing', async () => {
-    const before = app.store.snapshot.modulators;
+    const before = values().modulators;
     await peer.send(port, '/sdlive/modulators', '[{"kind":');
     assert.match(String((await peer.next('/sdlive/error')).args.join(' ')), /JSON/);
     await peer.send(port, '/sdlive/modulator/trigger', 'nope');
     assert.match(String((await peer.next('/sdlive/error')).args.join(' ')), /no modulator nope/);
-    assert.equal(app.store.snapshot.modulators, before);
+    assert.equal(values().modulators, before);
   });
 });

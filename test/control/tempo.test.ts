@@ -124,6 +124,7 @@ describe('tempo: in the running app (real UDP, real clock)', () => {
   let app: RunningApp;
   let peer: UdpPeer;
   let port: number;
+  const values = () => app.store.snapshot as { quantize: string; fps_cap: number };
   before(async () => {
     app = await startApp(resolveConfig({
       pipeline: 'passthrough', params: { width: 256, height: 256 }, http: { port: 0 }, midi: { enabled: false },
@@ -177,19 +178,19 @@ describe('tempo: in the running app (real UDP, real clock)', () => {
     await peer.send(port, '/sdlive/tempo/bpm', 30); // a beat every 2 s
     await waitFor(() => tempo.tempo.bpm === 30, 'the bpm');
     await peer.send(port, '/sdlive/quantize', 'beat');
-    await waitFor(() => app.store.snapshot.quantize === 'beat', 'quantize on');
+    await waitFor(() => values().quantize === 'beat', 'quantize on');
     let appliedAt: number | undefined;
     app.store.once('change', () => (appliedAt = performance.now()));
     await peer.send(port, '/sdlive/fps_cap', 17);
     await waitFor(() => tempo.scheduler.pending === 1 || appliedAt !== undefined, 'the change to be held');
     assert.equal(appliedAt, undefined, 'applied before its beat');
     await waitFor(() => appliedAt !== undefined, 'the change on the beat', 10_000);
-    assert.equal(app.store.snapshot.fps_cap, 17);
+    assert.equal(values().fps_cap, 17);
     const lead = tempo.scheduler.lookahead;
     const beat = tempo.tempo.position(appliedAt! + lead);
     const offBeatMs = Math.abs(beat - Math.round(beat)) * tempo.tempo.beatMs;
     assert.ok(offBeatMs < 250, `applied ${offBeatMs.toFixed(0)} ms off the beat (a 2000 ms beat)`);
     await peer.send(port, '/sdlive/quantize', 'off');
-    await waitFor(() => app.store.snapshot.quantize === 'off', 'quantize off at once');
+    await waitFor(() => values().quantize === 'off', 'quantize off at once');
   });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { App, AppPlugin } from '../../plugin.js';
 import { errorLine } from '../../errors.js';
+import { sendJson } from '../../http/server.js';
 import { rateLimited } from '../../log.js';
 import { Modulation } from '../modulators/modulation.js';
 import type { Modulator } from '../modulators/schema.js';
@@ -11,6 +12,7 @@ import { controlSurfaceOf } from '../surface.js';
 import { BeatScheduler } from './beat-scheduler.js';
 import { monotonicClock, type Clock } from './clock.js';
 import { MidiClockIn } from './midi-clock.js';
+import type { TempoState } from './state.js';
 import { TapTempo } from './tap.js';
 import { BPM_RANGE, TempoClock, type BeatUnit, type TempoSource } from './tempo-clock.js';
 
@@ -47,6 +49,7 @@ export class TempoControl {
     this.closers.push(app.engine.overlayParams((p) => this.modulated(p)));
     this.registerCommands();
     if (surface) this.attachSurface(surface);
+    app.http.route('GET', '/api/tempo', (_req, res) => sendJson(res, 200, this.state()));
     this.closers.push(app.http.metrics.add(() => [
       { name: 'tempo_bpm', type: 'gauge', help: 'The tempo, beats per minute', samples: [[{ source: this.tempo.source }, this.tempo.bpm]] },
       { name: 'quantised_waiting', type: 'gauge', help: 'Quantised changes waiting for their beat', samples: [[{}, this.scheduler.pending]] },
@@ -74,6 +77,15 @@ export class TempoControl {
     const bpm = this.taps.tap(t);
     if (bpm !== undefined) this.tempo.syncTo(t, Math.round(this.tempo.position(t)), bpm, 'tap');
     return bpm;
+  }
+
+  /** What the page shows: the tempo, where the beat and bar are, the lookahead and the modulated values. */
+  state(): TempoState {
+    const t = this.clock.now();
+    return {
+      bpm: this.tempo.bpm, source: this.tempo.source, beatsPerBar: this.tempo.beatsPerBar, beat: this.tempo.beatPhase(t), bar: this.tempo.barPhase(t),
+      lookaheadMs: this.scheduler.lookahead, waiting: this.scheduler.pending, modulation: this.modulation.live,
+    };
   }
 
   private modulated(p: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
