@@ -25,14 +25,14 @@ class BeatLights {
 
   /** @param {TempoState} state */
   follow(state) {
-    this.sync = { state, at: performance.now() };
+    this.sync = { state, at: Date.now() };
     if (this.row.childElementCount !== state.beatsPerBar) this.row.replaceChildren(...Array.from({ length: state.beatsPerBar }, () => el('span', { className: 'beat' })));
   }
 
   draw() {
     if (!this.sync) return;
     const { state, at } = this.sync;
-    const beats = state.bar * state.beatsPerBar + ((performance.now() - at) * state.bpm) / 60_000;
+    const beats = state.bar * state.beatsPerBar + ((Date.now() - at) * state.bpm) / 60_000;
     const current = Math.floor(beats) % state.beatsPerBar;
     const flash = beats - Math.floor(beats) < 0.25;
     [...this.row.children].forEach((light, i) => light.classList.toggle('on', i === current && flash));
