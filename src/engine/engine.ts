@@ -242,21 +242,26 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   }
 
   private params(): BaseParams {
-    const stored = this.opts.store.snapshot as BaseParams;
+    return this.opts.store.snapshot as BaseParams;
+  }
+
+  /** The parameters one frame runs with: the stored ones with the overlay on top (read once per frame, not while idle). */
+  private frameParams(stored: BaseParams): BaseParams {
     return this.overlay ? (this.overlay(stored) as BaseParams) : stored;
   }
 
   private async run(): Promise<void> {
     let next = performance.now();
     while (this.running) {
-      const params = this.params();
-      const paused = params.paused === true && this.pendingSteps === 0;
+      const stored = this.params();
+      const paused = stored.paused === true && this.pendingSteps === 0;
       const input = paused ? undefined : this.takeInput();
       if (!input) {
         await sleep(IDLE_MS);
         continue;
       }
-      if (params.paused) this.pendingSteps--;
+      if (stored.paused) this.pendingSteps--;
+      const params = this.frameParams(stored);
       await this.process(input, params);
       if (this.opts.maxFrames !== undefined && this.frameCount >= this.opts.maxFrames) {
         this.running = false;
