@@ -39,25 +39,13 @@ export class Modulation {
   /** The frame's parameters: `p` with every enabled modulator's target moved. Never throws: a bad target is skipped. */
   apply(p: Params): Params {
     const list = (p.modulators as readonly Modulator[] | undefined) ?? [];
-    const live: Record<string, number> = {};
-    if (list.length === 0) return (this.live = live, p);
-    const now = this.seconds();
-    const beats = this.tempo.position(this.clock.now());
-    const swing = new Map<string, { address: ControlAddress; sum: number }>();
-    for (const m of list) {
-      if (!m.enabled) continue;
-      const address = this.space.target(m.target);
-      const why = refusal(address, m.target);
-      if (why) {
-        this.warn(`modulator ${m.name}`, `modulator ${m.name}: ${why}; it does nothing`);
-        continue;
-      }
-      const entry = swing.get(m.target) ?? { address: address!, sum: 0 };
-      entry.sum += m.kind === 'lfo' ? lfoValue(m, now, beats) : envelopeValue(m, this.gates.get(m.name), now);
-      swing.set(m.target, entry);
+    if (list.length === 0) {
+      this.live = {};
+      return p;
     }
+    const live: Record<string, number> = {};
     let out = p;
-    for (const [target, { address, sum }] of swing) {
+    for (const [target, { address, sum }] of this.swings(list)) {
       const base = address.read(out)[0];
       if (typeof base !== 'number') continue; // a list entry that does not exist (yet)
       const value = clampTo(address, base + sum);
@@ -70,6 +58,26 @@ export class Modulation {
     }
     this.live = live;
     return out;
+  }
+
+  /** Each modulated target with the sum of its modulators' swings now. */
+  private swings(list: readonly Modulator[]): Map<string, { address: ControlAddress; sum: number }> {
+    const now = this.seconds();
+    const beats = this.tempo.position(this.clock.now());
+    const swings = new Map<string, { address: ControlAddress; sum: number }>();
+    for (const m of list) {
+      if (!m.enabled) continue;
+      const address = this.space.target(m.target);
+      const why = refusal(address, m.target);
+      if (why) {
+        this.warn(`modulator ${m.name}`, `modulator ${m.name}: ${why}; it does nothing`);
+        continue;
+      }
+      const entry = swings.get(m.target) ?? { address: address!, sum: 0 };
+      entry.sum += m.kind === 'lfo' ? lfoValue(m, now, beats) : envelopeValue(m, this.gates.get(m.name), now);
+      swings.set(m.target, entry);
+    }
+    return swings;
   }
 
   /** Opens an envelope's gate: one-shot (attack, decay, release), or held until `trigger(name, false)`. */

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import type { App, AppPlugin } from '../../plugin.js';
 import { errorLine } from '../../errors.js';
+import type { MetricFamily } from '../../http/metrics.js';
 import { sendJson } from '../../http/server.js';
 import { rateLimited } from '../../log.js';
 import { Modulation } from '../modulators/modulation.js';
 import type { Modulator } from '../modulators/schema.js';
 import { ACCESS, type ExtraNode } from '../oscquery/namespace.js';
 import type { MessageGate } from '../osc/server.js';
-import { AddressSpace, OSC_ROOT } from '../space/address-space.js';
+import { AddressSpace } from '../space/address-space.js';
 import { controlSurfaceOf } from '../surface.js';
 import { BeatScheduler } from './beat-scheduler.js';
 import { monotonicClock, type Clock } from './clock.js';
@@ -50,10 +51,14 @@ export class TempoControl {
     this.registerCommands();
     if (surface) this.attachSurface(surface);
     app.http.route('GET', '/api/tempo', (_req, res) => sendJson(res, 200, this.state()));
-    this.closers.push(app.http.metrics.add(() => [
+    this.closers.push(app.http.metrics.add(() => this.metricFamilies()));
+  }
+
+  private metricFamilies(): MetricFamily[] {
+    return [
       { name: 'tempo_bpm', type: 'gauge', help: 'The tempo, beats per minute', samples: [[{ source: this.tempo.source }, this.tempo.bpm]] },
       { name: 'quantised_waiting', type: 'gauge', help: 'Quantised changes waiting for their beat', samples: [[{}, this.scheduler.pending]] },
-    ]));
+    ];
   }
 
   private params(): TempoParams {
@@ -136,7 +141,7 @@ export class TempoControl {
     return true;
   };
 
-  private readNodes(root = OSC_ROOT): ExtraNode[] {
+  private readNodes(root: string): ExtraNode[] {
     return [
       { path: `${root}/tempo/beat`, type: 'f', access: ACCESS.read, description: 'Beat phase, 0..1 through the current beat', read: () => [this.tempo.beatPhase()] },
       { path: `${root}/tempo/bar`, type: 'f', access: ACCESS.read, description: 'Bar phase, 0..1 through the current bar', read: () => [this.tempo.barPhase()] },
