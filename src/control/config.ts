@@ -44,6 +44,7 @@ export const MidiConfig = z.strictObject({
   enabled: z.boolean().default(true),
   inputs: z.array(z.union([z.string(), z.int().min(0)])).default(['all']).describe('MIDI inputs by name (substring), index, or "all".'),
   outputs: z.array(z.union([z.string(), z.int().min(0)])).default([]).describe('MIDI outputs for LED/motor-fader feedback.'),
+  clock_out: z.boolean().default(false).describe('Send MIDI clock (24 per beat, Start on a bar, Stop at exit) at the show tempo to the MIDI outputs.'),
   learn_file: z.string().optional().describe('Mapping file MIDI learn writes to (default: the first of `mappings`, else mappings/learned.json).'),
 });
 export type MidiConfig = z.output<typeof MidiConfig>;

@@ -2,13 +2,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startApp, type RunningApp } from '../../src/app.js';
 import { resolveConfig } from '../../src/config.js';
+import { MidiConfig } from '../../src/control/config.js';
+import { MappingSet } from '../../src/control/mappings/mapping-set.js';
+import type { MidiBackend } from '../../src/control/midi/backend.js';
+import { MidiControl } from '../../src/control/midi/midi-control.js';
+import { AddressSpace } from '../../src/control/space/address-space.js';
 import { controlSurfaceOf } from '../../src/control/surface.js';
 import { BeatScheduler } from '../../src/control/tempo/beat-scheduler.js';
 import { MidiClockIn } from '../../src/control/tempo/midi-clock.js';
+import { MidiClockOut } from '../../src/control/tempo/midi-clock-out.js';
 import { tempoOf } from '../../src/control/tempo/plugin.js';
 import { TapTempo } from '../../src/control/tempo/tap.js';
 import { TempoClock } from '../../src/control/tempo/tempo-clock.js';
+import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { silentLogger } from '../../src/log.js';
+import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { FakeClock, seeded } from './fake-clock.js';
 import { UdpPeer, waitFor } from './helpers.js';
 
@@ -52,6 +60,66 @@ describe('tempo: MIDI clock in', () => {
     assert.ok(Math.abs(tempo.barPhase(song.at(-1)!) - 2.5 / 4) < 1e-6);
     assert.equal(midi.handle(0xfc, 2000), true);
     assert.equal(midi.handle(0x90, 2000), false);
+  });
+});
+
+describe('tempo: MIDI clock out on a fake clock', () => {
+  it('Start on the next bar, then 24 ticks per beat at the tempo, following a tempo change; Stop at the end', () => {
+    const clock = new FakeClock();
+    const tempo = new TempoClock(clock);
+    tempo.setBpm(120, 'osc'); // bars at 0, 2000, 4000 ms; ticks every 500/24 ms
+    clock.advanceTo(700);
+    const sent: { at: number; status: number }[] = [];
+    const out = new MidiClockOut(tempo, clock, ([status]) => void sent.push({ at: clock.now(), status: status! }));
+    out.start();
+    clock.advanceTo(1999);
+    assert.equal(sent.length, 0, 'nothing before the bar');
+    clock.advanceTo(3000); // one second: 48 ticks from the bar at 2000 (the 49th is due at 3000)
+    assert.deepEqual(sent[0], { at: 2000, status: 0xfa });
+    const ticks = sent.filter((m) => m.status === 0xf8);
+    assert.equal(ticks.length, 49);
+    ticks.forEach((m, i) => assert.ok(Math.abs(m.at - (2000 + (i * 500) / 24)) < 1e-6, `tick ${i} at ${m.at}`));
+    tempo.setBpm(60, 'osc');
+    const from = sent.length;
+    clock.advanceTo(4000);
+    const slow = sent.slice(from).map((m) => m.at);
+    assert.equal(slow.length, 24, 'one second at 60 bpm: 24 ticks');
+    slow.forEach((at, i) => assert.ok(Math.abs(at - (3000 + ((i + 1) * 1000) / 24)) < 1e-6, `slow tick ${i} at ${at}`));
+    tempo.syncTo(4000, 0, 60, 'osc'); // a resync: the bar starts again at beat 0, the clock keeps ticking from there
+    const resynced = sent.length;
+    clock.advanceTo(4500);
+    assert.equal(sent.length - resynced, 12, 'half a beat after the resync: 12 ticks, no pause');
+    out.stop();
+    assert.equal(sent.at(-1)!.status, 0xfc);
+    assert.equal(clock.pending, 0);
+  });
+});
+
+describe('tempo: MIDI clock at the MidiBackend boundary', () => {
+  it('clock bytes from an input port reach the real-time listeners, not the mappings; send() reaches every output', async () => {
+    let deliver: (bytes: number[]) => void = () => {};
+    const sent: number[][] = [];
+    const backend: MidiBackend = {
+      inputs: () => ['Clock master'], outputs: () => ['Slave'],
+      openInput: (_i, onMessage) => ((deliver = onMessage), { close: () => {} }),
+      openOutput: () => ({ send: (b) => void sent.push([...b]), close: () => {} }),
+    };
+    const space = new AddressSpace(StreamDiffusionParams);
+    const mappings = new MappingSet([], space, silentLogger);
+    await mappings.start();
+    const midi = await new MidiControl({ config: MidiConfig.parse({ outputs: ['all'] }), store: new ParameterStore(StreamDiffusionParams), space, mappings, learnFile: '/nonexistent/learned.json', log: silentLogger, backend: async () => backend }).open();
+    try {
+      const statuses: number[] = [];
+      midi.onRealtime((status) => statuses.push(status));
+      for (const b of [0xfa, 0xf8, 0xf8, 0xfc]) deliver([b]);
+      assert.deepEqual(statuses, [0xfa, 0xf8, 0xf8, 0xfc]);
+      assert.equal(midi.failures, 0);
+      midi.send([0xf8]);
+      assert.deepEqual(sent.at(-1), [0xf8]);
+    } finally {
+      midi.close();
+      mappings.close();
+    }
   });
 });
 

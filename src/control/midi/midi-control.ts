@@ -68,6 +68,11 @@ export class MidiControl {
     return this.mapper.failures + this.dropped;
   }
 
+  /** Sends to every open MIDI output (MIDI clock out); a failing output is logged, never thrown. */
+  send(bytes: readonly number[]): void {
+    this.ports?.send(bytes);
+  }
+
   /** Listens to real-time messages (clock, start, continue, stop); returns the function that stops it. */
   onRealtime(listener: RealtimeListener): () => void {
     this.realtime.add(listener);

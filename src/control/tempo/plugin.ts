@@ -13,6 +13,7 @@ import { controlSurfaceOf } from '../surface.js';
 import { BeatScheduler } from './beat-scheduler.js';
 import { monotonicClock, type Clock } from './clock.js';
 import { MidiClockIn } from './midi-clock.js';
+import { MidiClockOut } from './midi-clock-out.js';
 import type { TempoState } from './state.js';
 import { TapTempo } from './tap.js';
 import { BPM_RANGE, TempoClock, type BeatUnit, type TempoSource } from './tempo-clock.js';
@@ -131,6 +132,10 @@ export class TempoControl {
     this.closers.push(surface.addNodes(() => this.readNodes(surface.space.root)));
     this.closers.push(surface.osc.setGate(this.gate));
     this.closers.push(surface.midi.onRealtime((status) => this.midiClock.handle(status, this.clock.now())));
+    if (!this.app.config.midi.clock_out) return;
+    const out = new MidiClockOut(this.tempo, this.clock, (bytes) => surface.midi.send(bytes));
+    out.start();
+    this.closers.push(() => out.stop());
   }
 
   /** Parameter messages wait for the beat while `quantize` is on (queries and commands never do). */

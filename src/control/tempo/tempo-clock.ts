@@ -33,6 +33,11 @@ export class TempoClock extends EventEmitter<{ change: [] }> {
     return this.anchor.beat + ((t - this.anchor.at) * this.bpmNow) / 60_000;
   }
 
+  /** When the beat position is `beat` at the current tempo. */
+  timeAt(beat: number): number {
+    return this.anchor.at + ((beat - this.anchor.beat) * 60_000) / this.bpmNow;
+  }
+
   /** 0..1 through the current beat. */
   beatPhase(t = this.clock.now()): number {
     return frac(this.position(t));
@@ -68,7 +73,6 @@ export class TempoClock extends EventEmitter<{ change: [] }> {
   nextBoundary(unit: BeatUnit, leadMs = 0, t = this.clock.now()): number {
     const size = unit === 'bar' ? this.beatsPerBar : 1;
     const ahead = this.position(t + leadMs);
-    const boundary = (Math.floor(ahead / size + 1e-9) + 1) * size;
-    return this.anchor.at + ((boundary - this.anchor.beat) * 60_000) / this.bpmNow;
+    return this.timeAt((Math.floor(ahead / size + 1e-9) + 1) * size);
   }
 }
