@@ -1,6 +1,7 @@
 import type { EngineConfig } from './config.js';
 import { CommandRegistry } from './control/commands/registry.js';
 import { controlPlugin, controlSurfaceOf } from './control/surface.js';
+import { tempoPlugin } from './control/tempo/plugin.js';
 import { engineCommandsPlugin } from './engine/commands-plugin.js';
 import { Engine } from './engine/engine.js';
 import { engineHttpPlugin } from './engine/http-plugin.js';
@@ -14,7 +15,7 @@ import { pipelineByName } from './pipelines/registry.js';
 import type { App, AppPlugin } from './plugin.js';
 import { webPlugin } from './web/plugin.js';
 
-export const PLUGINS: readonly AppPlugin[] = Object.freeze([controlPlugin, engineHttpPlugin, engineCommandsPlugin, webPlugin]);
+export const PLUGINS: readonly AppPlugin[] = Object.freeze([controlPlugin, engineHttpPlugin, engineCommandsPlugin, webPlugin, tempoPlugin]);
 
 export interface RunningApp extends App {
   stop(): Promise<void>;

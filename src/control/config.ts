@@ -32,6 +32,8 @@ export const OscConfig = z.strictObject({
     .describe('Where "?" queries are answered: the sender\'s port (default), the feedback targets (senders that cannot receive, e.g. liblo\'s oscsend), or both.'),
   zeroconf: z.boolean().default(true).describe('Advertise OSC and OSCQuery with Zeroconf (_osc._udp, _oscjson._tcp).'),
   heartbeat_ms: z.int().min(0).max(60000).default(1000).describe('Interval of /sdlive/heartbeat and the metrics feedback: fps, latency, drops, stage times, memory, health (0 = off).'),
+  time_tags: z.enum(['schedule', 'ignore']).default('schedule')
+    .describe('"schedule": a bundle whose time tag is in the future is applied at that time (up to 10 s ahead; further is refused); "ignore": on arrival (a sender whose clock runs ahead).'),
   max_packet_bytes: z.int().min(64).max(65507).default(65507).describe('Larger OSC datagrams are dropped and counted as oversize.'),
   streamdiffusiontd: z.union([z.boolean(), StreamDiffusionTdConfig]).default(false)
     .describe('Speak the StreamDiffusionTD wire contract (listen 8247, reply 8248) so its TouchDesigner component drives sdlive.'),
@@ -42,6 +44,7 @@ export const MidiConfig = z.strictObject({
   enabled: z.boolean().default(true),
   inputs: z.array(z.union([z.string(), z.int().min(0)])).default(['all']).describe('MIDI inputs by name (substring), index, or "all".'),
   outputs: z.array(z.union([z.string(), z.int().min(0)])).default([]).describe('MIDI outputs for LED/motor-fader feedback.'),
+  clock_out: z.boolean().default(false).describe('Send MIDI clock (24 per beat, Start on a bar, Stop at exit) at the show tempo to the MIDI outputs.'),
   learn_file: z.string().optional().describe('Mapping file MIDI learn writes to (default: the first of `mappings`, else mappings/learned.json).'),
 });
 export type MidiConfig = z.output<typeof MidiConfig>;

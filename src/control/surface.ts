@@ -69,6 +69,7 @@ export function controlSurfaceOf(app: Pick<App, 'store'>): ControlSurface | unde
 /** Everything a performer touches: OSC and its feedback, OSCQuery, Zeroconf, mapping files, MIDI, learn, StreamDiffusionTD. */
 export class ControlSurface {
   private readonly closers: (() => unknown)[] = [];
+  private readonly pluginNodes = new Set<() => readonly ExtraNode[]>();
   space!: AddressSpace;
   osc!: OscServer;
   oscquery!: OscQueryService;
@@ -103,7 +104,7 @@ export class ControlSurface {
     const targets = cfg.feedback.map((t) => ({ address: t.host, port: t.port }));
     this.osc = new OscServer({
       store: app.store, space: this.space, log: app.log, port: cfg.port, host: cfg.host, allow: cfg.allow, maxPacketBytes: cfg.max_packet_bytes,
-      answerQueries: { to: cfg.answer_queries_to, feedback: targets },
+      answerQueries: { to: cfg.answer_queries_to, feedback: targets }, timeTags: cfg.time_tags,
     });
     await this.osc.listen();
     this.closers.push(() => this.osc.close());
@@ -138,7 +139,7 @@ export class ControlSurface {
     const [metrics, learn] = [metricNodes(app, this.space.root), learnNodes(this.midi, this.space.root)];
     this.oscquery = new OscQueryService({
       http: app.http, server: this.osc, store: app.store, log: app.log, name: 'sdlive', uiPath: '/ui/',
-      extras: () => [...metrics, ...learn, ...commandNodes(app.commands, this.space.root)],
+      extras: () => [...metrics, ...learn, ...commandNodes(app.commands, this.space.root), ...[...this.pluginNodes].flatMap((nodes) => nodes())],
     });
     this.closers.push(() => this.oscquery.close());
     if (!app.config.osc.zeroconf) return;
@@ -167,6 +168,12 @@ export class ControlSurface {
     });
     this.streamDiffusionTd = sdtd;
     this.closers.push(() => sdtd.close());
+  }
+
+  /** OSCQuery nodes a plugin adds (read values such as the tempo); returns the function that removes them. */
+  addNodes(nodes: () => readonly ExtraNode[]): () => void {
+    this.pluginNodes.add(nodes);
+    return () => this.pluginNodes.delete(nodes);
   }
 
   /** The OSC servers by name, for /metrics. */

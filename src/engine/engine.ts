@@ -38,6 +38,9 @@ export interface EngineOptions {
 /** fps_cap and paused are in every registered pipeline's schema (the registry merges EngineParams in). */
 type BaseParams = Partial<EngineParams> & { width?: number; height?: number; execution_providers?: readonly string[]; reload_strategy?: ReloadStrategy };
 
+/** Frame-time changes to the stored parameters (modulators), see Engine.overlayParams. */
+export type FrameOverlay = (stored: Readonly<Record<string, unknown>>) => Readonly<Record<string, unknown>>;
+
 /** Milliseconds per stage of one fresh frame: receive, preprocess, the pipeline's own stages, pipeline, ipc, send. */
 export type FrameTiming = Readonly<Record<string, number>>;
 
@@ -163,6 +166,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   /** The latest inputs given to the pipeline: an output carrying an older one's timestamp (Stream Batch) is matched here. */
   private readonly sentInputs: { timestamp: number; sourceCount: number }[] = [];
   private load = { ms: 0, error: null as string | null };
+  private overlay: FrameOverlay | undefined;
 
   /** No sink reads a frame after write() returns, so replaced output buffers can go back to the worker. */
   private readonly recycleOutputs: boolean;
@@ -226,21 +230,38 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     this.pendingSteps++;
   }
 
+  /**
+   * What each frame reads on top of the store (modulators): the store keeps what the performer set. One at a
+   * time; it must not throw. Returns the function that removes it.
+   */
+  overlayParams(overlay: FrameOverlay): () => void {
+    this.overlay = overlay;
+    return () => {
+      if (this.overlay === overlay) this.overlay = undefined;
+    };
+  }
+
   private params(): BaseParams {
     return this.opts.store.snapshot as BaseParams;
+  }
+
+  /** The parameters one frame runs with: the stored ones with the overlay on top (read once per frame, not while idle). */
+  private frameParams(stored: BaseParams): BaseParams {
+    return this.overlay ? (this.overlay(stored) as BaseParams) : stored;
   }
 
   private async run(): Promise<void> {
     let next = performance.now();
     while (this.running) {
-      const params = this.params();
-      const paused = params.paused === true && this.pendingSteps === 0;
+      const stored = this.params();
+      const paused = stored.paused === true && this.pendingSteps === 0;
       const input = paused ? undefined : this.takeInput();
       if (!input) {
         await sleep(IDLE_MS);
         continue;
       }
-      if (params.paused) this.pendingSteps--;
+      if (stored.paused) this.pendingSteps--;
+      const params = this.frameParams(stored);
       await this.process(input, params);
       if (this.opts.maxFrames !== undefined && this.frameCount >= this.opts.maxFrames) {
         this.running = false;

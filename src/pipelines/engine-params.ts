@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ModulatorList } from '../control/modulators/schema.js';
 import { param } from '../schema/param.js';
 import type { PipelineDefinition } from './pipeline.js';
 
@@ -11,6 +12,18 @@ export const ENGINE_FIELDS = {
   paused: param(z.boolean().default(false), {
     label: 'Paused', group: 'Engine', order: 71, phase: 'runtime',
     description: 'Hold the last output frame and stop running the model.',
+  }),
+  quantize: param(z.enum(['off', 'beat', 'bar']).default('off'), {
+    label: 'Quantize', group: 'Tempo', order: 72, phase: 'runtime',
+    description: 'OSC parameter changes wait for the next beat or bar (early by the measured latency, so the frame lands on it).',
+  }),
+  beats_per_bar: param(z.int().min(1).max(16).default(4), {
+    label: 'Beats per bar', group: 'Tempo', order: 73, phase: 'runtime',
+    description: 'Bar length for the bar phase, bar quantize and beat-locked modulators.',
+  }),
+  modulators: param(ModulatorList, {
+    label: 'Modulators', group: 'Tempo', order: 74, phase: 'runtime',
+    description: 'LFOs and envelopes moving numeric parameters at frame time on top of their stored values (JSON list).',
   }),
 };
 

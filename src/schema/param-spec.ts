@@ -3,7 +3,7 @@ import type { NormRange, ParamMeta, WeightedListKind } from './param.js';
 
 export type ParamKind =
   | 'number' | 'integer' | 'boolean' | 'string' | 'enum'
-  | 'int_list' | 'enum_list' | WeightedListKind;
+  | 'int_list' | 'enum_list' | 'json' | WeightedListKind;
 
 /** One field of a list entry (`text`, `seed`, `weight` of a prompt or seed list). */
 export interface EntryField {
@@ -40,7 +40,7 @@ export interface ParamSpec extends Omit<ParamMeta, 'kind'> {
 }
 
 type JsonNode = Record<string, unknown> & {
-  type?: string; enum?: string[]; anyOf?: JsonNode[]; items?: JsonNode; properties?: Record<string, JsonNode>;
+  type?: string; enum?: string[]; anyOf?: JsonNode[]; oneOf?: JsonNode[]; items?: JsonNode; properties?: Record<string, JsonNode>;
   minimum?: number; maximum?: number; multipleOf?: number; minItems?: number; maxItems?: number; maxLength?: number;
   norm?: NormRange; kind?: WeightedListKind;
 };
@@ -69,6 +69,7 @@ function derive(key: string, node: JsonNode): Derived {
   if (node.anyOf) return weightedList(key, node);
   if (node.type === 'array') {
     const items = node.items ?? {};
+    if (items.type === 'object' || items.oneOf || items.anyOf) return { kind: 'json', minItems: node.minItems, maxItems: node.maxItems };
     const bounds = { minItems: node.minItems, maxItems: node.maxItems };
     return items.enum ? { kind: 'enum_list', values: items.enum, ...bounds } : { kind: 'int_list', min: items.minimum, max: items.maximum, step: 1, ...bounds };
   }

@@ -52,7 +52,7 @@ export async function rtMidiBackend({ sequencer = ALSA_SEQUENCER }: RtMidiOption
     outputs: () => listNames(probeOut),
     openInput(index, onMessage) {
       const input = new lib.Input();
-      input.ignoreTypes(true, true, true);
+      input.ignoreTypes(true, false, true); // sysex and active sensing dropped; timing (MIDI clock) kept for the tempo
       input.on('message', (_dt, message) => onMessage(message));
       input.openPort(index);
       return { close: () => input.closePort() };

@@ -11,6 +11,9 @@ import { MidiMapper } from './mapper.js';
 import { parseMidi } from './messages.js';
 import { MidiPorts } from './adapter.js';
 
+/** A MIDI real-time status byte (0xF8 clock, 0xFA start, 0xFB continue, 0xFC stop) from a port. */
+export type RealtimeListener = (status: number, port: string) => void;
+
 export interface MidiControlOptions {
   config: MidiConfig;
   store: ControlStore;
@@ -32,6 +35,7 @@ export class MidiControl {
   private detachLeds: (() => void) | undefined;
   private readonly warn: ReturnType<typeof rateLimited>;
   private dropped = 0;
+  private readonly realtime = new Set<RealtimeListener>();
   lastLearned = '';
 
   constructor(private readonly opts: MidiControlOptions) {
@@ -64,9 +68,21 @@ export class MidiControl {
     return this.mapper.failures + this.dropped;
   }
 
-  /** One MIDI message from a port (or a test): learn takes it while armed, the mappings otherwise. Never throws. */
+  /** Sends to every open MIDI output (MIDI clock out); a failing output is logged, never thrown. */
+  send(bytes: readonly number[]): void {
+    this.ports?.send(bytes);
+  }
+
+  /** Listens to real-time messages (clock, start, continue, stop); returns the function that stops it. */
+  onRealtime(listener: RealtimeListener): () => void {
+    this.realtime.add(listener);
+    return () => this.realtime.delete(listener);
+  }
+
+  /** One MIDI message from a port (or a test): real-time ones to their listeners, then learn while armed, else the mappings. Never throws. */
   receive(bytes: readonly number[], port = ''): void {
     try {
+      if (bytes.length === 1 && bytes[0]! >= 0xf8) return void this.realtime.forEach((listener) => listener(bytes[0]!, port));
       const event = parseMidi(bytes);
       if (!event) return;
       if (this.learn.target) this.learn.observe(event);

@@ -5,6 +5,8 @@ import { ControlError, type OscArg } from '../space/values.js';
 export interface DecodedMessage {
   address: string;
   args: OscArg[];
+  /** The time tag of the bundles around it (ms since 1970, the latest where nested); absent for "immediately". */
+  at?: number;
 }
 
 function plain(arg: TypedArg): OscArg {
@@ -29,16 +31,22 @@ function flatten(args: readonly MetaArg[], out: OscArg[] = []): OscArg[] {
   return out;
 }
 
-function collect(packet: OscPacket, out: DecodedMessage[]): DecodedMessage[] {
-  if ('packets' in packet) for (const p of packet.packets) collect(p, out);
-  else out.push({ address: packet.address, args: flatten(packet.args) });
+/** The OSC time tag 1 (seconds 0, fraction 1) means "immediately". */
+const isImmediate = (tag: { raw: [number, number] }) => tag.raw[0] === 0 && tag.raw[1] <= 1;
+
+function collect(packet: OscPacket, out: DecodedMessage[], at?: number): DecodedMessage[] {
+  if (!('packets' in packet)) {
+    out.push({ address: packet.address, args: flatten(packet.args), ...(at === undefined ? {} : { at }) });
+    return out;
+  }
+  // A nested bundle's tag is never earlier than its parent's (OSC 1.0); the later of the two counts.
+  const own = isImmediate(packet.timeTag) ? undefined : packet.timeTag.native;
+  const inner = own === undefined ? at : Math.max(own, at ?? -Infinity);
+  for (const p of packet.packets) collect(p, out, inner);
   return out;
 }
 
-/**
- * Every message of a packet, bundles (nested too) flattened in order. Bundle time tags are not scheduled:
- * a live controller wants the value now, and the newest value wins anyway.
- */
+/** Every message of a packet, bundles (nested too) flattened in order, each with its bundle's time tag. */
 export function decodePacket(data: Uint8Array): DecodedMessage[] {
   try {
     return collect(osc.readPacket(data, { metadata: true }), []);

@@ -11,6 +11,8 @@ import { allowList, isAllowed } from './allow-list.js';
 import type { QueryAnswerMode } from '../config.js';
 import type { IgnorePatterns } from './ignore-patterns.js';
 import { decodePacket, encodeMessage, type DecodedMessage } from './codec.js';
+import { wallClock, type Clock } from '../tempo/clock.js';
+import { TimeTagQueue } from './time-tags.js';
 import { ControlError, type ControlFailure, type OscArg } from '../space/values.js';
 
 export type ControlStore = ParameterStore<z.ZodType>;
@@ -29,6 +31,9 @@ export const distinctPeers = (peers: readonly OscPeer[]): OscPeer[] => [...new M
 
 /** An exact OSC address handled outside the parameter space (learn, mapped host addresses, adapters). */
 export type OscCommand = (args: OscArg[], from: OscPeer | undefined) => void;
+
+/** May hold back a parameter message (quantised to the beat): returns true when it took `apply` to call later. */
+export type MessageGate = (message: DecodedMessage, targets: readonly ControlAddress[], apply: () => void) => boolean;
 
 export interface OscFailure {
   address: string;
@@ -66,6 +71,10 @@ export interface OscServerOptions {
   name?: string;
   /** Where "?" queries are answered (default the sender; an OSCQuery WebSocket sender is always answered on its socket). */
   answerQueries?: { to: QueryAnswerMode; feedback: readonly OscPeer[] };
+  /** 'schedule' (default): a bundle tagged in the future is applied at that time; 'ignore': on arrival. */
+  timeTags?: 'schedule' | 'ignore';
+  /** The wall clock time tags are read against (tests pass a fake). */
+  clock?: Clock;
 }
 
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -85,11 +94,27 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
   private readonly warn: ReturnType<typeof rateLimited>;
   private readonly allowed: BlockList | undefined;
   private socket: Socket | undefined;
+  private gate: MessageGate | undefined;
+  private readonly timed: TimeTagQueue;
 
   constructor(private readonly opts: OscServerOptions) {
     super();
     this.warn = rateLimited(opts.log);
     this.allowed = opts.allow && allowList(opts.allow);
+    this.timed = new TimeTagQueue(opts.clock ?? wallClock, (e) => this.fail('(time-tagged bundle)', e));
+  }
+
+  /** Messages waiting for their bundle's time tag. */
+  get timeTagged(): number {
+    return this.timed.size;
+  }
+
+  /** Sets the gate parameter messages pass (one at a time); returns the function that removes it. */
+  setGate(gate: MessageGate): () => void {
+    this.gate = gate;
+    return () => {
+      if (this.gate === gate) this.gate = undefined;
+    };
   }
 
   get port(): number {
@@ -160,7 +185,18 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
     } catch (e) {
       return this.fail('(packet)', e, from);
     }
-    for (const m of messages) this.handleMessage(m, from);
+    const later = new Set(this.opts.timeTags === 'ignore' ? [] : messages.filter((m) => m.at !== undefined && this.timed.ahead(m.at) > 0));
+    if (later.size > 0) {
+      try {
+        this.timed.check([...later].map((m) => m.at!));
+      } catch (e) {
+        return this.fail('(time-tagged bundle)', e, from);
+      }
+    }
+    for (const m of messages) {
+      if (later.has(m)) this.timed.add(m.at!, () => this.handleMessage(m, from));
+      else this.handleMessage(m, from);
+    }
   }
 
   handleMessage(message: DecodedMessage, from?: OscPeer): void {
@@ -173,7 +209,10 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
       if (targets.length === 0 && this.isIgnored(message.address)) return void this.stats.ignored++;
       if (targets.length === 0) throw new ControlError('unknown_address', 'no such address (see GET / (OSCQuery) or `sdlive mappings list --addresses`)');
       if (isQuery(message.args)) return void this.answer(targets, message.address, from);
-      for (const target of targets) this.apply(target, message.args, from, message.address);
+      const applyAll = () => {
+        for (const target of targets) this.apply(target, message.args, from, message.address);
+      };
+      if (!this.gate?.(message, targets, applyAll)) applyAll();
     } catch (e) {
       this.fail(message.address, e, from);
     }
@@ -247,6 +286,7 @@ export class OscServer extends EventEmitter<{ failure: [OscFailure]; sender: [Os
   }
 
   async close(): Promise<void> {
+    this.timed.close();
     const socket = this.socket;
     this.socket = undefined;
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));

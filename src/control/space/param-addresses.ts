@@ -76,6 +76,22 @@ function enumListAddress(root: string, spec: ParamSpec): ControlAddress {
   };
 }
 
+/** A structured value (a list of objects: modulators) as one JSON text. */
+function jsonAddress(root: string, spec: ParamSpec): ControlAddress {
+  return {
+    ...base(root, spec), type: 's', numeric: false, readable: true,
+    read: (p) => [JSON.stringify(p[spec.key])],
+    write: (_, args) => {
+      try {
+        return { [spec.key]: JSON.parse(asString(first(args))) as unknown };
+      } catch (e) {
+        if (e instanceof ControlError) throw e;
+        throw new ControlError('bad_type', `${spec.key} takes JSON text: ${(e as Error).message}`);
+      }
+    },
+  };
+}
+
 /** An integer list as a whole (`/sdlive/t_index_list 20 35`) and item by item (`/sdlive/t_index_list/1 35`). */
 function intListAddresses(root: string, spec: ParamSpec): ControlAddress[] {
   const bounds = { min: spec.min, max: spec.max, step: 1 };
@@ -111,4 +127,5 @@ export const SCALAR_BUILDERS: Partial<Record<ParamSpec['kind'], (root: string, s
   string: (r, s) => [stringAddress(r, s)],
   enum_list: (r, s) => [enumListAddress(r, s)],
   int_list: intListAddresses,
+  json: (r, s) => [jsonAddress(r, s)],
 };

@@ -37,6 +37,10 @@ export const api = {
   /** @returns {Promise<import('./types').HealthReport>} */
   health: () => json('/health', undefined, true),
   step: () => post('/api/commands/step', {}),
+  /** @param {string} name @param {unknown[]} args @returns {Promise<{ result: unknown }>} */
+  command: (name, args) => post(`/api/commands/${name}`, { args }),
+  /** @returns {Promise<import('./types').TempoState>} */
+  tempo: () => json('/api/tempo'),
   /** @returns {Promise<{ CONTENTS?: Record<string, { FULL_PATH?: string }> }>} */
   namespace: () => json('/', { headers: { accept: 'application/json' } }),
 };

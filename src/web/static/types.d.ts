@@ -2,6 +2,7 @@
 import type { ParamSpec } from '../../schema/param-spec.js';
 import type { EngineMetrics } from '../../engine/engine.js';
 import type { Health } from '../../engine/health.js';
+import type { Modulator } from '../../control/modulators/schema.js';
 
 /** One field of a weighted-list entry (text, seed, weight): from `spec.entry.fields` when the schema has it. */
 export interface EntryField {
@@ -40,3 +41,7 @@ export interface ControlHooks {
   send(value: unknown): void;
   invalid(message: string): void;
 }
+
+export type { TempoState } from '../../control/tempo/state.js';
+
+export type ModulatorValue = Modulator;

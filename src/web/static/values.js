@@ -43,11 +43,13 @@ export function toArgs(spec, value) {
     case 'boolean': return [{ type: value ? 'T' : 'F' }];
     case 'int_list': return /** @type {number[]} */ (value).map((v) => ({ type: 'i', value: v }));
     case 'enum_list': return /** @type {string[]} */ (value).map((v) => ({ type: 's', value: v }));
+    case 'json': return [{ type: 's', value: JSON.stringify(value) }];
     default: return [{ type: 's', value: String(value) }];
   }
 }
 
 /** OSC args as OSCQuery pushes them -> the parameter value (not for weighted lists). @param {PageSpec} spec @param {unknown[]} args */
 export function fromArgs(spec, args) {
+  if (spec.kind === 'json') return JSON.parse(String(args[0]));
   return spec.kind === 'int_list' || spec.kind === 'enum_list' ? args : args[0];
 }

@@ -3,5 +3,6 @@
 import { enginePanel } from './engine.js';
 import { paramsPanel, performPanel } from './params.js';
 import { previewPanel } from './preview.js';
+import { tempoPanel } from './tempo.js';
 
-export const PANELS = [previewPanel, performPanel, enginePanel, paramsPanel];
+export const PANELS = [previewPanel, performPanel, tempoPanel, enginePanel, paramsPanel];

@@ -74,7 +74,8 @@ export const paramsPanel = {
     const learn = new LearnButtons(channel, midi);
     /** @type {Map<string, HTMLDetailsElement>} */
     const groups = new Map();
-    for (const spec of specs.filter((s) => !PERFORM_KEYS.includes(s.key))) {
+    // Structured values (modulators) have a panel of their own.
+    for (const spec of specs.filter((s) => !PERFORM_KEYS.includes(s.key) && s.kind !== 'json')) {
       const group = groups.get(spec.group) ?? folded(spec.group);
       if (!groups.has(spec.group)) section.append(group);
       groups.set(spec.group, group);
