@@ -4,10 +4,12 @@ import type { Logger } from '../log.js';
 import { mapConditioning } from '../pipelines/streamdiffusion/conditioning.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import { MODEL_FILES, type ModelIo, type ModelRole, type ModelSessions, type Port, type SecondEncoderIo } from './dialect.js';
+import type { OnnxDevice } from './onnx-device.js';
 import type { OnnxImageProcessors } from './processors/image-processors.js';
-import type { Conditioning, ModelDialect, SdModels, TensorF32, UnetInputs } from './sd-models.js';
+import type { Conditioning, DeviceModels, ImageProcessors, ModelDialect, SdModels, TensorF32, Transfers, UnetInputs } from './sd-models.js';
 import { affine, concatLastAxis, floatInput, inBatches, leadingChannels, padBatch, padList, readFloat, sliceBatch, timestepInput } from './tensors.js';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
+import { countedProcessors, TransferCounter } from './transfers.js';
 
 function usageError(what: string): SdliveError {
   return new SdliveError('SDL_ERR_PIPELINE', what);
@@ -23,18 +25,30 @@ export class OnnxSdModels implements SdModels {
   private readonly conditioningInputs = new WeakMap<TensorF32, ort.Tensor>();
   /** The decoder returns float32 in [-1,1]: what vaeDecode returns, as it is. */
   private readonly decodesFinalImage: boolean;
+  readonly processors: ImageProcessors;
+  /** The device path where `transfers` can serve it (see onnx-device.ts). */
+  readonly device: DeviceModels | undefined;
 
   constructor(
     readonly dialect: ModelDialect,
     readonly provider: ExecutionProvider,
     private readonly io: ModelIo,
     private readonly sessions: ModelSessions,
-    readonly processors: OnnxImageProcessors,
+    private readonly pixelSessions: OnnxImageProcessors,
     private readonly tokenizer: ClipTokenizer,
     private readonly log: Logger,
+    private readonly counter = new TransferCounter(),
+    /** On webgpu: the UNet and VAE outputs stay on the GPU, so host-path calls download them through it. */
+    private readonly transfers?: { device: OnnxDevice; devicePath: boolean },
   ) {
+    this.processors = countedProcessors(pixelSessions, counter);
+    this.device = transfers?.devicePath ? transfers.device : undefined;
     const image = sessions.vaeDecoder.outputMetadata.find((m) => m.name === io.decoderImage);
     this.decodesFinalImage = image?.isTensor === true && image.type === 'float32' && dialect.vaeRange === 'minus_one_one';
+  }
+
+  takeTransfers(): Transfers {
+    return this.counter.take();
   }
 
   tokenize(text: string): number[] {
@@ -102,7 +116,8 @@ export class OnnxSdModels implements SdModels {
     this.disposed = true;
     const warn = (e: unknown) => this.log.warn({ err: String(e) }, 'session release failed');
     for (const s of Object.values(this.sessions)) await s.release().catch(warn);
-    await this.processors.release().catch(warn);
+    await this.pixelSessions.release().catch(warn);
+    await this.transfers?.device.release().catch(warn);
   }
 
   /**
@@ -147,6 +162,7 @@ export class OnnxSdModels implements SdModels {
     if (this.disposed) throw usageError('the models were disposed');
     const session = this.sessions[role];
     if (!session) throw usageError(`no ${role} session`);
-    return fetches ? session.run(feeds, fetches) : session.run(feeds);
+    const out = await this.counter.run(session, feeds, fetches);
+    return this.transfers ? this.transfers.device.hostResults(out) : out;
   }
 }
