@@ -102,8 +102,9 @@ export class OnnxSdModels implements SdModels {
   async vaeDecode(latents: TensorF32, into?: TensorF32): Promise<TensorF32> {
     const input = affine(latents, 1 / this.dialect.vaeScaling, 0);
     const feeds = { [this.io.decoderLatent.name]: floatInput(this.io.decoderLatent.type, input) };
-    // A float32 [-1,1] image needs no conversion: onnxruntime writes it straight into the caller's buffer.
-    if (into && this.decodesFinalImage) {
+    // A float32 [-1,1] image needs no conversion: onnxruntime writes it straight into the caller's buffer (not into a
+    // host buffer bound to a webgpu session whose outputs stay on the GPU: it is left unwritten there).
+    if (into && this.decodesFinalImage && !this.transfers) {
       await this.run('vaeDecoder', feeds, { [this.io.decoderImage]: new ort.Tensor('float32', into.data, into.dims) });
       return into;
     }

@@ -8,10 +8,11 @@ export const SIZE = 64;
 
 /**
  * Float32 rounding only: the graph rounds after every op, the JS step once per value (it computes in float64),
- * and the residual's factors reach ~1e2, so bound the difference relative to the tensor's largest value. A wrong
+ * and the residual's factors reach ~1e2, so the bound is relative to the tensor's largest value (measured on the
+ * CPU provider: 2.1e-6 over the whole tiny-model matrix; 5e-6 leaves headroom for other CPUs' kernels). A wrong
  * slot, coefficient or layout differs by whole units.
  */
-export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, relative = 2e-6): void {
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, relative = 5e-6): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   let scale = 0;
   let max = 0;
