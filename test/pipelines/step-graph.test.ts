@@ -12,7 +12,7 @@ import { slotSchedule } from '../../src/pipelines/streamdiffusion/schedule.js';
 import { stepCoefficients, stepGraph, stepLayout, streamInGraph } from '../../src/pipelines/streamdiffusion/step-graph.js';
 import { successors } from '../../src/pipelines/streamdiffusion/stream-batch.js';
 import { axpbySlots, concatSlots, slotView } from '../../src/pipelines/streamdiffusion/tensor.js';
-import { assertClose, assertSameRuns, bars, params, runCases, SIZE } from '../helpers/device-path.js';
+import { assertClose, assertSameRuns, bars, params, runCases, type Seen, SIZE } from '../helpers/device-path.js';
 
 /**
  * The device path's step graphs against the JS step (cfg.ts, stream-batch.ts: the held-out parity of the algorithm),
@@ -116,7 +116,7 @@ after(async () => {
 async function pipelineOn(variant: string, devicePath: boolean, wrap: (m: SdModels) => SdModels = (m) => m): Promise<StreamDiffusion> {
   const models = await loadSdModels(resolveModelDir(`builtin:tiny-${variant}`), { width: SIZE, height: SIZE, devicePath });
   assert.equal(models.device !== undefined, devicePath, `device path ${devicePath ? 'on' : 'off'}`);
-  const pipeline = new StreamDiffusion(wrap(models), { width: SIZE, height: SIZE });
+  const pipeline = new StreamDiffusion(wrap(models), { width: SIZE, height: SIZE, random: () => 0.5 });
   loaded.push(pipeline);
   return pipeline;
 }
@@ -129,6 +129,31 @@ test('builtin:tiny: the device path on the CPU provider gives the host path\'s f
   const [d, h] = [await runCases(device, cases), await runCases(host, cases)];
   assertSameRuns(d, h, (i) => `${JSON.stringify(cases[Math.floor(i / 3)])} frame ${i % 3}`);
   assert.ok(h.some((s) => s.stock.some((v) => v !== 0)) && h.some((s) => s.buffer.some((v) => v !== 0)), 'the state the comparison covers is not all zeros');
+});
+
+test('runtime changes mid-stream keep the device path equal to the host path: seed, slot count up and down, cfg type, the similarity filter', async () => {
+  const steps: Record<string, unknown>[] = [
+    { cfg_type: 'self', t_index_list: [10, 30] },
+    { cfg_type: 'self', t_index_list: [10, 30], seed: 4 },
+    { cfg_type: 'self', t_index_list: [5, 20, 30, 45], seed: 4 },
+    { cfg_type: 'initialize', t_index_list: [5, 20, 30, 45], seed: 4 },
+    { cfg_type: 'full', t_index_list: [20], seed: 4 },
+    { cfg_type: 'self', t_index_list: [10, 30], seed: 4, similarity_filter: true, similarity_threshold: 0.9 },
+  ];
+  const run = async (pipeline: StreamDiffusion) => {
+    const seen: Seen[] = [];
+    let k = 0;
+    for (const patch of steps) {
+      for (let i = 0; i < 2; i++, k++) {
+        const [frame] = await pipeline.process([bars(k >> 1)], params(patch));
+        const state = (await pipeline.inspectState())!;
+        seen.push({ pixels: Uint8Array.from(frame!.data), buffer: Float32Array.from(state.latentBuffer.data), stock: Float32Array.from(state.stockNoise.data) });
+      }
+    }
+    return seen;
+  };
+  const [d, h] = [await run(await pipelineOn('sd-turbo', true)), await run(await pipelineOn('sd-turbo', false))];
+  assertSameRuns(d, h, (i) => `${JSON.stringify(steps[i >> 1])} frame ${i & 1}`);
 });
 
 test('the device path handles the dialects the step graphs meet: fp16 I/O, a [0,1] TAESD, SDXL and LCM conditioning', async () => {
