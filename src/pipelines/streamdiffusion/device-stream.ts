@@ -125,10 +125,6 @@ export class DeviceStream {
     return { ...host, stockNoise: await this.device.download(st.stockNoise), latentBuffer };
   }
 
-  dispose(): void {
-    this.reset();
-  }
-
   /**
    * The device state for `host`: uploaded when the pipeline replaced it (start, seed, slot count). A seed change
    * keeps the device's latent buffer (stateFor keeps the host's, which is stale here); a slot-count change brings it

@@ -159,7 +159,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   }
 
   async dispose(): Promise<void> {
-    this.onDevice?.dispose();
+    this.onDevice?.reset();
     await this.models.dispose();
   }
 
