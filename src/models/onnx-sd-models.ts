@@ -26,7 +26,7 @@ export class OnnxSdModels implements SdModels {
   /** The decoder returns float32 in [-1,1]: what vaeDecode returns, as it is. */
   private readonly decodesFinalImage: boolean;
   readonly processors: ImageProcessors;
-  /** The device path where `transfers` can serve it (see onnx-device.ts). */
+  /** The device path, where the loader switched it on (see onnx-device.ts). */
   readonly device: DeviceModels | undefined;
 
   constructor(
@@ -38,11 +38,11 @@ export class OnnxSdModels implements SdModels {
     private readonly tokenizer: ClipTokenizer,
     private readonly log: Logger,
     private readonly counter = new TransferCounter(),
-    /** On webgpu: the UNet and VAE outputs stay on the GPU, so host-path calls download them through it. */
-    private readonly transfers?: { device: OnnxDevice; devicePath: boolean },
+    /** On webgpu the UNet and VAE outputs stay on the GPU: host-path calls copy them down through `onDevice.device`. */
+    private readonly onDevice?: { device: OnnxDevice; devicePath: boolean },
   ) {
     this.processors = countedProcessors(pixelSessions, counter);
-    this.device = transfers?.devicePath ? transfers.device : undefined;
+    this.device = onDevice?.devicePath ? onDevice.device : undefined;
     const image = sessions.vaeDecoder.outputMetadata.find((m) => m.name === io.decoderImage);
     this.decodesFinalImage = image?.isTensor === true && image.type === 'float32' && dialect.vaeRange === 'minus_one_one';
   }
@@ -104,7 +104,7 @@ export class OnnxSdModels implements SdModels {
     const feeds = { [this.io.decoderLatent.name]: floatInput(this.io.decoderLatent.type, input) };
     // A float32 [-1,1] image needs no conversion: onnxruntime writes it straight into the caller's buffer (not into a
     // host buffer bound to a webgpu session whose outputs stay on the GPU: it is left unwritten there).
-    if (into && this.decodesFinalImage && !this.transfers) {
+    if (into && this.decodesFinalImage && this.provider !== 'webgpu') {
       await this.run('vaeDecoder', feeds, { [this.io.decoderImage]: new ort.Tensor('float32', into.data, into.dims) });
       return into;
     }
@@ -118,7 +118,7 @@ export class OnnxSdModels implements SdModels {
     const warn = (e: unknown) => this.log.warn({ err: String(e) }, 'session release failed');
     for (const s of Object.values(this.sessions)) await s.release().catch(warn);
     await this.pixelSessions.release().catch(warn);
-    await this.transfers?.device.release().catch(warn);
+    await this.onDevice?.device.release().catch(warn);
   }
 
   /**
@@ -164,6 +164,6 @@ export class OnnxSdModels implements SdModels {
     const session = this.sessions[role];
     if (!session) throw usageError(`no ${role} session`);
     const out = await this.counter.run(session, feeds, fetches);
-    return this.transfers ? this.transfers.device.hostResults(out) : out;
+    return this.onDevice ? this.onDevice.device.hostResults(out) : out;
   }
 }
