@@ -5,7 +5,7 @@ import { isSdliveError } from '../../src/errors.js';
 import { loadSdModels } from '../../src/models/load.js';
 import { createSession, sessionOptions } from '../../src/models/providers.js';
 import { resolveModelDir } from '../../src/models/resolve.js';
-import type { DeviceModels, SdModels, TensorF32 } from '../../src/models/sd-models.js';
+import type { DeviceModels, DeviceTensor, SdModels, TensorF32 } from '../../src/models/sd-models.js';
 import { type CfgType, type Guidance, guidedStep, shiftStockNoise, usesStockNoise } from '../../src/pipelines/streamdiffusion/cfg.js';
 import { StreamDiffusion } from '../../src/pipelines/streamdiffusion/pipeline.js';
 import { slotSchedule } from '../../src/pipelines/streamdiffusion/schedule.js';
@@ -196,6 +196,44 @@ test('a NaN from the UNet on the device path is SDL_ERR_NONFINITE from the step 
   poison = false;
   const [frame] = await pipeline.process([bars(3)], p);
   assert.equal(frame!.data.length, SIZE * SIZE * 4);
+});
+
+test('the device path disposes every device tensor it replaces or consumes: the live count stays flat from frame to frame (Stream Batch, sequential, txt2img, a seed change)', async () => {
+  const live = new Set<object>();
+  const tracked = (t: DeviceTensor): DeviceTensor => {
+    live.add(t);
+    return new Proxy(t, { get: (target, key) => (key === 'dispose' ? () => (live.delete(target), target.dispose()) : Reflect.get(target, key)) });
+  };
+  const counting = (models: SdModels): SdModels => {
+    const device = models.device!;
+    const wrapped = Object.create(device) as DeviceModels;
+    for (const name of ['upload', 'toImage', 'imageInput', 'vaeEncode', 'unet', 'vaeDecode'] as const) {
+      const method = device[name] as (...args: unknown[]) => Promise<DeviceTensor>;
+      Object.defineProperty(wrapped, name, { value: async (...args: unknown[]) => tracked(await method.apply(device, args)) });
+    }
+    // Constants are cached by value and live while in use (the resident cache): not the stream's to dispose.
+    Object.defineProperty(wrapped, 'constant', { value: (t: TensorF32) => device.constant(t) });
+    Object.defineProperty(wrapped, 'run', {
+      value: async (...args: Parameters<DeviceModels['run']>) => {
+        const out = await device.run(...args);
+        return { ...out, device: Object.fromEntries(Object.entries(out.device).map(([k, t]) => [k, tracked(t)])) };
+      },
+    });
+    return Object.create(models, { device: { value: wrapped } }) as SdModels;
+  };
+  const pipeline = await pipelineOn('sd-turbo', true, counting);
+  for (const patch of [{ cfg_type: 'self', t_index_list: [10, 30] }, { cfg_type: 'full', t_index_list: [10, 30], use_denoising_batch: false }, { cfg_type: 'initialize', t_index_list: [5, 20, 30, 45], mode: 'txt2img' }, { cfg_type: 'self', t_index_list: [10, 30], seed: 9 }]) {
+    const counts: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      await pipeline.process([bars(k)], params(patch));
+      counts.push(live.size);
+    }
+    // Alive between frames: the stream state only (init noise, stock noise, latent buffer where n > 1).
+    const n = (patch.t_index_list as number[]).length;
+    assert.deepEqual(counts, counts.map(() => (n > 1 ? 3 : 2)), `${JSON.stringify(patch)}: live device tensors after each frame`);
+  }
+  pipeline.reset();
+  assert.equal(live.size, 0, 'reset disposes the device state');
 });
 
 test('transfers on the CPU provider (host path): every session input goes up and every output comes down, as today, per stage', async () => {
