@@ -7,6 +7,7 @@ import { fitFrame } from '../io/resize.js';
 import type { FrameSink, FrameSource, IoStats } from '../io/transport.js';
 import { rateLimited, type Logger } from '../log.js';
 import type { EngineParams } from '../pipelines/engine-params.js';
+import type { Transfers } from '../models/sd-models.js';
 import type { PipelineDefinition } from '../pipelines/pipeline.js';
 import { FpsMeter } from './fps-meter.js';
 import { ParameterStore } from './parameter-store.js';
@@ -128,7 +129,7 @@ type Size = { width: number; height: number };
  * A 'frame' listener reads the frame during the event only: its buffer may go back to the worker afterwards.
  * 'failing': the pipeline fails every frame and no execution provider is left to fall back to.
  */
-export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]; done: []; failing: [Error] }> {
+export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming, Transfers | undefined]; done: []; failing: [Error] }> {
   frameCount = 0;
   private host: PipelineHost | undefined;
   private loader: PipelineHost | undefined;
@@ -317,7 +318,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
       this.fresh({ ...out, timestamp: captured.timestamp }, captured.sourceCount);
       timing.send = this.sendMs;
       this.stageStats.recordAll(timing);
-      this.emit('timing', timing);
+      this.emit('timing', timing, result.transfers);
     } catch (e) {
       if (!this.running) return; // the worker was ended by stop()
       this.failed(e);

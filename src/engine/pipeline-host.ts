@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { SdliveError } from '../errors.js';
 import type { Frame } from '../io/frame.js';
 import { relayLogLine, silentLogger, type Logger } from '../log.js';
+import type { Transfers } from '../models/sd-models.js';
 import type { PipelineRequirements, StageTimings } from '../pipelines/pipeline.js';
 import { fromWireError, ownedCopy, transferList, type FromWorker, type ToWorker } from './worker-protocol.js';
 
@@ -42,6 +43,8 @@ export interface WorkerResult {
   ms: number;
   /** Warm-up output (ProcessResult.warmup): not a picture to show, count or record. */
   warmup: boolean;
+  /** Host<->device transfers of the call (ProcessResult.transfers), where the pipeline counts them. */
+  transfers?: Transfers;
 }
 
 interface Pending {
@@ -155,7 +158,7 @@ export class PipelineHost extends EventEmitter<{ error: [Error] }> {
         return this.loaded?.reject(fromWireError(msg.error));
       case 'result':
         this.spares.splice(0, this.spares.length, ...msg.spare);
-        return this.settle(msg.id, (p) => p.resolve({ frames: msg.frames, stages: msg.stages, ms: msg.ms, warmup: msg.warmup === true }));
+        return this.settle(msg.id, (p) => p.resolve({ frames: msg.frames, stages: msg.stages, ms: msg.ms, warmup: msg.warmup === true, ...(msg.transfers ? { transfers: msg.transfers } : {}) }));
       case 'frame-failed':
         return this.settle(msg.id, (p) => p.reject(fromWireError(msg.error)));
       case 'log':

@@ -46,7 +46,7 @@ async function processFrame(msg: Extract<ToWorker, { code: 'frame' }>): Promise<
     // Frames in buffers from the pool go as they are; a pipeline's own (reused) buffers are copied.
     const frames = result.map((f) => outputs.handOver(f));
     const spare = transferList(msg.frames).filter((b) => b.byteLength > 0);
-    const reply: FromWorker = { code: 'result', id: msg.id, frames, stages: { ...result.stages }, ms: performance.now() - t0, spare, warmup: result.warmup === true };
+    const reply: FromWorker = { code: 'result', id: msg.id, frames, stages: { ...result.stages }, ms: performance.now() - t0, spare, warmup: result.warmup === true, ...(result.transfers ? { transfers: result.transfers } : {}) };
     post(reply, [...transferList(frames), ...spare]);
   } catch (e) {
     post({ code: 'frame-failed', id: msg.id, error: toWireError(e) });

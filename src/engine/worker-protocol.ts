@@ -1,5 +1,6 @@
 import { ERROR_CODES, SdliveError, type ErrorCode } from '../errors.js';
 import type { Frame } from '../io/frame.js';
+import type { Transfers } from '../models/sd-models.js';
 import type { PipelineRequirements, StageTimings } from '../pipelines/pipeline.js';
 
 /*
@@ -46,7 +47,7 @@ export type ToWorker =
 export type FromWorker =
   | { code: 'ready'; requirements: PipelineRequirements; provider?: string; skippedProviders?: string[] }
   | { code: 'load-failed'; error: WireError }
-  | { code: 'result'; id: number; frames: Frame[]; stages: StageTimings; ms: number; spare: ArrayBuffer[]; warmup?: boolean }
+  | { code: 'result'; id: number; frames: Frame[]; stages: StageTimings; ms: number; spare: ArrayBuffer[]; warmup?: boolean; transfers?: Transfers }
   | { code: 'frame-failed'; id: number; error: WireError }
   | { code: 'log'; line: string }
   | { code: 'disposed' };

@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { SdliveError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
-import { detectDialect, MODEL_FILES, SECOND_TEXT_ENCODER, type ModelRole, type ModelSessions } from './dialect.js';
+import { detectDialect, MODEL_FILES, SECOND_TEXT_ENCODER, type ModelIo, type ModelRole, type ModelSessions } from './dialect.js';
 import { MODEL_FILE_CANDIDATES, modelFilesIn } from './layout.js';
 import { readManifest, vaeConfigScaling, type ModelManifest } from './manifest.js';
+import { OnnxDevice } from './onnx-device.js';
 import { OnnxSdModels } from './onnx-sd-models.js';
+import { TransferCounter } from './transfers.js';
 import { VAE_KIND_DEFAULTS, vaeDecoderKind, type VaeKind } from './vae-graph.js';
 import { OnnxImageProcessors, processorPorts } from './processors/image-processors.js';
 import { openSessions, sessionOptions, type ProviderOptions } from './providers.js';
@@ -22,6 +24,11 @@ export interface LoadOptions {
   /** 'auto' reads sdlive.json's vae_range, else [-1,1]. */
   vaeRange?: 'auto' | ModelDialect['vaeRange'];
   log?: Logger;
+  /**
+   * The device path (DeviceModels: latents stay on the provider): on by default on webgpu, where it is the point;
+   * the CPU provider runs it only when asked (the parity tests: it must equal the host path).
+   */
+  devicePath?: boolean;
 }
 
 function loadError(what: string): SdliveError {
@@ -92,6 +99,14 @@ function padIdOf(tokenizer: ClipTokenizer, log: Logger): number | undefined {
   return id;
 }
 
+/** The sessions whose outputs stay on the GPU on webgpu (the text encoders' go to the prompt blending in JS). */
+const DEVICE_OUTPUTS: readonly string[] = ['unet', 'vaeEncoder', 'vaeDecoder'] satisfies ModelRole[];
+
+/** The device path runs every Stream Batch slot in one UNet call: exports that cannot (rank-0 timestep, fixed batch) stay on the host path. */
+function deviceServes(dialect: ModelDialect, io: ModelIo): boolean {
+  return dialect.batchedTimestep && io.unetFixedBatch === undefined;
+}
+
 /**
  * Loads a model folder (optimum layout) into sessions on the first working provider and reads its dialect from
  * the sessions' metadata. Every failure is an SdliveError naming the file and what to do, never a crash.
@@ -104,7 +119,7 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
   const { manifest, configScaling, vaeKind } = folderFacts(dir, files.vaeDecoder);
   const graphDefaults = vaeKind ? VAE_KIND_DEFAULTS[vaeKind] : undefined;
   const paths = Object.fromEntries(Object.entries(files).map(([role, file]) => [role, join(dir, file)]));
-  const opened = await openSessions<string>(paths, options.providers ?? ['cpu'], log, { providerOptions: options.providerOptions });
+  const opened = await openSessions<string>(paths, options.providers ?? ['cpu'], log, { providerOptions: options.providerOptions, deviceOutputs: DEVICE_OUTPUTS });
   const { provider } = opened;
   // One session per key of `files`: the four roles, and text2 where its file is there.
   const sessions = opened.sessions as ModelSessions;
@@ -124,9 +139,12 @@ export async function loadSdModels(dir: string, options: LoadOptions = {}): Prom
     if (!dialect.batchedTimestep) {
       log.info({ timestep: dialect.unetTimestep }, `${files.unet} takes one timestep per call: stream batch runs its slots one by one on this export`);
     }
-    processors = await OnnxImageProcessors.create(sessionOptions(provider, options.providerOptions), processorPorts(sessions, io, dialect.vaeRange));
-    log.info({ dir, provider, dialect }, 'model loaded');
-    return new OnnxSdModels(dialect, provider, io, sessions, processors, tokenizer, log);
+    const counter = new TransferCounter();
+    processors = await OnnxImageProcessors.create(sessionOptions(provider, options.providerOptions), processorPorts(sessions, io, dialect.vaeRange), counter);
+    const devicePath = (options.devicePath ?? provider === 'webgpu') && deviceServes(dialect, io);
+    const device = provider === 'webgpu' || devicePath ? { device: new OnnxDevice(provider, sessionOptions(provider, options.providerOptions), sessions, io, dialect, counter), devicePath } : undefined;
+    log.info({ dir, provider, dialect, devicePath }, 'model loaded');
+    return new OnnxSdModels(dialect, provider, io, sessions, processors, tokenizer, log, counter, device);
   } catch (e) {
     for (const s of Object.values(sessions)) await s.release().catch(() => undefined);
     await processors?.release().catch(() => undefined);

@@ -4,10 +4,12 @@ import type { Logger } from '../log.js';
 import { mapConditioning } from '../pipelines/streamdiffusion/conditioning.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import { MODEL_FILES, type ModelIo, type ModelRole, type ModelSessions, type Port, type SecondEncoderIo } from './dialect.js';
+import type { OnnxDevice } from './onnx-device.js';
 import type { OnnxImageProcessors } from './processors/image-processors.js';
-import type { Conditioning, ModelDialect, SdModels, TensorF32, UnetInputs } from './sd-models.js';
+import type { Conditioning, DeviceModels, ImageProcessors, ModelDialect, SdModels, TensorF32, Transfers, UnetInputs } from './sd-models.js';
 import { affine, BatchParts, concatLastAxis, floatInput, inBatches, leadingChannels, padBatch, padList, readFloat, sliceBatch, TimestepInputs } from './tensors.js';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
+import { TransferCounter } from './transfers.js';
 
 function usageError(what: string): SdliveError {
   return new SdliveError('SDL_ERR_PIPELINE', what);
@@ -25,22 +27,32 @@ export class OnnxSdModels implements SdModels {
   /** The decoder returns float32 in [-1,1]: what vaeDecode returns, as it is. */
   private readonly decodesFinalImage: boolean;
   private readonly timesteps: TimestepInputs;
-  /** The processor sessions as the model's own (VAE image ports, latent casts): a caller hiding `processors` keeps them. */
-  private readonly graphs: OnnxImageProcessors;
+  /** The pixel sessions (they count their runs' transfers): what the pipeline converts frames with. */
+  readonly processors: ImageProcessors;
+  /** The device path, where the loader switched it on (see onnx-device.ts). */
+  readonly device: DeviceModels | undefined;
 
   constructor(
     readonly dialect: ModelDialect,
     readonly provider: ExecutionProvider,
     private readonly io: ModelIo,
     private readonly sessions: ModelSessions,
-    readonly processors: OnnxImageProcessors,
+    private readonly pixelSessions: OnnxImageProcessors,
     private readonly tokenizer: ClipTokenizer,
     private readonly log: Logger,
+    private readonly counter = new TransferCounter(),
+    /** On webgpu the UNet and VAE outputs stay on the GPU: host-path calls copy them down through `onDevice.device`. */
+    private readonly onDevice?: { device: OnnxDevice; devicePath: boolean },
   ) {
+    this.processors = pixelSessions;
+    this.device = onDevice?.devicePath ? onDevice.device : undefined;
     const image = sessions.vaeDecoder.outputMetadata.find((m) => m.name === io.decoderImage);
     this.decodesFinalImage = image?.isTensor === true && image.type === 'float32' && dialect.vaeRange === 'minus_one_one';
     this.timesteps = new TimestepInputs(dialect.unetTimestep.type, dialect.unetTimestep.rank);
-    this.graphs = processors;
+  }
+
+  takeTransfers(): Transfers {
+    return this.counter.take();
   }
 
   tokenize(text: string): number[] {
@@ -87,27 +99,29 @@ export class OnnxSdModels implements SdModels {
 
   async vaeEncode(images: TensorF32): Promise<TensorF32> {
     // A frame's image comes with the encoder's input already made by the preprocess graph (dtype and range).
-    const input = this.graphs.encoderInput(images) ?? this.graphs.encoderInputOf(images);
+    const input = this.pixelSessions.encoderInput(images) ?? this.pixelSessions.encoderInputOf(images);
     const out = await this.run('vaeEncoder', { [this.io.vaeImage.name]: input });
-    const mean = leadingChannels(await this.graphs.readFloat(out[this.io.vaeLatent]!), this.dialect.latentChannels);
+    const mean = leadingChannels(await this.pixelSessions.readFloat(out[this.io.vaeLatent]!), this.dialect.latentChannels);
     return affine(mean, this.dialect.vaeScaling, 0);
   }
 
   async vaeDecode(latents: TensorF32, into?: TensorF32): Promise<TensorF32> {
     const input = affine(latents, 1 / this.dialect.vaeScaling, 0);
-    const feeds = { [this.io.decoderLatent.name]: await this.graphs.floatInput(this.io.decoderLatent.type, input) };
+    const feeds = { [this.io.decoderLatent.name]: await this.pixelSessions.floatInput(this.io.decoderLatent.type, input) };
+    // A host buffer bound to a webgpu session whose outputs stay on the GPU is left unwritten: never bind one there.
+    const bindable = this.provider === 'webgpu' ? undefined : into;
     // A float32 [-1,1] image needs no conversion: onnxruntime writes it straight into the caller's buffer.
-    if (into && this.decodesFinalImage) {
-      await this.run('vaeDecoder', feeds, { [this.io.decoderImage]: new ort.Tensor('float32', into.data, into.dims) });
-      return into;
+    if (bindable && this.decodesFinalImage) {
+      await this.run('vaeDecoder', feeds, { [this.io.decoderImage]: new ort.Tensor('float32', bindable.data, bindable.dims) });
+      return bindable;
     }
     // Any other image (float16, [0,1]) goes to the postprocess graph as the decoder wrote it.
-    if (into) {
-      const target = this.graphs.decoderTarget(into);
+    if (bindable) {
+      const target = this.pixelSessions.decoderTarget(bindable);
       await this.run('vaeDecoder', feeds, { [this.io.decoderImage]: target });
-      return this.graphs.decoded(target);
+      return this.pixelSessions.decoded(target);
     }
-    return this.graphs.fromDecoder((await this.run('vaeDecoder', feeds))[this.io.decoderImage]!);
+    return this.pixelSessions.fromDecoder((await this.run('vaeDecoder', feeds))[this.io.decoderImage]!);
   }
 
   async dispose(): Promise<void> {
@@ -115,7 +129,8 @@ export class OnnxSdModels implements SdModels {
     this.disposed = true;
     const warn = (e: unknown) => this.log.warn({ err: String(e) }, 'session release failed');
     for (const s of Object.values(this.sessions)) await s.release().catch(warn);
-    await this.processors.release().catch(warn);
+    await this.pixelSessions.release().catch(warn);
+    await this.onDevice?.device.release().catch(warn);
   }
 
   /**
@@ -136,11 +151,11 @@ export class OnnxSdModels implements SdModels {
   private async unetCall({ sample, timestep, conditioning }: UnetInputs): Promise<TensorF32> {
     const { unetSample, unetConditioning, unetTimestep, unetOut } = this.io;
     const out = await this.run('unet', {
-      [unetSample.name]: await this.graphs.floatInput(unetSample.type, sample),
+      [unetSample.name]: await this.pixelSessions.floatInput(unetSample.type, sample),
       [unetTimestep]: this.timesteps.input(timestep),
       ...Object.fromEntries(unetConditioning.map((port) => [port.name, this.conditioningInput(port, conditioning)])),
     });
-    return this.graphs.readFloat(out[unetOut]!);
+    return this.pixelSessions.readFloat(out[unetOut]!);
   }
 
   /** SDXL's OpenCLIP encoder on the same tokens, padded with its own pad id after EOS. */
@@ -159,6 +174,7 @@ export class OnnxSdModels implements SdModels {
     if (this.disposed) throw usageError('the models were disposed');
     const session = this.sessions[role];
     if (!session) throw usageError(`no ${role} session`);
-    return fetches ? session.run(feeds, fetches) : session.run(feeds);
+    const out = await this.counter.run(session, feeds, fetches);
+    return this.onDevice ? this.onDevice.device.hostResults(out) : out;
   }
 }

@@ -102,7 +102,7 @@ async function releaseAll(sessions: Iterable<ort.InferenceSession>): Promise<voi
 
 type Attempt<K extends string> = { sessions: Record<K, ort.InferenceSession> } | { failure: ProviderFailure };
 
-async function tryProvider<K extends string>(provider: ExecutionProvider, files: Record<K, string>, options: ProviderOptions): Promise<Attempt<K>> {
+async function tryProvider<K extends string>(provider: ExecutionProvider, files: Record<K, string>, options: ProviderOptions, deviceOutputs: readonly K[] = []): Promise<Attempt<K>> {
   try {
     await (await createSession(probeBytes(), sessionOptions(provider, options))).release();
   } catch (e) {
@@ -111,7 +111,8 @@ async function tryProvider<K extends string>(provider: ExecutionProvider, files:
   const opened = new Map<K, ort.InferenceSession>();
   for (const [key, file] of Object.entries(files) as [K, string][]) {
     try {
-      opened.set(key, await createSession(file, sessionOptions(provider, options)));
+      const onDevice = provider === 'webgpu' && deviceOutputs.includes(key);
+      opened.set(key, await createSession(file, { ...sessionOptions(provider, options), ...(onDevice ? { preferredOutputLocation: 'gpu-buffer' as const } : {}) }));
     } catch (e) {
       await releaseAll(opened.values());
       return { failure: { provider, file, reason: shortReason(e) } };
@@ -124,8 +125,10 @@ function describe(f: ProviderFailure): string {
   return `${f.provider}: ${f.file ? `${f.file}: ` : ''}${f.reason}`;
 }
 
-export interface OpenOptions {
+export interface OpenOptions<K extends string = string> {
   providerOptions?: ProviderOptions;
+  /** Files whose outputs stay on the device on webgpu (the device path: preferredOutputLocation gpu-buffer). */
+  deviceOutputs?: readonly K[];
   /** What webgpu would run on (tests pass a fake). */
   webgpuAdapter?: () => WebgpuAdapter;
 }
@@ -164,7 +167,7 @@ export async function openSessions<K extends string>(
   files: Record<K, string>,
   preference: readonly ExecutionProvider[],
   log: Logger,
-  options: OpenOptions = {},
+  options: OpenOptions<K> = {},
 ): Promise<OpenedSessions<K>> {
   // Each failure is logged here with its reason; ORT's own stderr lines would repeat them outside the logger.
   ort.env.logLevel = 'fatal';
@@ -183,7 +186,7 @@ export async function openSessions<K extends string>(
     const probeFailure = probed.get(provider);
     const attempt: Attempt<K> = !available.has(provider)
       ? { failure: { provider, reason: `not in this onnxruntime-node build for ${process.platform}-${process.arch} (has: ${[...available].join(', ')})` } }
-      : probeFailure ? { failure: { provider, reason: failureReason(provider, probeFailure) } } : await tryProvider(provider, files, options.providerOptions ?? {});
+      : probeFailure ? { failure: { provider, reason: failureReason(provider, probeFailure) } } : await tryProvider(provider, files, options.providerOptions ?? {}, options.deviceOutputs);
     if ('sessions' in attempt) {
       skipped = failures.map(describe);
       log.debug({ provider, skipped }, `execution provider: ${provider}`);

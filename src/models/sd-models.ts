@@ -65,6 +65,65 @@ export interface ImageProcessors {
 }
 
 /**
+ * A tensor the models' execution provider holds (on webgpu: GPU memory), opaque to the pipeline: it only goes
+ * back into DeviceModels. Its owner calls dispose() once it is replaced or consumed (later calls do nothing).
+ */
+export interface DeviceTensor {
+  readonly dims: readonly number[];
+  dispose(): void;
+}
+
+/** An ONNX graph the engine generated (the StreamDiffusion step): one session per key on the models' provider. */
+export interface GeneratedGraph {
+  readonly key: string;
+  bytes(): Uint8Array;
+  /** Every output's name (a webgpu session's output locations are set per name when it is made). */
+  readonly outputs: readonly string[];
+  /** Bool scalar outputs that come back to the host (the `finite` flag); every other output stays on the device. */
+  readonly hostOutputs: readonly string[];
+}
+
+/** The latent-side dtypes the step graphs meet: the encoder's output, the UNet's sample and output, the decoder's input. */
+export interface DeviceLatentTypes {
+  latent: 'float32' | 'float16';
+  sample: 'float32' | 'float16';
+  pred: 'float32' | 'float16';
+  decoderLatent: 'float32' | 'float16';
+}
+
+/**
+ * The device path (webgpu): the same models with tensors that stay on the device from the uploaded frame to the
+ * downloaded one. Outputs are the sessions' raw outputs (dtype and channels as exported); the step graphs slice,
+ * scale and cast them. On the CPU provider the same calls work on host tensors (the parity tests run it there).
+ */
+export interface DeviceModels {
+  readonly types: DeviceLatentTypes;
+  /** Host -> device, once per value: the stream state, per-slot coefficients. */
+  upload(t: TensorF32): Promise<DeviceTensor>;
+  /** The same tensor, made once per distinct value and kept while it is in use (small per-frame constants). */
+  constant(t: TensorF32): Promise<DeviceTensor>;
+  /** Device -> host, for inspection and a resize of the stream state, never per frame. */
+  download(t: DeviceTensor): Promise<TensorF32>;
+  /** RGBA8 [H,W,4] -> the encoder's image input. */
+  toImage(rgba: Uint8Array, width: number, height: number): Promise<DeviceTensor>;
+  /** A host image [1,3,H,W] in [-1,1] -> the encoder's image input (with the similarity filter, which reads the image on the host). */
+  imageInput(image: TensorF32): Promise<DeviceTensor>;
+  vaeEncode(image: DeviceTensor): Promise<DeviceTensor>;
+  /** Conditioning entries go up once per tensor (they change with the prompt only), timesteps once per value. */
+  unet(sample: DeviceTensor, timestep: readonly number[], conditioning: Conditioning): Promise<DeviceTensor>;
+  vaeDecode(latents: DeviceTensor): Promise<DeviceTensor>;
+  /** The decoded image -> `rgba` [H,W,4]; false when it holds a NaN or an Inf. */
+  toRgba(image: DeviceTensor, rgba: Uint8Array): Promise<boolean>;
+  run(graph: GeneratedGraph, feeds: Readonly<Record<string, DeviceTensor>>): Promise<{ device: Record<string, DeviceTensor>; flags: Record<string, boolean> }>;
+}
+
+/** Host<->device traffic at the SdModels boundary: tensors and bytes each way (on the CPU provider: every session input and output). */
+export interface Transfers {
+  up: { tensors: number; bytes: number };
+  down: { tensors: number; bytes: number };
+}
+
+/**
  * The StreamDiffusion pipeline's view of a loaded model folder. Every dialect difference (dtypes, ranks,
  * ranges, latent_parameters, fp16) is absorbed here: the pipeline speaks float32 and [-1,1] images only.
  */
@@ -73,6 +132,10 @@ export interface SdModels {
   readonly provider: ExecutionProvider;
   /** Pre/postprocessing sessions; without them (plain-JS fakes) the pipeline converts pixels in JS. */
   readonly processors?: ImageProcessors;
+  /** The device path, where the provider keeps tensors on the device (webgpu); absent: the host path only. */
+  readonly device?: DeviceModels;
+  /** The transfers since the last call (the pipeline reports them per frame). */
+  takeTransfers?(): Transfers;
   /** BPE ids of a text, without BOS/EOS/padding, exactly as CLIP tokenizes it. */
   tokenize(text: string): number[];
   /**

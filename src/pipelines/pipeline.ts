@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Frame } from '../io/frame.js';
 import type { Logger } from '../log.js';
+import type { Transfers } from '../models/sd-models.js';
 
 /** What a loaded pipeline needs from the engine: input frames of this size, this many at a time. */
 export interface PipelineRequirements {
@@ -31,8 +32,8 @@ export interface OutputBuffers {
  */
 export type StageTimings = Readonly<Record<string, number>>;
 
-/** Session stages: their sum is the raw onnxruntime time the engine's overhead is measured against. */
-export const SESSION_STAGES = ['text', 'encode', 'unet', 'decode', 'to_tensor', 'to_frame'] as const;
+/** Session stages: their sum is the raw onnxruntime time the engine's overhead is measured against ('step': the device path's step graphs). */
+export const SESSION_STAGES = ['text', 'encode', 'unet', 'decode', 'to_tensor', 'to_frame', 'step'] as const;
 
 /**
  * What process() returns: the output frames (a plain Frame[] is fine), optionally with the stage timings.
@@ -40,8 +41,9 @@ export const SESSION_STAGES = ['text', 'encode', 'unet', 'decode', 'to_tensor', 
  * SdliveError('SDL_ERR_NONFINITE') instead; the engine holds the last good frame and counts it.
  * `warmup`: the frames are not real pictures yet (Stream Batch's first n-1 outputs come from zeroed buffers);
  * the engine keeps showing what it showed before and does not count or record them.
+ * `transfers`: host<->device tensors and bytes during this call (SdModels.takeTransfers), for `sdlive bench`.
  */
-export type ProcessResult = Frame[] & { stages?: StageTimings; warmup?: boolean };
+export type ProcessResult = Frame[] & { stages?: StageTimings; warmup?: boolean; transfers?: Transfers };
 
 /** A loaded pipeline: models resident, ready for frames. Created only by its definition's load(). */
 export interface Pipeline<P> {

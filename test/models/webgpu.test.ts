@@ -9,22 +9,10 @@ import { GraphBuilder } from '../../src/models/onnx/graph-builder.js';
 import { streamDiffusion } from '../../src/pipelines/streamdiffusion/index.js';
 import type { StreamDiffusion } from '../../src/pipelines/streamdiffusion/pipeline.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
+import { skipWithoutWebgpu } from '../helpers/webgpu.js';
 
-/**
- * The pipeline on webgpu against cpu. Runs wherever a webgpu adapter exists (CI installs lavapipe, a Vulkan
- * driver on the CPU); under CI=true it never skips: a missing adapter fails here instead of hiding the path.
- */
-async function webgpuStarts(): Promise<string | false> {
-  try {
-    const g = new GraphBuilder('probe', 1);
-    g.output(g.op('Relu', [g.input('x', 'float32', [1])]), 'y', 'float32', [1]);
-    await (await createSession(g.toBytes(17), sessionOptions('webgpu'))).release();
-    return false;
-  } catch (e) {
-    return `no webgpu adapter (${String(e).split('\n')[0]}); on Debian: apt-get install -t bookworm-backports mesa-vulkan-drivers`;
-  }
-}
-const skip = process.env.CI === 'true' ? false : await webgpuStarts();
+/** The pipeline on webgpu against cpu (see skipWithoutWebgpu: under CI=true it never skips). */
+const skip = await skipWithoutWebgpu();
 
 const SIZE = 256;
 const FRAMES = 4;
@@ -57,7 +45,7 @@ async function runOn(provider: 'cpu' | 'webgpu', patch: Record<string, unknown> 
   for (let k = 0; k < FRAMES; k++) {
     const [frame] = await pipeline.process([bars(k)], params);
     run.pixels.push(Uint8Array.from(frame!.data));
-    run.latents.push(Float32Array.from(pipeline.state!.latentBuffer.data));
+    run.latents.push(Float32Array.from((await pipeline.inspectState())!.latentBuffer.data));
   }
   return run;
 }

@@ -39,6 +39,11 @@ export class GraphBuilder {
     this.outputs.push({ name, dtype, shape });
   }
 
+  /** The declared outputs' names, in order. */
+  outputNames(): string[] {
+    return this.outputs.map((o) => o.name);
+  }
+
   constant(dims: readonly number[], data: InitData): string {
     const name = this.fresh('const');
     const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();

@@ -80,7 +80,7 @@ export function preprocessGraph(ports: ProcessorPorts = FLOAT_PORTS): GraphBuild
 }
 
 /** True when every element is finite: x*0 is 0 for finite x and NaN for NaN and +-Inf, and a sum keeps a NaN. */
-function allFinite(g: GraphBuilder, x: string): string {
+export function allFinite(g: GraphBuilder, x: string): string {
   const sum = g.op('ReduceSum', [g.op('Mul', [x, g.scalar(0)])], { keepdims: 0 });
   return g.op('Not', [g.op('IsNaN', [sum])]);
 }

@@ -3,6 +3,7 @@ import type { ModelIo, ModelSessions } from '../dialect.js';
 import { createSession } from '../providers.js';
 import type { ImageProcessors, ModelDialect, TensorF32 } from '../sd-models.js';
 import { affine, floatInput, readFloat } from '../tensors.js';
+import { TransferCounter } from '../transfers.js';
 import { FLOAT_PORTS, isFloatImage, postprocessGraph, preprocessGraph, PROCESSOR_OPSET, type ImagePort, type ProcessorPorts } from './graphs.js';
 
 type FloatType = ImagePort['type'];
@@ -71,15 +72,17 @@ export class OnnxImageProcessors implements ImageProcessors {
     private readonly pre: ort.InferenceSession,
     private readonly post: ort.InferenceSession,
     readonly ports: ProcessorPorts,
+    /** Every run's host buffers are counted as transfers (the models' counter). */
+    private readonly counter: TransferCounter,
   ) {
     this.idle = ports.halfCasts ? { pre: { to_half: IDLE_FLAT.float32 }, post: { to_float: IDLE_FLAT.float16 } } : { pre: {}, post: {} };
   }
 
   /** Both sessions with the model's session options (its execution provider). */
-  static async create(options: ort.InferenceSession.SessionOptions, ports: ProcessorPorts = FLOAT_PORTS): Promise<OnnxImageProcessors> {
+  static async create(options: ort.InferenceSession.SessionOptions, ports: ProcessorPorts = FLOAT_PORTS, counter = new TransferCounter()): Promise<OnnxImageProcessors> {
     const pre = await createSession(preprocessGraph(ports).toBytes(PROCESSOR_OPSET), options);
     try {
-      return new OnnxImageProcessors(pre, await createSession(postprocessGraph(ports).toBytes(PROCESSOR_OPSET), options), ports);
+      return new OnnxImageProcessors(pre, await createSession(postprocessGraph(ports).toBytes(PROCESSOR_OPSET), options), ports, counter);
     } catch (e) {
       await pre.release();
       throw e;
@@ -90,7 +93,7 @@ export class OnnxImageProcessors implements ImageProcessors {
     const [, , height, width] = image.dims as [number, number, number, number];
     const fetches: Record<string, ort.Tensor> = { image: new ort.Tensor('float32', image.data, image.dims) };
     if (!isFloatImage(this.ports.encoder)) fetches.vae_input = this.boundTo(this.encoderInputs, image, this.ports.encoder.type);
-    await this.pre.run({ rgba: new ort.Tensor('uint8', rgba, [1, height, width, 4]), ...this.idle.pre }, fetches);
+    await this.counter.run(this.pre, { rgba: new ort.Tensor('uint8', rgba, [1, height, width, 4]), ...this.idle.pre }, fetches);
   }
 
   /** The VAE encoder's input written by the last toImage into `image`; undefined when it takes the image as it is. */
@@ -126,7 +129,8 @@ export class OnnxImageProcessors implements ImageProcessors {
 
   async toRgba(image: TensorF32, rgba: Uint8Array): Promise<boolean> {
     const [, , height, width] = image.dims as [number, number, number, number];
-    await this.post.run(
+    await this.counter.run(
+      this.post,
       { image: this.decodedImages.get(image) ?? imageForPort(this.ports.decoder, image), ...this.idle.post },
       { rgba: new ort.Tensor('uint8', rgba, [1, height, width, 4]), finite: new ort.Tensor('bool', this.finite, []) },
     );
@@ -136,14 +140,14 @@ export class OnnxImageProcessors implements ImageProcessors {
   /** `t` in `type` for a session input: float16 through the preprocess graph's cast on fp16 exports. */
   async floatInput(type: FloatType, t: TensorF32): Promise<ort.Tensor> {
     if (type === 'float32' || !this.ports.halfCasts) return floatInput(type, t);
-    const out = await this.pre.run({ rgba: IDLE_RGBA, to_half: new ort.Tensor('float32', t.data, [t.data.length]) }, ['half']);
+    const out = await this.counter.run(this.pre, { rgba: IDLE_RGBA, to_half: new ort.Tensor('float32', t.data, [t.data.length]) }, ['half']);
     return new ort.Tensor('float16', out.half!.data as Uint16Array, t.dims);
   }
 
   /** A float session output as float32: float16 through the postprocess graph's cast on fp16 exports. */
   async readFloat(t: ort.Tensor): Promise<TensorF32> {
     if (t.type !== 'float16' || !this.ports.halfCasts) return readFloat(t);
-    const out = await this.post.run({ image: IDLE_IMAGE[this.ports.decoder.type], to_float: new ort.Tensor('float16', t.data as Uint16Array, [t.size]) }, ['float']);
+    const out = await this.counter.run(this.post, { image: IDLE_IMAGE[this.ports.decoder.type], to_float: new ort.Tensor('float16', t.data as Uint16Array, [t.size]) }, ['float']);
     return { data: out.float!.data as Float32Array, dims: [...t.dims] };
   }
 

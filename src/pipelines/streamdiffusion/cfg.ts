@@ -33,13 +33,26 @@ export function usesStockNoise(g: Guidance): boolean {
 }
 
 export function guidanceBatch(g: Guidance, x: TensorF32, timesteps: readonly number[]): UnetBatch {
+  const timestep = batchTimesteps(g, timesteps);
   switch (guidedType(g)) {
     case 'full':
-      return { sample: concatSlots([x, x]), timestep: [...timesteps, ...timesteps] };
+      return { sample: concatSlots([x, x]), timestep };
     case 'initialize':
-      return { sample: concatSlots([slots(x, 0), x]), timestep: [timesteps[0]!, ...timesteps] };
+      return { sample: concatSlots([slots(x, 0), x]), timestep };
     default:
-      return { sample: x, timestep: [...timesteps] };
+      return { sample: x, timestep };
+  }
+}
+
+/** The timestep of each UNet batch element guidanceBatch lays out. */
+export function batchTimesteps(g: Guidance, timesteps: readonly number[]): number[] {
+  switch (guidedType(g)) {
+    case 'full':
+      return [...timesteps, ...timesteps];
+    case 'initialize':
+      return [timesteps[0]!, ...timesteps];
+    default:
+      return [...timesteps];
   }
 }
 
@@ -55,12 +68,10 @@ export function guidanceConditioning(g: Guidance, n: number, cond: Conditioning,
   }
 }
 
-/** eps = onUncond*uncond + onCond*cond per slot, and the stock noise (initialize refreshes slot 0). */
+/** eps = onUncond*uncond + onCond*cond per slot (guidanceWeights), and the stock noise (initialize refreshes slot 0). */
 interface GuidanceTerms {
   uncond: TensorF32;
   cond: TensorF32;
-  onUncond: number;
-  onCond: number;
   stock: TensorF32;
 }
 
@@ -68,11 +79,18 @@ interface GuidanceTerms {
 function guidanceTerms(g: Guidance, pred: TensorF32, stock: TensorF32): GuidanceTerms {
   const type = guidedType(g);
   const n = slotCount(stock);
-  if (type === 'none') return { uncond: pred, cond: pred, onUncond: 0, onCond: 1, stock };
+  if (type === 'none') return { uncond: pred, cond: pred, stock };
   const cond = type === 'initialize' ? slotView(pred, 1, n + 1) : type === 'full' ? slotView(pred, n, 2 * n) : pred;
   const nextStock = type === 'initialize' ? concatSlots([slotView(pred, 0), slotView(stock, 1, n)]) : stock;
   const uncond = type === 'full' ? slotView(pred, 0, n) : nextStock;
-  return { uncond, cond, onUncond: (1 - g.scale) * (type === 'full' ? 1 : g.delta), onCond: g.scale, stock: nextStock };
+  return { uncond, cond, stock: nextStock };
+}
+
+/** eps = onUncond*uncond + onCond*cond: uncond is the real negative (full), delta*stock (self/initialize), unused (none). */
+export function guidanceWeights(g: Guidance): { onUncond: number; onCond: number } {
+  const type = guidedType(g);
+  if (type === 'none') return { onUncond: 0, onCond: 1 };
+  return { onUncond: (1 - g.scale) * (type === 'full' ? 1 : g.delta), onCond: g.scale };
 }
 
 /** Before a Stream Batch call (n > 1): stock = concat(init_noise[0:1], stock[:-1]). */
@@ -96,7 +114,6 @@ export interface NextSlots {
  */
 export function guidedStep(g: Guidance, pred: TensorF32, stock: TensorF32, x: TensorF32, s: SlotSchedule, next?: NextSlots): { x0: TensorF32; stock: TensorF32 } {
   const t = guidanceTerms(g, pred, stock);
-  const { onX, onEps } = schedulerCoefficients(s);
   const n = slotCount(x);
   const len = x.data.length / n;
   for (const v of [t.uncond, t.cond, t.stock, ...(next ? [next.noise] : [])]) {
@@ -105,9 +122,9 @@ export function guidedStep(g: Guidance, pred: TensorF32, stock: TensorF32, x: Te
   const x0 = zeros(x.dims);
   const residual = next ? zeros(x.dims) : undefined;
   let probe = 0;
+  const factors = stepFactors(g, s, next);
   for (let i = 0; i < n; i++) {
-    const toNext = next ? next.alpha[i]! / next.beta[i]! : 0;
-    const k: StepFactors = { onUncond: t.onUncond, onCond: t.onCond, onX: onX[i]!, onEps: onEps[i]!, onStock: toNext * onX[i]! * s.beta[i]!, onEpsNext: toNext * onEps[i]! };
+    const k = factors[i]!;
     probe += stepSlot(k, i * len, (i + 1) * len, t.uncond.data, t.cond.data, x.data, x0.data);
     if (residual) residualSlot(k, i * len, (i + 1) * len, t.uncond.data, t.cond.data, t.stock.data, next!.noise.data, residual.data);
   }
@@ -115,13 +132,24 @@ export function guidedStep(g: Guidance, pred: TensorF32, stock: TensorF32, x: Te
   return { x0, stock: residual ?? t.stock };
 }
 
-interface StepFactors {
+/** One slot's step as factors: x0 = onX*x + onEps*eps, eps = onUncond*uncond + onCond*cond; stock = noise + onStock*stock + onEpsNext*eps. */
+export interface StepFactors {
   onUncond: number;
   onCond: number;
   onX: number;
   onEps: number;
   onStock: number;
   onEpsNext: number;
+}
+
+/** guidedStep's factors per slot (step-graph.ts feeds the same numbers to the device graph). */
+export function stepFactors(g: Guidance, s: SlotSchedule, next?: Pick<NextSlots, 'alpha' | 'beta'>): StepFactors[] {
+  const { onUncond, onCond } = guidanceWeights(g);
+  const { onX, onEps } = schedulerCoefficients(s);
+  return onX.map((x, i) => {
+    const toNext = next ? next.alpha[i]! / next.beta[i]! : 0;
+    return { onUncond, onCond, onX: x, onEps: onEps[i]!, onStock: toNext * x * s.beta[i]!, onEpsNext: toNext * onEps[i]! };
+  });
 }
 
 /**

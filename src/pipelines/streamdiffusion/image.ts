@@ -83,11 +83,17 @@ export class FrameConverter {
       return time('postprocess', () => imageToFrame(image, timestamp));
     }
     const [, , height, width] = image.dims as [number, number, number, number];
+    return this.render({ width, height, timestamp }, keep, time, (rgba) => p.toRgba(image, rgba));
+  }
+
+  /** A frame that `write` fills (false: the image held a NaN or an Inf), in the buffer toFrame would use. */
+  async render(size: Omit<Frame, 'data'>, keep: Frame | undefined, time: StageTime, write: (rgba: Uint8Array) => Promise<boolean>): Promise<Frame> {
+    const { width, height } = size;
     const data = this.outputBuffer(4 * width * height, keep?.data);
-    if (!(await time('to_frame', () => p.toRgba(image, data)))) {
-      throw new SdliveError('SDL_ERR_NONFINITE', `the decoded image [${image.dims}] has a non-finite value`);
+    if (!(await time('to_frame', () => write(data)))) {
+      throw new SdliveError('SDL_ERR_NONFINITE', `the decoded image [1,3,${height},${width}] has a non-finite value`);
     }
-    return { width, height, data, timestamp };
+    return { ...size, data };
   }
 
   private outputBuffer(length: number, kept: Uint8Array | undefined): Uint8Array {

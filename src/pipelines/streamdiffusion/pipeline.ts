@@ -1,10 +1,11 @@
 import { SdliveError } from '../../errors.js';
 import { createFrame, type Frame } from '../../io/frame.js';
-import type { Conditioning, SdModels, TensorF32 } from '../../models/sd-models.js';
-import type { OutputBuffers, Pipeline, PipelineRequirements, ProcessResult } from '../pipeline.js';
+import type { Conditioning, DeviceModels, DeviceTensor, SdModels, TensorF32 } from '../../models/sd-models.js';
+import type { OutputBuffers, Pipeline, PipelineRequirements, ProcessResult, StageTimings } from '../pipeline.js';
 import { type Guidance, guidanceConditioning, guidedType } from './cfg.js';
 import { callConditioning } from './conditioning.js';
-import { FrameConverter } from './image.js';
+import { DeviceStream, type StreamSource } from './device-stream.js';
+import { FrameConverter, type StageTime } from './image.js';
 import { Derived, ServeWhilePending } from './memo.js';
 import { seedNoise } from './noise.js';
 import { PromptEmbeddings } from './prompt-embeddings.js';
@@ -56,6 +57,19 @@ interface FrameState {
 /** More than the longest Stream Batch delay (t_index_list has at most 4 steps: 3 frames). */
 const CAPTURES_KEPT = 8;
 
+/** One frame's work between the input and the output frame. */
+interface FrameWork {
+  frame: Frame;
+  /** The preprocessed input on the host (img2img on the host path, or with the similarity filter on). */
+  image: TensorF32 | undefined;
+  state: StreamState;
+  step: DenoiseStep;
+  params: Readonly<StreamDiffusionParams>;
+  time: StageTime;
+  /** Stream Batch's delay in frames (n-1; 0 in sequential mode). */
+  delay: number;
+}
+
 /**
  * StreamDiffusion on a loaded SdModels. Runtime parameters are read on every process() call; what they
  * determine (schedule, noise, embeddings) is derived again only when the parameters feeding it change, and
@@ -71,6 +85,8 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   private readonly noise = new Derived<StreamState>();
   private readonly conditioning = new Derived<Promise<Conditioning>>();
   private readonly served = new ServeWhilePending<Conditioning>();
+  /** The device path (webgpu): latents, UNet output and stream state stay on the device. */
+  private readonly onDevice: DeviceStream | undefined;
 
   constructor(
     readonly models: SdModels,
@@ -79,11 +95,19 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     this.prompts = new PromptEmbeddings(models);
     this.filter = new SimilarityFilter(options.random);
     this.converter = new FrameConverter(models.processors, options.outputBuffers);
+    const { latentChannels, vaeScaling } = models.dialect;
+    this.onDevice = models.device && new DeviceStream(models.device, { channels: latentChannels, height: options.height / 8, width: options.width / 8 }, vaeScaling);
   }
 
-  /** The cross-frame state, for inspection; undefined before the first frame. */
+  /** The cross-frame state, for inspection; undefined before the first frame. On the device path its tensors are not kept current: see inspectState. */
   get state(): Readonly<StreamState> | undefined {
     return this.frameState.stream;
+  }
+
+  /** The cross-frame state with its tensors as they are now (on the device path a download); undefined before the first frame. */
+  async inspectState(): Promise<Readonly<StreamState> | undefined> {
+    const stream = this.frameState.stream;
+    return stream && this.onDevice ? this.onDevice.inspect(stream) : stream;
   }
 
   get provider(): string {
@@ -94,6 +118,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   reset(): void {
     const stream = this.frameState.stream;
     if (stream) Object.assign(stream, stateFor(stream.initNoise));
+    this.onDevice?.reset();
   }
 
   /**
@@ -117,24 +142,55 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   async process(frames: readonly Frame[], params: Readonly<StreamDiffusionParams>): Promise<ProcessResult> {
     const { stages, time } = stageTimer();
     const frame = this.checkedFrame(frames);
-    const image = params.mode === 'img2img' ? await this.converter.toImage(frame, time) : undefined;
-    if (image && this.skipBySimilarity(image, params)) return Object.assign([this.frameState.lastOutput!], { stages, warmup: this.frameState.lastWarmup });
+    const img2img = params.mode === 'img2img';
+    // The similarity filter compares images on the host: on the device path the image comes down for it.
+    const image = img2img && (!this.onDevice || params.similarity_filter) ? await this.converter.toImage(frame, time) : undefined;
+    if (img2img && !image) this.filter.reset();
+    if (image && this.skipBySimilarity(image, params)) return this.result([this.frameState.lastOutput!], stages, this.frameState.lastWarmup);
     const step = await time('text', () => this.denoiseStep(params, (inputs) => time('unet', () => this.models.unet(inputs))));
     const state = this.streamState(params, step.schedule);
-    const xT = image ? this.addNoise(await time('encode', () => this.models.vaeEncode(image)), state, step.schedule) : slotView(state.initNoise, 0);
     const warmup = params.use_denoising_batch && isWarmingUp(state);
-    const x0 = await (params.use_denoising_batch ? streamBatch : sequentialDenoise)(xT, state, step);
-    const capturedAt = this.capturedAt(frame.timestamp, params.use_denoising_batch ? state.latentBuffer.dims[0]! : 0);
-    const decoded = await time('decode', () => this.models.vaeDecode(x0, this.converter.decodeBuffer(frame)));
-    const output = await this.converter.toFrame(decoded, capturedAt, this.frameState.lastOutput, time);
+    const work: FrameWork = { frame, image, state, step, params, time, delay: params.use_denoising_batch ? state.latentBuffer.dims[0]! : 0 };
+    const output = await (this.onDevice ? this.frameOnDevice(this.onDevice, this.models.device!, work) : this.frameOnHost(work));
     // A handed-over output is gone after return: the similarity filter's repeat needs a copy of its own.
     this.frameState.lastOutput = this.options.outputBuffers && params.similarity_filter ? { ...output, data: output.data.slice() } : output;
     this.frameState.lastWarmup = warmup;
-    return Object.assign([output], { stages, warmup });
+    return this.result([output], stages, warmup);
   }
 
   async dispose(): Promise<void> {
+    this.onDevice?.reset();
     await this.models.dispose();
+  }
+
+  /** The frames with the stage timings and, where the models count them, this frame's host<->device transfers. */
+  private result(frames: Frame[], stages: StageTimings, warmup: boolean): ProcessResult {
+    const transfers = this.models.takeTransfers?.();
+    return Object.assign(frames, { stages, warmup }, transfers ? { transfers } : {});
+  }
+
+  private async frameOnHost({ frame, image, state, step, params, time, delay }: FrameWork): Promise<Frame> {
+    const xT = image ? this.addNoise(await time('encode', () => this.models.vaeEncode(image)), state, step.schedule) : slotView(state.initNoise, 0);
+    const x0 = await (params.use_denoising_batch ? streamBatch : sequentialDenoise)(xT, state, step);
+    const capturedAt = this.capturedAt(frame.timestamp, delay);
+    const decoded = await time('decode', () => this.models.vaeDecode(x0, this.converter.decodeBuffer(frame)));
+    return this.converter.toFrame(decoded, capturedAt, this.frameState.lastOutput, time);
+  }
+
+  /** frameOnHost on the device: only the input frame goes up and the output frame comes down (plus two finite flags). */
+  private async frameOnDevice(stream: DeviceStream, device: DeviceModels, { frame, image, state, step, params, time, delay }: FrameWork): Promise<Frame> {
+    const from: StreamSource = params.mode === 'img2img' ? { latent: await this.deviceLatent(device, frame, image, time) } : { noise: true };
+    const denoise = params.use_denoising_batch ? stream.streamBatch : stream.sequential;
+    const x0 = await denoise.call(stream, from, state, step, time).finally(() => 'latent' in from && from.latent.dispose());
+    const capturedAt = this.capturedAt(frame.timestamp, delay);
+    const decoded = await time('decode', () => device.vaeDecode(x0)).finally(() => x0.dispose());
+    const size = { width: frame.width, height: frame.height, timestamp: capturedAt };
+    return this.converter.render(size, this.frameState.lastOutput, time, (rgba) => device.toRgba(decoded, rgba)).finally(() => decoded.dispose());
+  }
+
+  private async deviceLatent(device: DeviceModels, frame: Frame, image: TensorF32 | undefined, time: StageTime): Promise<DeviceTensor> {
+    const input = await time('to_tensor', () => (image ? device.imageInput(image) : device.toImage(frame.data, frame.width, frame.height)));
+    return time('encode', () => device.vaeEncode(input)).finally(() => input.dispose());
   }
 
   /**

@@ -42,9 +42,14 @@ function rotated(initNoise: TensorF32): TensorF32 {
   return r;
 }
 
-/** Each slot's successor: slot i feeds slot i+1 next frame; the last wraps to (1, 1, init_noise[0]). */
+/** Each slot's successor's alpha and beta: slot i feeds slot i+1 next frame; the last wraps to (1, 1). */
+export function successors(s: SlotSchedule): Pick<NextSlots, 'alpha' | 'beta'> {
+  return { alpha: [...s.alpha.slice(1), 1], beta: [...s.beta.slice(1), 1] };
+}
+
+/** successors() with their noise: init_noise[i+1], the last slot init_noise[0]. */
 function nextSlots(s: SlotSchedule, initNoise: TensorF32): NextSlots {
-  return { alpha: [...s.alpha.slice(1), 1], beta: [...s.beta.slice(1), 1], noise: rotated(initNoise) };
+  return { ...successors(s), noise: rotated(initNoise) };
 }
 
 /**
@@ -69,10 +74,15 @@ export async function streamBatch(xT: TensorF32, state: StreamState, step: Denoi
   return slotView(x0, n - 1);
 }
 
+/** The conditioning without initialize's negative slot, made once per conditioning (it is never written). */
+const condOnly = new WeakMap<Conditioning, Conditioning>();
+
 /** Initialize's negative slot belongs to the first step; later steps follow the residual (self) chain. */
-function sequentialGuidance(step: DenoiseStep, i: number): { guidance: Guidance; conditioning: Conditioning } {
+export function sequentialGuidance(step: Pick<DenoiseStep, 'guidance' | 'conditioning'>, i: number): { guidance: Guidance; conditioning: Conditioning } {
   if (i === 0 || guidedType(step.guidance) !== 'initialize') return step;
-  return { guidance: { ...step.guidance, cfgType: 'self' }, conditioning: sliceConditioning(step.conditioning, 1) };
+  let conditioning = condOnly.get(step.conditioning);
+  if (!conditioning) condOnly.set(step.conditioning, (conditioning = sliceConditioning(step.conditioning, 1)));
+  return { guidance: { ...step.guidance, cfgType: 'self' }, conditioning };
 }
 
 /**
