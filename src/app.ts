@@ -1,5 +1,6 @@
 import type { EngineConfig } from './config.js';
 import { CommandRegistry } from './control/commands/registry.js';
+import { presetsPlugin } from './control/presets/plugin.js';
 import { controlPlugin, controlSurfaceOf } from './control/surface.js';
 import { Engine } from './engine/engine.js';
 import { engineHttpPlugin } from './engine/http-plugin.js';
@@ -13,7 +14,7 @@ import { pipelineByName } from './pipelines/registry.js';
 import type { App, AppPlugin } from './plugin.js';
 import { webPlugin } from './web/plugin.js';
 
-export const PLUGINS: readonly AppPlugin[] = Object.freeze([controlPlugin, engineHttpPlugin, webPlugin]);
+export const PLUGINS: readonly AppPlugin[] = Object.freeze([presetsPlugin, controlPlugin, engineHttpPlugin, webPlugin]);
 
 export interface RunningApp extends App {
   stop(): Promise<void>;

@@ -1,0 +1,25 @@
+import type { AppPlugin } from '../../plugin.js';
+import { registerPresetCommands } from './commands.js';
+import { PresetFields } from './fields.js';
+import { PresetLibrary } from './library.js';
+import { Morph } from './morph.js';
+
+/** Preset banks and morphs: the preset/* commands on every front end. A broken start-up bank stops start-up. */
+export const presetsPlugin: AppPlugin = {
+  name: 'presets',
+  async register(app) {
+    const { store, log } = app;
+    const fields = new PresetFields(store.schema);
+    const { folder, bank } = app.config.presets;
+    const library = await PresetLibrary.open(folder, bank ?? app.definition.name, fields, log);
+    const morph = new Morph({ store, log });
+    const remove = registerPresetCommands(app.commands, { library, morph, fields, store });
+    log.info({ bank: library.name, presets: library.presets.length, file: library.file }, 'preset bank in use');
+    return {
+      close: async () => {
+        remove();
+        morph.close();
+      },
+    };
+  },
+};
