@@ -13,14 +13,14 @@ import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schem
 import { FakeClock } from '../helpers/fake-clock.js';
 
 /** The preset commands over a StreamDiffusion store, a bank folder of their own and a fake clock. */
-export async function presetRig(opts: { folder?: string; bank?: string; log?: Logger; secondsPerBeat?: () => number } = {}) {
+export async function presetRig(opts: { folder?: string; bank?: string; log?: Logger; secondsPerBeat?: () => number; hz?: number } = {}) {
   const folder = opts.folder ?? mkdtempSync(join(tmpdir(), 'sdlive-banks-'));
   const log = opts.log ?? silentLogger;
   const store = new ParameterStore<z.ZodType>(StreamDiffusionParams);
   const fields = new PresetFields(store.schema);
   const library = await PresetLibrary.open(folder, opts.bank ?? 'show', fields, log);
   const clock = new FakeClock();
-  const morph = new Morph({ store, log, clock, secondsPerBeat: opts.secondsPerBeat });
+  const morph = new Morph({ store, log, clock, secondsPerBeat: opts.secondsPerBeat, hz: opts.hz });
   const commands = new CommandRegistry();
   const remove = registerPresetCommands(commands, { library, morph, fields, store });
   const run = (name: string, ...args: unknown[]) => commands.run(`preset/${name}`, args, 'cli');
