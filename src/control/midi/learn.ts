@@ -10,10 +10,10 @@ import type { MidiEvent } from './messages.js';
 /** Time to wait for the LSB of a 14-bit CC (or the rest of an NRPN) before settling on what was seen. */
 const PAIR_WINDOW_MS = 60;
 
-/** One line for logs and the web page: "cc14 ch1 #7 -> delta". */
+/** One line for logs and the web page: "cc14 ch1 #7 -> delta" ("program ch1 -> preset/recall" for a command). */
 export function describeBinding(b: MidiBinding): string {
   const number = 'number' in b ? ` #${b.number}` : '';
-  return `${b.type} ch${b.channel}${number} -> ${b.param}`;
+  return `${b.type} ch${b.channel}${number} -> ${'command' in b && b.command ? b.command : b.param}`;
 }
 
 const sameControl = (a: MidiBinding, b: MidiBinding) =>
