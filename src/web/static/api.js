@@ -37,6 +37,8 @@ export const api = {
   /** @returns {Promise<import('./types').HealthReport>} */
   health: () => json('/health', undefined, true),
   step: () => post('/api/commands/step', {}),
+  /** A registered command's result (GET /api/commands lists them). @param {string} name @param {unknown[]} [args] @returns {Promise<unknown>} */
+  command: async (name, args = []) => (await post(`/api/commands/${name}`, { args })).result,
   /** @returns {Promise<{ CONTENTS?: Record<string, { FULL_PATH?: string }> }>} */
   namespace: () => json('/', { headers: { accept: 'application/json' } }),
 };
