@@ -140,6 +140,7 @@ describe('preset commands', () => {
     writeFileSync(join(rig.folder, 'broken.json'), bankText({ delta: 'loud' }));
     await assert.rejects(rig.run('bank', 'broken'), /broken\.json: presets\[1\]\.params\.delta/);
     assert.equal(lines.filter((l) => l.includes('broken.json')).length, 1);
+    assert.equal(rig.library.failures, 1, 'counted for the metrics');
     assert.match(lines.find((l) => l.includes('broken.json'))!, /keeping bank show/);
     assert.deepEqual(rig.commands.get('preset/bank')!.read!(), ['show']);
     assert.deepEqual(await rig.run('recall', 'kept'), { name: 'kept', number: 1, seconds: 0 });

@@ -61,4 +61,7 @@ test('save as adds the current look to the bank file and a button for it', { ski
   await page.locator('#panel-presets input[type=text]').fill('42');
   await page.locator('#panel-presets button', { hasText: 'Save as' }).click();
   await page.waitForFunction(() => /not only digits/.test(document.querySelector('#panel-presets .note')?.textContent ?? ''), null, { timeout: 5000 });
+  const metrics = await (await fetch(`${app.http.url}/metrics`)).text();
+  assert.match(metrics, /^sdlive_preset_bank_failures_total 0$/m);
+  assert.match(metrics, /^sdlive_preset_morph_refused_total 0$/m);
 });

@@ -23,6 +23,8 @@ const refuse = (message: string) => new ControlError('rejected', message);
  */
 export class PresetLibrary {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Bank files refused at run time (the bank in use stayed). */
+  failures = 0;
 
   private constructor(readonly folder: string, private bankName: string, private bank: Bank, private readonly fields: PresetFields, private readonly log: Logger) {}
 
@@ -65,6 +67,7 @@ export class PresetLibrary {
       try {
         bank = await readBank(join(this.folder, `${bankName}.json`), bankName, this.fields);
       } catch (e) {
+        this.failures++;
         this.log.error(`${errorLine(e)} (keeping bank ${this.bankName})`);
         throw e;
       }

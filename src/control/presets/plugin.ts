@@ -14,10 +14,15 @@ export const presetsPlugin: AppPlugin = {
     const library = await PresetLibrary.open(folder, bank ?? app.definition.name, fields, log);
     const morph = new Morph({ store, log });
     const remove = registerPresetCommands(app.commands, { library, morph, fields, store });
+    const removeMetrics = app.http.metrics.add(() => [
+      { name: 'preset_bank_failures_total', type: 'counter', help: 'Bank files refused at run time (the bank in use stayed).', samples: [[{}, library.failures]] },
+      { name: 'preset_morph_refused_total', type: 'counter', help: 'Morph steps the parameter store refused (the morph went on).', samples: [[{}, morph.failures]] },
+    ]);
     log.info({ bank: library.name, presets: library.presets.length, file: library.file }, 'preset bank in use');
     return {
       close: async () => {
         remove();
+        removeMetrics();
         morph.close();
       },
     };
