@@ -84,6 +84,18 @@ describe('morph: recall with a transition time, on a fake clock', () => {
     rig.close();
   });
 
+  it('two lists longer together than the schema allows (8 entries) switch halfway instead', async () => {
+    const list = (word: string) => Array.from({ length: 5 }, (_, i) => ({ text: `${word} ${i}`, weight: 1 }));
+    const rig = await fromAtoB({ prompt: list('old') }, { prompt: list('new') });
+    await rig.run('recall', 'b', 1);
+    rig.clock.advance(400);
+    assert.deepEqual(rig.values().prompt, list('old'));
+    rig.clock.advance(200);
+    assert.deepEqual(rig.values().prompt, list('new'));
+    assert.equal(rig.morph.failures, 0);
+    rig.close();
+  });
+
   it('enums, booleans and texts switch halfway', async () => {
     const rig = await fromAtoB({ cfg_type: 'self', do_add_noise: true, negative_prompt: '' }, { cfg_type: 'full', do_add_noise: false, negative_prompt: 'blur' });
     await rig.run('recall', 'b', 1);

@@ -26,7 +26,6 @@ const pathOf = (path: readonly PropertyKey[]) => path.map(String).join('.');
  * own (fps_cap, paused, morph: show transport, not a look). Validation goes through the schema's own field types.
  */
 export class PresetFields {
-  readonly specs: readonly ParamSpec[];
   readonly keys: readonly string[];
   private readonly byKey: ReadonlyMap<string, ParamSpec>;
   private readonly partial: z.ZodType;
@@ -36,15 +35,10 @@ export class PresetFields {
     if (!(schema instanceof z.ZodObject)) throw new Error('presets need a pipeline schema that is a zod object');
     const all = paramSpecs(schema);
     this.byKey = new Map(all.map((s) => [s.key, s]));
-    this.specs = all.filter((s) => s.phase === 'runtime' && !ENGINE_KEYS.has(s.key));
-    this.keys = this.specs.map((s) => s.key);
+    this.keys = all.filter((s) => s.phase === 'runtime' && !ENGINE_KEYS.has(s.key)).map((s) => s.key);
     const shape = schema.shape as Record<string, z.ZodType>;
     this.partial = z.strictObject(Object.fromEntries(this.keys.map((k) => [k, withoutDefault(shape[k]!).optional()])));
     this.defaults = Object.fromEntries(all.filter((s) => s.default !== undefined).map((s) => [s.key, s.default]));
-  }
-
-  spec(key: string): ParamSpec | undefined {
-    return this.keys.includes(key) ? this.byKey.get(key) : undefined;
   }
 
   /** Why this key cannot be in a preset, or undefined when it can. */

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { errorLine } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { ControlError } from '../space/values.js';
-import { type Bank, bankError, type Preset, readBank, writeBank } from './bank.js';
+import { type Bank, type Preset, readBank, writeBank } from './bank.js';
 import { SHIPPED_BANKS_DIR } from './config.js';
 import type { PresetFields, PresetParams } from './fields.js';
 
@@ -77,15 +77,16 @@ export class PresetLibrary {
     });
   }
 
-  /** Saves `params` under `name`: a new preset gets `number` or the lowest free one; an existing one is replaced (keeping its number unless given). */
+  /**
+   * Saves `params` (values the parameter store holds, so valid) under `name`: a new preset gets `number` or the
+   * lowest free one; an existing one is replaced, keeping its number unless one is given.
+   */
   save(name: string, params: PresetParams, number?: number): Promise<Preset> {
     return this.serial(async () => {
       const old = this.find(name);
       const taken = number === undefined ? undefined : this.bank.presets.find((p) => p.number === number && p !== old);
       if (taken) throw refuse(`number ${number} is preset "${taken.name}" (rename or delete it first)`);
-      const checked = this.fields.check(params as Record<string, unknown>);
-      if ('problem' in checked) throw bankError(this.file, `${name}.params.${checked.problem.path}`, checked.problem.message);
-      const preset: Preset = { name, number: number ?? old?.number ?? freeNumber(this.bank.presets), params: checked.params };
+      const preset: Preset = { name, number: number ?? old?.number ?? freeNumber(this.bank.presets), params };
       const presets = old ? this.bank.presets.map((p) => (p === old ? preset : p)) : [...this.bank.presets, preset];
       await this.commit({ ...this.bank, presets });
       return preset;

@@ -74,7 +74,7 @@ export class Morph {
   }
 
   /** The duration in milliseconds; beats need the tempo hook. */
-  milliseconds(duration: MorphDuration): number {
+  private milliseconds(duration: MorphDuration): number {
     if ('seconds' in duration) return duration.seconds * 1000;
     const perBeat = this.options.secondsPerBeat?.();
     if (!perBeat) throw new ControlError('rejected', 'a duration in beats needs a tempo, and none is connected: give seconds');
@@ -131,7 +131,7 @@ export class Morph {
     const f = this.flight;
     if (!f || change.source === MORPH_ORIGIN) return;
     for (const key of change.keys) if (key !== MORPH_KEY) delete f.to[key];
-    if (!change.keys.includes(MORPH_KEY as never)) return;
+    if (!change.keys.includes(MORPH_KEY)) return;
     f.stopTicking?.();
     f.stopTicking = undefined;
     this.apply(change.current[MORPH_KEY] as number);
