@@ -38,14 +38,14 @@ const BankFile = z.strictObject({
     params: z.record(z.string(), z.unknown()),
   })).max(1000).default([]),
 }).superRefine((bank, ctx) => {
-  const seen = { name: new Map<string, number>(), number: new Map<number, number>() };
+  const firstAt = new Map<string, number>();
   bank.presets.forEach((p, i) => {
     for (const key of ['name', 'number'] as const) {
-      const value = p[key];
-      if (value === undefined) continue;
-      const first = (seen[key] as Map<typeof value, number>).get(value);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['presets', i, key], message: `${JSON.stringify(value)} is also presets[${first}].${key}` });
-      else (seen[key] as Map<typeof value, number>).set(value, i);
+      if (p[key] === undefined) continue;
+      const id = `${key} ${JSON.stringify(p[key])}`;
+      const first = firstAt.get(id);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['presets', i, key], message: `${JSON.stringify(p[key])} is also presets[${first}].${key}` });
+      else firstAt.set(id, i);
     }
   });
 });

@@ -1,18 +1,19 @@
+import { normalizeWeights } from '../../pipelines/streamdiffusion/blend.js';
 import type { ParamSpec } from '../../schema/param-spec.js';
 import type { PresetParams } from './fields.js';
 
 /** Where discrete values (enums, booleans, texts, lists of another length) switch during a morph. */
-export const SWITCH_AT = 0.5;
+const SWITCH_AT = 0.5;
 
 const lerp = (a: number, b: number, t: number) => a + (b - a) * t;
 
 type Entry = Record<string, unknown>;
 
-/** The entries of a scalar-or-list value (a prompt string is one entry at weight 1), with weights summing to 1. */
+/** The entries of a scalar-or-list value (a prompt string is one entry at weight 1), with the shares blending gives them. */
 function normalisedEntries(value: unknown, main: string, weight: string): { key: unknown; w: number }[] {
   const list: Entry[] = Array.isArray(value) ? (value as Entry[]) : [{ [main]: value, [weight]: 1 }];
-  const sum = list.reduce((acc, e) => acc + (e[weight] as number), 0);
-  return list.map((e) => ({ key: e[main], w: sum > 0 ? (e[weight] as number) / sum : 1 / list.length }));
+  const shares = normalizeWeights(list.map((e) => e[weight] as number));
+  return list.map((e, i) => ({ key: e[main], w: shares[i]! }));
 }
 
 /**
