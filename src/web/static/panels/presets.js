@@ -8,8 +8,8 @@ import { el } from '../dom.js';
 export const presetsPanel = {
   id: 'presets',
   title: 'Presets',
-  /** @param {HTMLElement} section @param {{ api: typeof import('../api.js').api }} ctx */
-  mount(section, { api }) {
+  /** @param {HTMLElement} section @param {{ api: typeof import('../api.js').api, channel: import('../channel.js').Channel }} ctx */
+  mount(section, { api, channel }) {
     const buttons = el('div', { className: 'preset-buttons' });
     const morph = el('input', { type: 'number', min: '0', max: '3600', step: '0.5', value: '0', title: 'Morph time in seconds (0: at once)' });
     const banks = el('select', { title: 'The bank in use' });
@@ -18,6 +18,11 @@ export const presetsPanel = {
     const note = el('div', { className: 'note' });
     const morphRow = el('div', { className: 'preset-bar' });
     morphRow.append(el('label', { textContent: 'Morph s' }), morph, el('label', { textContent: 'Bank' }), banks);
+    // The morph in flight, by hand: the engine's `morph` parameter (0 where it started, 1 at the preset).
+    const fader = el('input', { type: 'range', min: '0', max: '1', step: '0.001', value: String(channel.values.morph ?? 1), className: 'morph-fader', title: 'Scrub the morph in flight' });
+    fader.oninput = () => void channel.set('morph', Number(fader.value));
+    channel.on('morph', (v) => (fader.value = String(v)));
+    morphRow.append(fader);
     const saveRow = el('div', { className: 'preset-bar' });
     saveRow.append(name, save);
     section.append(buttons, morphRow, saveRow, note);
