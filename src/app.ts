@@ -1,5 +1,6 @@
 import type { EngineConfig } from './config.js';
 import { CommandRegistry } from './control/commands/registry.js';
+import { presetsPlugin } from './control/presets/plugin.js';
 import { controlPlugin, controlSurfaceOf } from './control/surface.js';
 import { tempoPlugin } from './control/tempo/plugin.js';
 import { engineCommandsPlugin } from './engine/commands-plugin.js';
@@ -15,7 +16,7 @@ import { pipelineByName } from './pipelines/registry.js';
 import type { App, AppPlugin } from './plugin.js';
 import { webPlugin } from './web/plugin.js';
 
-export const PLUGINS: readonly AppPlugin[] = Object.freeze([controlPlugin, engineHttpPlugin, engineCommandsPlugin, webPlugin, tempoPlugin]);
+export const PLUGINS: readonly AppPlugin[] = Object.freeze([presetsPlugin, controlPlugin, engineHttpPlugin, engineCommandsPlugin, webPlugin, tempoPlugin]);
 
 export interface RunningApp extends App {
   stop(): Promise<void>;

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { MidiConfig, OscConfig } from './control/config.js';
+import { PresetsConfig } from './control/presets/config.js';
 import { SdliveError } from './errors.js';
 import { HttpConfig } from './http/config.js';
 import { LOG_LEVELS } from './log.js';
@@ -22,6 +23,7 @@ export const EngineConfig = z.strictObject({
   osc: OscConfig.default(OscConfig.parse({})),
   midi: MidiConfig.default(MidiConfig.parse({})),
   mappings: z.array(z.string()).default([]).describe('Mapping files (mappings/*.json) to load and hot-reload.'),
+  presets: PresetsConfig.default(PresetsConfig.parse({})),
 });
 export type EngineConfig = Readonly<z.output<typeof EngineConfig>>;
 
@@ -82,7 +84,8 @@ const section = (file: Record<string, unknown>, key: string) => (file[key] && ty
 
 /**
  * Relative paths in a config file are relative to the file's folder, wherever sdlive is started from: mapping
- * files (shipped names stay names), input/output files, a model folder (model names stay names), midi.learn_file.
+ * files (shipped names stay names), input/output files, a model folder (model names stay names), midi.learn_file,
+ * presets.folder.
  */
 function pathsFromConfigDir(file: Record<string, unknown>, dir: string): Record<string, unknown> {
   const out = { ...file };
@@ -95,6 +98,8 @@ function pathsFromConfigDir(file: Record<string, unknown>, dir: string): Record<
   if (params && str(params.model) && !params.model.includes(':')) out.params = { ...params, model: fromConfigDir(dir, params.model, true) };
   const midi = section(file, 'midi');
   if (midi && str(midi.learn_file)) out.midi = { ...midi, learn_file: fromConfigDir(dir, midi.learn_file) };
+  const presets = section(file, 'presets');
+  if (presets && str(presets.folder)) out.presets = { ...presets, folder: fromConfigDir(dir, presets.folder) };
   return out;
 }
 

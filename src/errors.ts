@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   SDL_ERR_NONFINITE: 'A pipeline produced NaN or infinite values; the frame was dropped.',
   SDL_ERR_WORKER: 'The inference worker thread crashed or broke the worker protocol.',
   SDL_ERR_MAPPING: 'A mapping file is invalid.',
+  SDL_ERR_PRESET: 'A preset bank file or a preset is invalid.',
   SDL_ERR_MIDI_UNAVAILABLE: 'No MIDI subsystem is available on this machine.',
   SDL_ERR_PORT_IN_USE: 'A network port the engine needs is already in use.',
   SDL_ERR_BIND: 'A listener cannot bind its configured address or port (not an address of this machine, or not permitted).',

@@ -129,7 +129,7 @@ export class ControlSurface {
       removeRoutes();
       removeRoutes = installOscRoutes(this.osc, m);
     });
-    this.midi = await new MidiControl({ config: app.config.midi, store: app.store, space: this.space, mappings: this.mappings, learnFile: learnFileOf(app, files), log: app.log, backend }).open();
+    this.midi = await new MidiControl({ config: app.config.midi, store: app.store, space: this.space, mappings: this.mappings, learnFile: learnFileOf(app, files), log: app.log, backend, commands: app.commands }).open();
     this.closers.push(() => this.midi.close());
     this.closers.push(installLearnCommands(this.osc, this.midi, app.log));
   }

@@ -13,6 +13,10 @@ export const ENGINE_FIELDS = {
     label: 'Paused', group: 'Engine', order: 71, phase: 'runtime',
     description: 'Hold the last output frame and stop running the model.',
   }),
+  morph: param(z.number().min(0).max(1).default(1), {
+    label: 'Morph', group: 'Engine', order: 71.5, phase: 'runtime',
+    description: 'Progress of the preset morph in flight: 0 where it started, 1 at the preset. Move it (a fader) to scrub the morph by hand.',
+  }),
   quantize: param(z.enum(['off', 'beat', 'bar']).default('off'), {
     label: 'Quantize', group: 'Tempo', order: 72, phase: 'runtime',
     description: 'OSC parameter changes wait for the next beat or bar (early by the measured latency, so the frame lands on it).',
@@ -32,7 +36,7 @@ export type EngineParams = z.output<typeof EngineParams>;
 
 /**
  * The definition with ENGINE_FIELDS in its schema (a pipeline may declare them itself; the engine's are the ones
- * that count), so every store the engine reads validates fps_cap and paused. The schema must be a zod object.
+ * that count), so every store the engine reads validates fps_cap, paused and morph. The schema must be a zod object.
  */
 export function withEngineParams(def: PipelineDefinition): PipelineDefinition {
   if (!(def.schema instanceof z.ZodObject)) throw new Error(`pipeline ${def.name}: its parameter schema must be a zod object`);

@@ -11,7 +11,7 @@ const SHIPPED = resolve('mappings');
 interface ShippedMapping {
   name: string;
   description: string;
-  midi?: { type: string; channel?: number; number?: number; param: string; value?: unknown }[];
+  midi?: { type: string; channel?: number; number?: number; param: string; command?: string; value?: unknown }[];
   osc?: { address: string; param?: string; ignore?: boolean; value?: unknown }[];
 }
 
@@ -29,7 +29,7 @@ function expectedListing(file: string, m: ShippedMapping): string {
   return [
     `  ${m.name} (${file})`,
     `    ${m.description}`,
-    ...(m.midi ?? []).map((b) => `    midi ${b.type} ch${b.channel ?? 1}${b.number === undefined ? '' : ` #${b.number}`} -> ${b.param}${effect(b)}`),
+    ...(m.midi ?? []).map((b) => `    midi ${b.type} ch${b.channel ?? 1}${b.number === undefined ? '' : ` #${b.number}`} -> ${b.command ?? b.param}${effect(b)}`),
     ...(m.osc ?? []).map((b) => `    osc  ${b.address} -> ${b.ignore ? '(ignored)' : `${b.param}${effect(b)}`}`),
   ].join('\n');
 }

@@ -20,7 +20,7 @@ const space = new AddressSpace(StreamDiffusionParams);
 describe('mapping files', () => {
   it('ships valid files for every controller and host layout', async () => {
     const names = readdirSync(SHIPPED_MAPPINGS_DIR).filter((f) => f.endsWith('.json')).sort();
-    assert.deepEqual(names, ['akai-midimix.json', 'generic-8x8.json', 'korg-nanokontrol2.json', 'resolume.json', 'streamdiffusiontd.json', 'touchdesigner.json']);
+    assert.deepEqual(names, ['akai-midimix.json', 'generic-8x8.json', 'korg-nanokontrol2.json', 'program-change-presets.json', 'resolume.json', 'streamdiffusiontd.json', 'touchdesigner.json']);
     for (const name of names) await loadMappingFile(join(SHIPPED_MAPPINGS_DIR, name), space);
     assert.equal(resolveMappingPath('korg-nanokontrol2'), join(SHIPPED_MAPPINGS_DIR, 'korg-nanokontrol2.json'));
   });

@@ -9,7 +9,7 @@ import { AddressSpace } from '../../src/control/space/address-space.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { silentLogger } from '../../src/log.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { UdpPeer, waitFor } from './helpers.js';
 
 /** A bundle tagged at `at` (ms since 1970; undefined: "immediately") of /sdlive/<key> value messages. */

@@ -17,12 +17,13 @@ import { TempoClock } from '../../src/control/tempo/tempo-clock.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { silentLogger } from '../../src/log.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
-import { FakeClock, seeded } from './fake-clock.js';
+import { mulberry32 } from '../../src/models/onnx/prng.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { UdpPeer, waitFor } from './helpers.js';
 
 /** MIDI clock ticks at `bpm` from t0, each off by up to ±jitterMs (seeded). */
 function ticks(bpm: number, count: number, t0: number, jitterMs: number, seed = 1): number[] {
-  const random = seeded(seed);
+  const random = mulberry32(seed);
   const period = 60_000 / bpm / 24;
   return Array.from({ length: count }, (_, i) => t0 + i * period + (random() * 2 - 1) * jitterMs);
 }

@@ -95,7 +95,7 @@ const RUNTIME_CHANGES: [string, unknown][] = [
   ['seed', [{ seed: 1, weight: 1 }, { seed: 2, weight: 1 }]], ['seed_interpolation', 'slerp'], ['use_denoising_batch', false],
   ['do_add_noise', false], ['mode', 'txt2img'], ['prompt', [{ text: 'a', weight: 1 }, { text: 'b', weight: 2 }]],
   ['prompt_interpolation', 'slerp'], ['mode', 'img2img'], ['similarity_filter', true], ['similarity_threshold', 0.5],
-  ['similarity_max_skip_frames', 3], ['fps_cap', 24], ['paused', true], ['use_denoising_batch', true],
+  ['similarity_max_skip_frames', 3], ['fps_cap', 24], ['morph', 0.5], ['paused', true], ['use_denoising_batch', true],
   ['quantize', 'beat'], ['beats_per_bar', 3], ['modulators', [{ kind: 'lfo', name: 'wobble', target: 'delta', depth: 0.1 }]],
 ];
 

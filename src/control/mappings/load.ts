@@ -38,7 +38,7 @@ function targetProblems(file: string, mapping: MappingFile, space: AddressSpace)
     return [];
   };
   return [
-    ...mapping.midi.flatMap((b, i) => check(`midi[${i}].param`, b.param, CONTINUOUS.has(b.type) && !('button' in b && b.button))),
+    ...mapping.midi.flatMap((b, i) => check(`midi[${i}].param`, 'command' in b && b.command ? undefined : b.param, CONTINUOUS.has(b.type) && !('button' in b && b.button))),
     ...mapping.osc.flatMap((b, i) => check(`osc[${i}].param`, b.param, b.range !== undefined)),
   ];
 }

@@ -36,7 +36,11 @@ export const MidiBinding = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('note'), channel, number: data7, param: target, ...button }),
   z.strictObject({ type: z.literal('pitchbend'), channel, ...continuous }),
-  z.strictObject({ type: z.literal('program'), channel, param: target.default('prompts/select'), offset: z.int().default(0).describe('Added to the program number.') }),
+  z.strictObject({
+    type: z.literal('program'), channel, param: target.default('prompts/select'), offset: z.int().default(0).describe('Added to the program number.'),
+    command: z.string().regex(/^[a-z0-9][a-z0-9_/-]*$/, 'a command name, e.g. preset/recall').optional()
+      .describe('Run this command with the program number (plus offset) instead of setting param: "preset/recall" recalls the preset of that number.'),
+  }),
 ]);
 export type MidiBinding = z.output<typeof MidiBinding>;
 

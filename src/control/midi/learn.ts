@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import type { AddressSpace } from '../space/address-space.js';
 import type { MidiBinding } from '../mappings/schema.js';
 import { ControlError } from '../space/values.js';
@@ -10,10 +10,10 @@ import type { MidiEvent } from './messages.js';
 /** Time to wait for the LSB of a 14-bit CC (or the rest of an NRPN) before settling on what was seen. */
 const PAIR_WINDOW_MS = 60;
 
-/** One line for logs and the web page: "cc14 ch1 #7 -> delta". */
+/** One line for logs and the web page: "cc14 ch1 #7 -> delta" ("program ch1 -> preset/recall" for a command). */
 export function describeBinding(b: MidiBinding): string {
   const number = 'number' in b ? ` #${b.number}` : '';
-  return `${b.type} ch${b.channel}${number} -> ${b.param}`;
+  return `${b.type} ch${b.channel}${number} -> ${'command' in b && b.command ? b.command : b.param}`;
 }
 
 const sameControl = (a: MidiBinding, b: MidiBinding) =>
@@ -29,10 +29,7 @@ export async function writeBinding(file: string, binding: MidiBinding): Promise<
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ControlError('rejected', `cannot update ${file}: ${(e as Error).message}`);
   }
   doc.midi = [...doc.midi.filter((b) => !sameControl(b, binding)), binding];
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(doc, null, 2)}\n`);
-  await rename(tmp, file);
+  await writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`);
 }
 
 /**

@@ -1,4 +1,6 @@
+import { errorLine } from '../../errors.js';
 import { rateLimited, type Logger } from '../../log.js';
+import type { CommandRegistry } from '../commands/registry.js';
 import type { ControlAddress, Patch } from '../space/address.js';
 import type { AddressSpace } from '../space/address-space.js';
 import type { LoadedMapping } from '../mappings/load.js';
@@ -105,7 +107,8 @@ export class MidiMapper {
   /** MIDI messages refused (a failed binding or a value the store rejected). */
   failures = 0;
 
-  constructor(private readonly store: ControlStore, private readonly space: AddressSpace, log: Logger) {
+  /** `commands`: where a binding with a `command` (program change -> preset/recall) runs it. */
+  constructor(private readonly store: ControlStore, private readonly space: AddressSpace, log: Logger, private readonly commands?: Pick<CommandRegistry, 'run'>) {
     this.warn = rateLimited(log);
   }
 
@@ -113,11 +116,12 @@ export class MidiMapper {
     this.close();
     this.decoders = mappings.map(({ mapping }) => {
       const controls = new Map<MidiBinding, BoundControl>();
+      const runsCommand = mapping.midi.filter((b) => 'command' in b && b.command);
       for (const b of mapping.midi) {
-        const address = this.space.target(b.param);
+        const address = runsCommand.includes(b) ? undefined : this.space.target(b.param);
         if (address) controls.set(b, new BoundControl(b, address, (patch) => this.applyPatch(patch, address.path), this.store));
       }
-      return { device: mapping.device, decoder: new MidiDecoder([...controls.keys()]), controls };
+      return { device: mapping.device, decoder: new MidiDecoder([...controls.keys(), ...runsCommand]), controls };
     });
   }
 
@@ -136,7 +140,9 @@ export class MidiMapper {
       if (device && !port.toLowerCase().includes(device.toLowerCase())) continue;
       for (const { binding, input } of decoder.decode(event)) {
         try {
-          this.dispatch(controls.get(binding)!, input);
+          const control = controls.get(binding);
+          if (control) this.dispatch(control, input);
+          else this.runCommand(binding, input);
         } catch (e) {
           this.refuse(binding.param, (e as Error).message);
         }
@@ -157,6 +163,14 @@ export class MidiMapper {
       case 'release':
         if ('button' in binding && binding.button === 'hold' && control.previous !== undefined) set(control.previous);
     }
+  }
+
+  /** A program change bound to a command: the command runs with the program number plus the offset. */
+  private runCommand(binding: MidiBinding, input: ControlInput): void {
+    if (binding.type !== 'program' || !binding.command || input.kind !== 'program') return;
+    const name = binding.command;
+    if (!this.commands) return this.refuse(name, 'commands are not available here');
+    this.commands.run(name, [input.value + binding.offset], 'midi').catch((e: unknown) => this.refuse(name, errorLine(e)));
   }
 
   private press(control: BoundControl, current: Value, set: (v: Value) => boolean): void {

@@ -1,6 +1,7 @@
 import { errorLine } from '../../errors.js';
 import { rateLimited, type Logger } from '../../log.js';
 import type { AddressSpace } from '../space/address-space.js';
+import type { CommandRegistry } from '../commands/registry.js';
 import type { MidiConfig } from '../config.js';
 import type { MappingSet } from '../mappings/mapping-set.js';
 import type { ControlStore } from '../osc/server.js';
@@ -22,6 +23,8 @@ export interface MidiControlOptions {
   learnFile: string;
   log: Logger;
   backend: () => Promise<MidiBackend>;
+  /** Where bindings with a `command` run it (program change -> preset/recall). */
+  commands?: Pick<CommandRegistry, 'run'>;
 }
 
 /**
@@ -40,7 +43,7 @@ export class MidiControl {
 
   constructor(private readonly opts: MidiControlOptions) {
     this.warn = rateLimited(opts.log);
-    this.mapper = new MidiMapper(opts.store, opts.space, opts.log);
+    this.mapper = new MidiMapper(opts.store, opts.space, opts.log, opts.commands);
     this.mapper.setMappings(opts.mappings.current);
     opts.mappings.on('change', (m) => this.mapper.setMappings(m));
     this.learn = new MidiLearn(opts.space, () => opts.learnFile);

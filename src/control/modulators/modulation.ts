@@ -2,7 +2,7 @@ import { rateLimited, type Logger } from '../../log.js';
 import type { ControlAddress, Params } from '../space/address.js';
 import type { AddressSpace } from '../space/address-space.js';
 import { ControlError } from '../space/values.js';
-import type { Clock } from '../tempo/clock.js';
+import type { Clock } from '../../util/clock.js';
 import type { TempoClock } from '../tempo/tempo-clock.js';
 import { envelopeValue, oneShot, type Gate } from './envelope.js';
 import { lfoValue } from './lfo.js';

@@ -11,7 +11,7 @@ import { allowList, isAllowed } from './allow-list.js';
 import type { QueryAnswerMode } from '../config.js';
 import type { IgnorePatterns } from './ignore-patterns.js';
 import { decodePacket, encodeMessage, type DecodedMessage } from './codec.js';
-import { wallClock, type Clock } from '../tempo/clock.js';
+import { wallClock, type Clock } from '../../util/clock.js';
 import { TimeTagQueue } from './time-tags.js';
 import { ControlError, type ControlFailure, type OscArg } from '../space/values.js';
 

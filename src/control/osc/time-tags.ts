@@ -1,4 +1,4 @@
-import type { Clock } from '../tempo/clock.js';
+import type { Clock } from '../../util/clock.js';
 import { ControlError } from '../space/values.js';
 
 /** A bundle tagged further ahead than this is refused: a wrong clock must not park messages for hours. */

@@ -1,5 +1,5 @@
 import { ControlError } from '../space/values.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../util/clock.js';
 import type { BeatUnit, TempoClock } from './tempo-clock.js';
 
 /** Changes waiting for their beat at most: a flood of quantised messages is refused beyond this, not queued. */

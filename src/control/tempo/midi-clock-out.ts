@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../../util/clock.js';
 import { MIDI_CLOCK, TICKS_PER_BEAT } from './midi-clock.js';
 import type { TempoClock } from './tempo-clock.js';
 

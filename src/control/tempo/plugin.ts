@@ -11,7 +11,7 @@ import type { MessageGate } from '../osc/server.js';
 import { AddressSpace } from '../space/address-space.js';
 import { controlSurfaceOf } from '../surface.js';
 import { BeatScheduler } from './beat-scheduler.js';
-import { monotonicClock, type Clock } from './clock.js';
+import { monotonicClock, type Clock } from '../../util/clock.js';
 import { MidiClockIn } from './midi-clock.js';
 import { MidiClockOut } from './midi-clock-out.js';
 import type { TempoState } from './state.js';

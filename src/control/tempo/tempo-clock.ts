@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../util/clock.js';
 
 export const BPM_RANGE = { min: 20, max: 999 } as const;
 

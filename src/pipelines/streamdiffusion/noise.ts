@@ -67,3 +67,12 @@ export function seedNoise(seeds: readonly SeedEntry[], how: Interpolation, dims:
   const scale = draws.reduce((acc, d) => acc + norm(d), 0) / draws.length / (norm(sum) || 1);
   return { data: sum.map((x) => x * scale), dims: [...dims] };
 }
+
+/**
+ * Whether the seed list `after` continues `before` (a weight change over the same seeds, a step of a crossfade):
+ * some seed is heard in both. Then only the init noise is blended again; any other change is a cut.
+ */
+export function continuesSeeds(before: readonly SeedEntry[], after: readonly SeedEntry[]): boolean {
+  const heard = new Set(before.filter((s) => s.weight > 0).map((s) => s.seed));
+  return after.some((s) => s.weight > 0 && heard.has(s.seed));
+}

@@ -7,10 +7,10 @@ import { callConditioning } from './conditioning.js';
 import { DeviceStream, type StreamSource } from './device-stream.js';
 import { FrameConverter, type StageTime } from './image.js';
 import { Derived, ServeWhilePending } from './memo.js';
-import { seedNoise } from './noise.js';
+import { continuesSeeds, seedNoise } from './noise.js';
 import { PromptEmbeddings } from './prompt-embeddings.js';
 import { slotSchedule, type SlotSchedule } from './schedule.js';
-import { promptList, seedList, type StreamDiffusionParams } from './schema.js';
+import { promptList, type SeedEntry, seedList, type StreamDiffusionParams } from './schema.js';
 import { SimilarityFilter } from './similarity-filter.js';
 import { type DenoiseStep, isWarmingUp, sequentialDenoise, stateFor, streamBatch, type StreamState } from './stream-batch.js';
 import { axpbySlots, slotView } from './tensor.js';
@@ -52,6 +52,8 @@ interface FrameState {
   lastWarmup: boolean;
   /** Capture timestamps of the latest denoised inputs, newest last: Stream Batch outputs an older one's result. */
   captures: number[];
+  /** The seed list the stream's init noise was blended from. */
+  seeds: readonly SeedEntry[];
 }
 
 /** More than the longest Stream Batch delay (t_index_list has at most 4 steps: 3 frames). */
@@ -73,14 +75,15 @@ interface FrameWork {
 /**
  * StreamDiffusion on a loaded SdModels. Runtime parameters are read on every process() call; what they
  * determine (schedule, noise, embeddings) is derived again only when the parameters feeding it change, and
- * no change touches the model sessions or resets the latent buffer (except a seed change, which zeroes the
- * stock noise, and a t_index_list length change, which resizes the buffers).
+ * no change touches the model sessions or resets the latent buffer (except a change to other seeds, which zeroes
+ * the stock noise, and a t_index_list length change, which resizes the buffers). A seed-weight change over the same
+ * seeds (a seed crossfade) re-blends only the init noise: residual CFG carries on.
  */
 export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   private readonly prompts: PromptEmbeddings;
   private readonly filter: SimilarityFilter;
   private readonly converter: FrameConverter;
-  private readonly frameState: FrameState = { stream: undefined, lastOutput: undefined, lastWarmup: false, captures: [] };
+  private readonly frameState: FrameState = { stream: undefined, lastOutput: undefined, lastWarmup: false, captures: [], seeds: [] };
   private readonly schedule = new Derived<SlotSchedule>();
   private readonly noise = new Derived<StreamState>();
   private readonly conditioning = new Derived<Promise<Conditioning>>();
@@ -262,13 +265,20 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     return this.options.encodeWhileServing ? this.served.get(pending, [type, slotsPerCall]) : pending;
   }
 
-  /** The cross-frame state, rebuilt only when the seeds or the slot count change. */
+  /** The cross-frame state, derived again only when the seeds or the slot count change. */
   private streamState(params: Readonly<StreamDiffusionParams>, schedule: SlotSchedule): StreamState {
     const { latentChannels } = this.models.dialect;
     const dims = [schedule.timesteps.length, latentChannels, this.options.height / 8, this.options.width / 8];
     const seeds = seedList(params.seed);
     const how = params.seed_interpolation;
-    this.frameState.stream = this.noise.get([seeds, seeds.length > 1 && how, dims], () => stateFor(seedNoise(seeds, how, dims), this.frameState.stream));
+    this.frameState.stream = this.noise.get([seeds, seeds.length > 1 && how, dims], () => {
+      const initNoise = seedNoise(seeds, how, dims);
+      const previous = this.frameState.stream;
+      const sameSlots = previous?.initNoise.dims.join() === dims.join();
+      const continued = previous && sameSlots && continuesSeeds(this.frameState.seeds, seeds);
+      this.frameState.seeds = seeds;
+      return continued ? { ...previous, initNoise } : stateFor(initNoise, previous);
+    });
     return this.frameState.stream;
   }
 }

@@ -8,7 +8,7 @@ import { axpbySlots, concatSlots, slots, slotView, zeros } from './tensor.js';
 export interface StreamState {
   /** [n, C, h, w], drawn from the seed(s); not redrawn per frame. */
   initNoise: TensorF32;
-  /** [n, C, h, w], the residual-CFG virtual negative; zeros at start and after a seed change. */
+  /** [n, C, h, w], the residual-CFG virtual negative; zeros at start and after a change to other seeds (not a seed fade). */
   stockNoise: TensorF32;
   /** [n-1, C, h, w], latents partially denoised by earlier frames; zeros at start. */
   latentBuffer: TensorF32;

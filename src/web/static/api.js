@@ -37,8 +37,8 @@ export const api = {
   /** @returns {Promise<import('./types').HealthReport>} */
   health: () => json('/health', undefined, true),
   step: () => post('/api/commands/step', {}),
-  /** @param {string} name @param {unknown[]} args @returns {Promise<{ result: unknown }>} */
-  command: (name, args) => post(`/api/commands/${name}`, { args }),
+  /** A registered command's result (GET /api/commands lists them). @param {string} name @param {unknown[]} [args] @returns {Promise<unknown>} */
+  command: async (name, args = []) => (await post(`/api/commands/${name}`, { args })).result,
   /** @returns {Promise<import('./types').TempoState>} */
   tempo: () => json('/api/tempo'),
   /** @returns {Promise<{ CONTENTS?: Record<string, { FULL_PATH?: string }> }>} */

@@ -1,8 +1,9 @@
 // @ts-check
-// Every panel is a module exporting { id, title, mount(section, ctx) }; a new panel (presets...) is one line here.
+// Every panel is a module exporting { id, title, mount(section, ctx) }; a new panel is one line here.
 import { enginePanel } from './engine.js';
 import { paramsPanel, performPanel } from './params.js';
+import { presetsPanel } from './presets.js';
 import { previewPanel } from './preview.js';
 import { tempoPanel } from './tempo.js';
 
-export const PANELS = [previewPanel, performPanel, tempoPanel, enginePanel, paramsPanel];
+export const PANELS = [previewPanel, performPanel, presetsPanel, tempoPanel, enginePanel, paramsPanel];

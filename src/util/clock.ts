@@ -16,3 +16,18 @@ export const monotonicClock: Clock = { now: () => performance.now(), ...timers }
 
 /** Date.now(): OSC time tags are wall-clock times. */
 export const wallClock: Clock = { now: () => Date.now(), ...timers };
+
+/** Runs `tick` every `ms` on `clock` (each due time from the previous one, so late ticks do not drift); returns the stop function. */
+export function every(clock: Clock, ms: number, tick: () => void): () => void {
+  let due = clock.now() + ms;
+  let handle: unknown;
+  const schedule = () => {
+    handle = clock.setTimeout(() => {
+      due += ms;
+      schedule();
+      tick();
+    }, due - clock.now());
+  };
+  schedule();
+  return () => clock.clearTimeout(handle);
+}

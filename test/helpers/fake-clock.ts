@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/control/tempo/clock.js';
+import type { Clock } from '../../src/util/clock.js';
 
 /** A clock that moves only when told to: timers fire in time order as advance() passes them. */
 export class FakeClock implements Clock {
@@ -40,16 +40,4 @@ export class FakeClock implements Clock {
   get pending(): number {
     return this.timers.length;
   }
-}
-
-/** A seeded generator in 0..1 (mulberry32): the same jitter on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
