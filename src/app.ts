@@ -3,6 +3,7 @@ import { CommandRegistry } from './control/commands/registry.js';
 import { controlPlugin, controlSurfaceOf } from './control/surface.js';
 import { Engine } from './engine/engine.js';
 import { engineHttpPlugin } from './engine/http-plugin.js';
+import { outputsPlugin } from './engine/outputs-plugin.js';
 import { ParameterStore } from './engine/parameter-store.js';
 import { HttpHub } from './http/server.js';
 import { openSink, openSource } from './io/registry.js';
@@ -13,7 +14,7 @@ import { pipelineByName } from './pipelines/registry.js';
 import type { App, AppPlugin } from './plugin.js';
 import { webPlugin } from './web/plugin.js';
 
-export const PLUGINS: readonly AppPlugin[] = Object.freeze([controlPlugin, engineHttpPlugin, webPlugin]);
+export const PLUGINS: readonly AppPlugin[] = Object.freeze([controlPlugin, engineHttpPlugin, outputsPlugin, webPlugin]);
 
 export interface RunningApp extends App {
   stop(): Promise<void>;
@@ -91,7 +92,7 @@ export async function startApp(config: EngineConfig, log: Logger, signal?: Abort
       sinks.push(sink);
       closers.push(() => sink.close());
     }
-    const engine = new Engine({ definition, store, source, sinks, log, maxFrames: config.frames });
+    const engine = new Engine({ definition, store, source, sinks, openSink: (spec) => openSink(spec, ctx), log, maxFrames: config.frames });
     closers.splice(0, closers.length, () => engine.stop()); // the engine owns and closes the source and sinks now
     const http = new HttpHub(config.http, log);
     const app: App = { config, log, definition, store, engine, http, commands: new CommandRegistry() };

@@ -22,6 +22,9 @@ export const EngineConfig = z.strictObject({
   osc: OscConfig.default(OscConfig.parse({})),
   midi: MidiConfig.default(MidiConfig.parse({})),
   mappings: z.array(z.string()).default([]).describe('Mapping files (mappings/*.json) to load and hot-reload.'),
+  recordings: z.strictObject({
+    folder: z.string().min(1).default('recordings').describe('Where record/start NAME records (created when missing); relative to the config file.'),
+  }).default({ folder: 'recordings' }),
 });
 export type EngineConfig = Readonly<z.output<typeof EngineConfig>>;
 
@@ -82,7 +85,8 @@ const section = (file: Record<string, unknown>, key: string) => (file[key] && ty
 
 /**
  * Relative paths in a config file are relative to the file's folder, wherever sdlive is started from: mapping
- * files (shipped names stay names), input/output files, a model folder (model names stay names), midi.learn_file.
+ * files (shipped names stay names), input/output files, a model folder (model names stay names), midi.learn_file,
+ * recordings.folder (its default, "recordings", is next to the file too).
  */
 function pathsFromConfigDir(file: Record<string, unknown>, dir: string): Record<string, unknown> {
   const out = { ...file };
@@ -95,6 +99,9 @@ function pathsFromConfigDir(file: Record<string, unknown>, dir: string): Record<
   if (params && str(params.model) && !params.model.includes(':')) out.params = { ...params, model: fromConfigDir(dir, params.model, true) };
   const midi = section(file, 'midi');
   if (midi && str(midi.learn_file)) out.midi = { ...midi, learn_file: fromConfigDir(dir, midi.learn_file) };
+  const recordings = section(file, 'recordings');
+  const folder = recordings?.folder ?? 'recordings';
+  if (str(folder) && (file.recordings === undefined || recordings)) out.recordings = { ...recordings, folder: fromConfigDir(dir, folder) };
   return out;
 }
 

@@ -8,6 +8,6 @@ onShutdown(async () => {
   process.stdout.write('stopping\n');
   await sleep(stopMs);
   process.stdout.write('stopped\n');
-}, { recordings });
+}, { recordings: () => recordings });
 process.stdout.write('ready\n');
 setInterval(() => undefined, 1000);
