@@ -130,11 +130,13 @@ describe('outputs and recordings added and removed while running', () => {
     assert.equal(added.status, 200, added.body.error);
     assert.deepEqual(app.engine.metrics().io.sinks.map((s) => s.spec), [`raw:${join(dir, 'base.rgba')}`, spec]);
     const reader = ShmRingReader.open(shmName);
-    let got: ReturnType<ShmRingReader['read']> = { kind: 'none' };
-    await waitFor(() => (got = reader.read()).kind === 'frame', 'a frame in the ring');
-    assert.equal(got.kind, 'frame');
-    const frame = got.kind === 'frame' ? got.frame : undefined;
-    assert.ok(base.some((b) => Buffer.from(b).equals(frame!.data)), 'the ring holds one of the engine\'s frames');
+    let frame: Uint8Array | undefined;
+    await waitFor(() => {
+      const got = reader.read();
+      frame = got.kind === 'frame' ? got.frame.data : undefined;
+      return frame !== undefined;
+    }, 'a frame in the ring');
+    assert.ok(base.some((b) => Buffer.from(b).equals(frame!)), 'the ring holds one of the engine\'s frames');
     reader.close();
     const index = app.engine.metrics().io.sinks.findIndex((s) => s.spec === spec);
     await peer.send(osc, '/sdlive/output/remove', index);
