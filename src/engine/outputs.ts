@@ -4,7 +4,10 @@ import type { Frame } from '../io/frame.js';
 import type { FrameSink, IoStats } from '../io/transport.js';
 import type { Logger } from '../log.js';
 
-export type SinkStats = IoStats & { spec: string };
+/** An output's stats; `recording`: it keeps every fresh frame (a file), as opposed to a live output. */
+export type SinkStats = IoStats & { spec: string; recording: boolean };
+
+const statsOf = (sink: FrameSink): SinkStats => ({ spec: sink.spec, recording: sink.recording === true, ...sink.stats() });
 
 /** An output as `output/remove` names it: its spec, or its position in `output/list` (from 0). */
 export type OutputRef = string | number;
@@ -45,7 +48,7 @@ export class EngineOutputs extends EventEmitter<{ added: [FrameSink]; removed: [
   }
 
   stats(): SinkStats[] {
-    return this.sinks.map((s) => ({ spec: s.spec, ...s.stats() }));
+    return this.sinks.map((s) => statsOf(s));
   }
 
   /** Opens `spec` and adds it; refused (one warning) when it does not open or is an output already. */
@@ -85,7 +88,7 @@ export class EngineOutputs extends EventEmitter<{ added: [FrameSink]; removed: [
     await closed;
     this.closing.delete(sink);
     this.log.info({ io: sink.spec, frames: sink.stats().frames }, 'output removed');
-    return { spec: sink.spec, ...sink.stats() };
+    return statsOf(sink);
   }
 
   async closeAll(): Promise<void> {

@@ -37,6 +37,10 @@ export const api = {
   /** @returns {Promise<import('./types').HealthReport>} */
   health: () => json('/health', undefined, true),
   step: () => post('/api/commands/step', {}),
+  /** A command by name (output/add, record/start...); rejects with the server's reason. @param {string} name @param {unknown[]} [args] @returns {Promise<{ result: any }>} */
+  command: (name, args = []) => post(`/api/commands/${name}`, { args }),
+  /** An OSCQuery node's VALUE (a command's current value). @param {string} path @returns {Promise<unknown[]>} */
+  value: async (path) => (await json(`${path}?VALUE`, { headers: { accept: 'application/json' } })).VALUE ?? [],
   /** @returns {Promise<{ CONTENTS?: Record<string, { FULL_PATH?: string }> }>} */
   namespace: () => json('/', { headers: { accept: 'application/json' } }),
 };
