@@ -9,6 +9,7 @@ import type { FrameSink, FrameSource, IoStats } from '../io/transport.js';
 import { rateLimited, type Logger } from '../log.js';
 import type { EngineParams } from '../pipelines/engine-params.js';
 import type { PipelineDefinition } from '../pipelines/pipeline.js';
+import { OutputFader } from './fader.js';
 import { FpsMeter } from './fps-meter.js';
 import { EngineOutputs, type SinkStats } from './outputs.js';
 import { ParameterStore } from './parameter-store.js';
@@ -152,8 +153,11 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   private resetPending = false;
   private sendMs = 0;
   private crashStreak = 0;
-  /** What the sinks carry now (fresh, held or the input), when, and whether that was a cadence repeat. */
+  /** What the sinks carry now (fresh, held or the input) before blackout/fade, when, and whether that was a cadence repeat. */
   private shown: { frame: Frame; at: number; repeat: boolean } | undefined;
+  /** The frame last written, blackout/fade applied. */
+  private sent: Frame | undefined;
+  private readonly fader = new OutputFader();
   private cadenceTimer: NodeJS.Timeout | undefined;
   private outputFps = CADENCE_FPS.initial;
   private failedProviders: FailedProvider[] = [];
@@ -207,9 +211,9 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     return { log: this.opts.log, width, height, fps: 30 };
   }
 
-  /** The frame the sinks carry now. */
+  /** The frame the sinks carry now (blackout and fade applied). */
   get output(): Frame | undefined {
-    return this.lastGood;
+    return this.sent ?? this.lastGood;
   }
 
   /**
@@ -410,12 +414,15 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     // A run with maxFrames (--frames N) writes exactly N pipeline frames: no placeholders or held repeats.
     if (!fresh && this.opts.maxFrames !== undefined) return;
     const t0 = performance.now();
-    this.outputs.write(frame, fresh);
+    // Repeats are faded again, so a fade moves on while the picture is held.
+    const out = this.fader.apply(frame, this.params(), this.opts.source.latest(), !this.recycleOutputs);
+    this.outputs.write(out, fresh);
     this.sendMs = performance.now() - t0;
     this.counts.output++;
     if (!fresh) this.counts.held++;
     this.shown = { frame, at: performance.now(), repeat };
-    this.emit('frame', frame);
+    this.sent = out;
+    this.emit('frame', out);
   }
 
   /**
