@@ -40,7 +40,8 @@ describe('OSCQuery over real HTTP and WebSocket', () => {
   it('serves the namespace generated from the schema at /', async () => {
     const root = (await (await get('/')).json()) as Node;
     const sdlive = root.CONTENTS!.sdlive!;
-    assert.deepEqual(Object.keys(sdlive.CONTENTS!).filter((k) => !['norm', 'learn', 'fps', 'frame_count', 'latency_ms', 'latency_frames', 'dropped_frames', 'queue', 'memory_mb', 'health'].includes(k)).sort(), app.store.specs.map((s) => s.key).sort());
+    const commandRoots = app.commands.list().map((c) => c.name.split('/')[0]!);
+    assert.deepEqual(Object.keys(sdlive.CONTENTS!).filter((k) => ![...commandRoots, 'norm', 'learn', 'fps', 'frame_count', 'latency_ms', 'latency_frames', 'dropped_frames', 'queue', 'memory_mb', 'health'].includes(k)).sort(), app.store.specs.map((s) => s.key).sort());
     const fps = sdlive.CONTENTS!.fps_cap!;
     assert.equal(fps.FULL_PATH, '/sdlive/fps_cap');
     assert.equal(fps.TYPE, 'f');
