@@ -39,8 +39,8 @@ export const api = {
   step: () => post('/api/commands/step', {}),
   /** A command by name (output/add, record/start...); rejects with the server's reason. @param {string} name @param {unknown[]} [args] @returns {Promise<{ result: any }>} */
   command: (name, args = []) => post(`/api/commands/${name}`, { args }),
-  /** An OSCQuery node's VALUE (a command's current value). @param {string} path @returns {Promise<unknown[]>} */
-  value: async (path) => (await json(`${path}?VALUE`, { headers: { accept: 'application/json' } })).VALUE ?? [],
+  /** An OSCQuery node's VALUE (a command's current value); the whole node, since ?VALUE cannot share the query with ?token=. @param {string} path @returns {Promise<unknown[]>} */
+  value: async (path) => (await json(path, { headers: { accept: 'application/json' } })).VALUE ?? [],
   /** @returns {Promise<{ CONTENTS?: Record<string, { FULL_PATH?: string }> }>} */
   namespace: () => json('/', { headers: { accept: 'application/json' } }),
 };
