@@ -415,7 +415,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     if (!fresh && this.opts.maxFrames !== undefined) return;
     const t0 = performance.now();
     // Repeats are faded again, so a fade moves on while the picture is held.
-    const out = this.fader.apply(frame, this.params(), this.opts.source.latest(), !this.recycleOutputs);
+    const out = this.fader.apply(frame, this.params(), () => this.opts.source.latest(), !this.recycleOutputs);
     this.outputs.write(out, fresh);
     this.sendMs = performance.now() - t0;
     this.counts.output++;

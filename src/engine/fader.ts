@@ -26,13 +26,16 @@ export class OutputFader {
   private fittedFrom: Frame | undefined;
   private fitted: Frame | undefined;
 
-  /** The frame the outputs get. `kept`: some output may read the frame after write() returns. */
-  apply(frame: Frame, params: FadeParams, input: Frame | undefined, kept: boolean): Frame {
-    const to = params.fade_to === 'input' && input && !params.blackout ? 'input' : 'black';
+  /**
+   * The frame the outputs get. `input` is asked for only when fading to it; `kept`: some output may read the
+   * frame after write() returns.
+   */
+  apply(frame: Frame, params: FadeParams, input: () => Frame | undefined, kept: boolean): Frame {
     const amount = params.blackout ? STEPS : Math.round(Math.min(1, Math.max(0, params.fade ?? 0)) * STEPS);
     if (amount === 0) return frame;
-    if (to === 'black' && amount === STEPS) return { ...this.blackFrame(frame), timestamp: frame.timestamp };
-    const target = to === 'input' ? this.fit(input!, frame) : undefined;
+    const source = params.fade_to === 'input' && !params.blackout ? input() : undefined;
+    if (!source && amount === STEPS) return { ...this.blackFrame(frame), timestamp: frame.timestamp };
+    const target = source ? this.fit(source, frame) : undefined;
     return { ...frame, data: blend(frame.data, target?.data, amount, this.buffer(frame.data.length, kept)) };
   }
 

@@ -17,10 +17,16 @@ class Recorder {
   private starting = false;
 
   constructor(private readonly outputs: EngineOutputs, private readonly folder: string) {
-    // Removed some other way (output/remove): it is over.
-    outputs.on('removed', (sink) => {
-      if (sink.spec === this.current?.spec) this.current = undefined;
-    });
+    outputs.on('removed', this.forget);
+  }
+
+  /** Removed some other way (output/remove): it is over. */
+  private readonly forget = (sink: { spec: string }) => {
+    if (sink.spec === this.current?.spec) this.current = undefined;
+  };
+
+  close(): void {
+    this.outputs.off('removed', this.forget);
   }
 
   get file(): string {
@@ -92,6 +98,11 @@ export const outputsPlugin: AppPlugin = {
         run: () => recorder.stop(),
       }),
     ];
-    return { close: async () => removers.forEach((remove) => remove()) };
+    return {
+      close: async () => {
+        removers.forEach((remove) => remove());
+        recorder.close();
+      },
+    };
   },
 };

@@ -23,6 +23,8 @@ export class EngineOutputs extends EventEmitter<{ added: [FrameSink]; removed: [
   /** Removed sinks still writing what they queued: their frames' buffers must not be recycled yet. */
   private readonly closing = new Map<FrameSink, Promise<void>>();
   private closed = false;
+  /** Specs being opened: a second add of the same spec meanwhile is refused like a duplicate. */
+  private readonly opening = new Set<string>();
 
   constructor(sinks: readonly FrameSink[], private readonly open: (spec: string) => Promise<FrameSink>, private readonly log: Logger) {
     super();
@@ -54,8 +56,9 @@ export class EngineOutputs extends EventEmitter<{ added: [FrameSink]; removed: [
   /** Opens `spec` and adds it; refused (one warning) when it does not open or is an output already. */
   async add(spec: string): Promise<FrameSink> {
     try {
-      if (this.sinks.some((s) => s.spec === spec)) throw new SdliveError('SDL_ERR_TRANSPORT_SPEC', `--output ${spec}: already an output`, 'outputs');
-      const sink = await this.open(spec);
+      if (this.opening.has(spec) || this.sinks.some((s) => s.spec === spec)) throw new SdliveError('SDL_ERR_TRANSPORT_SPEC', `--output ${spec}: already an output`, 'outputs');
+      this.opening.add(spec);
+      const sink = await this.open(spec).finally(() => this.opening.delete(spec));
       if (this.closed) {
         await sink.close();
         throw new SdliveError('SDL_ERR_TRANSPORT_SPEC', `--output ${spec}: the engine stopped while it opened`, 'outputs');
