@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { startApp } from '../../src/app.js';
+import { resolveConfig } from '../../src/config.js';
+import { controlSurfaceOf } from '../../src/control/surface.js';
 import { Engine } from '../../src/engine/engine.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { createFrame, type Frame } from '../../src/io/frame.js';
 import { silentLogger } from '../../src/log.js';
 import { withEngineParams } from '../../src/pipelines/engine-params.js';
 import type { PipelineDefinition } from '../../src/pipelines/pipeline.js';
+import { UdpPeer } from '../control/helpers.js';
 import { fake, FAKE_MODULE } from './fake-pipelines.js';
 import { CollectSink, CopySink, isBlack, StillSource, until } from './harness.js';
 
@@ -98,5 +102,34 @@ describe('blackout and fade, applied by the engine to every output frame', () =>
     const faded = kept.frames.slice(from);
     assert.equal(new Set(faded.map((f) => f.data.buffer)).size, faded.length);
     for (const f of faded) assert.ok(worst(f, (i) => pipelineOut(i) / 2) <= 1);
+  });
+});
+
+describe('blackout and fade on the passthrough pipeline, over OSC', () => {
+  it('/sdlive/blackout blacks the output; /sdlive/fade 1 to the input shows the input', { timeout: 60_000 }, async () => {
+    const app = await startApp(resolveConfig({
+      pipeline: 'passthrough', params: { width: 256, height: 256 }, input: 'test:bars', http: { port: 0 }, midi: { enabled: false },
+      osc: { port: 0, host: '127.0.0.1', zeroconf: false },
+    }), silentLogger);
+    const peer = await UdpPeer.open();
+    const port = controlSurfaceOf(app)!.osc.port;
+    const next = (fits: (f: Frame) => boolean) => new Promise<void>((resolve) => {
+      const check = (f: Frame) => fits(f) && (app.engine.off('frame', check), resolve());
+      app.engine.on('frame', check);
+    });
+    try {
+      const black = next((f) => isBlack(f));
+      await peer.send(port, '/sdlive/blackout', true);
+      await black;
+      await peer.send(port, '/sdlive/fade_to', 'input');
+      await peer.send(port, '/sdlive/fade', 1);
+      // Passthrough shows the input anyway: fade 1 to the input after a blackout is the input, not black.
+      const input = next((f) => !isBlack(f) && Buffer.from(f.data).equals(app.engine.input!.data));
+      await peer.send(port, '/sdlive/blackout', false);
+      await input;
+    } finally {
+      peer.close();
+      await app.stop();
+    }
   });
 });
