@@ -6,6 +6,7 @@ import { tempoPlugin } from './control/tempo/plugin.js';
 import { engineCommandsPlugin } from './engine/commands-plugin.js';
 import { Engine } from './engine/engine.js';
 import { engineHttpPlugin } from './engine/http-plugin.js';
+import { outputsPlugin } from './engine/outputs-plugin.js';
 import { ParameterStore } from './engine/parameter-store.js';
 import { HttpHub } from './http/server.js';
 import { openSink, openSource } from './io/registry.js';
@@ -16,7 +17,7 @@ import { pipelineByName } from './pipelines/registry.js';
 import type { App, AppPlugin } from './plugin.js';
 import { webPlugin } from './web/plugin.js';
 
-export const PLUGINS: readonly AppPlugin[] = Object.freeze([presetsPlugin, controlPlugin, engineHttpPlugin, engineCommandsPlugin, webPlugin, tempoPlugin]);
+export const PLUGINS: readonly AppPlugin[] = Object.freeze([presetsPlugin, controlPlugin, engineHttpPlugin, engineCommandsPlugin, outputsPlugin, webPlugin, tempoPlugin]);
 
 export interface RunningApp extends App {
   stop(): Promise<void>;
@@ -94,7 +95,7 @@ export async function startApp(config: EngineConfig, log: Logger, signal?: Abort
       sinks.push(sink);
       closers.push(() => sink.close());
     }
-    const engine = new Engine({ definition, store, source, sinks, log, maxFrames: config.frames });
+    const engine = new Engine({ definition, store, source, sinks, openSink: (spec) => openSink(spec, ctx), log, maxFrames: config.frames });
     closers.splice(0, closers.length, () => engine.stop()); // the engine owns and closes the source and sinks now
     const http = new HttpHub(config.http, log);
     const app: App = { config, log, definition, store, engine, http, commands: new CommandRegistry() };

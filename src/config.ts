@@ -24,6 +24,9 @@ export const EngineConfig = z.strictObject({
   midi: MidiConfig.default(MidiConfig.parse({})),
   mappings: z.array(z.string()).default([]).describe('Mapping files (mappings/*.json) to load and hot-reload.'),
   presets: PresetsConfig.default(PresetsConfig.parse({})),
+  recordings: z.strictObject({
+    folder: z.string().min(1).default('recordings').describe('Where record/start NAME records (created when missing); relative to the config file.'),
+  }).default({ folder: 'recordings' }),
 });
 export type EngineConfig = Readonly<z.output<typeof EngineConfig>>;
 
@@ -85,7 +88,7 @@ const section = (file: Record<string, unknown>, key: string) => (file[key] && ty
 /**
  * Relative paths in a config file are relative to the file's folder, wherever sdlive is started from: mapping
  * files (shipped names stay names), input/output files, a model folder (model names stay names), midi.learn_file,
- * presets.folder.
+ * presets.folder and recordings.folder (its default, "recordings", is next to the file too).
  */
 function pathsFromConfigDir(file: Record<string, unknown>, dir: string): Record<string, unknown> {
   const out = { ...file };
@@ -100,6 +103,9 @@ function pathsFromConfigDir(file: Record<string, unknown>, dir: string): Record<
   if (midi && str(midi.learn_file)) out.midi = { ...midi, learn_file: fromConfigDir(dir, midi.learn_file) };
   const presets = section(file, 'presets');
   if (presets && str(presets.folder)) out.presets = { ...presets, folder: fromConfigDir(dir, presets.folder) };
+  const recordings = section(file, 'recordings');
+  const folder = recordings?.folder ?? 'recordings';
+  if (str(folder) && (file.recordings === undefined || recordings)) out.recordings = { ...recordings, folder: fromConfigDir(dir, folder) };
   return out;
 }
 

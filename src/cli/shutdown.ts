@@ -10,25 +10,26 @@ const STOP_LIMIT_MS = 2000;
 const RECORDING_STOP_LIMIT_MS = 30_000;
 
 let stop: Stop | undefined;
-let limitMs = STOP_LIMIT_MS;
+let recordings: () => boolean = () => false;
 let stopping = false;
 
 /** Stops at most once: runs the registered stop (close the app), then exits 0; a second call exits at once. */
 export async function shutdown(why: string): Promise<void> {
   if (stopping) process.exit(0);
   stopping = true;
-  setTimeout(() => process.exit(0), limitMs).unref();
+  setTimeout(() => process.exit(0), recordings() ? RECORDING_STOP_LIMIT_MS : STOP_LIMIT_MS).unref();
   await stop?.(why).catch(() => undefined);
   process.exit(0);
 }
 
 /**
- * What a shutdown closes once `run` has started opening things; before that a signal simply exits 0. With
- * `recordings`, the stop may take longer than usual so that no queued frame is lost.
+ * What a shutdown closes once `run` has started opening things; before that a signal simply exits 0. While
+ * `recordings()` says one is open (asked when the shutdown begins: they start and stop at run time), the stop
+ * may take longer than usual so that no queued frame is lost.
  */
-export function onShutdown(close: Stop, opts: { recordings?: boolean } = {}): void {
+export function onShutdown(close: Stop, opts: { recordings?: () => boolean } = {}): void {
   stop = close;
-  limitMs = opts.recordings ? RECORDING_STOP_LIMIT_MS : STOP_LIMIT_MS;
+  recordings = opts.recordings ?? (() => false);
 }
 
 export function installShutdownSignals(): void {

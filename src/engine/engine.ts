@@ -4,12 +4,15 @@ import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { errorLine, isSdliveError, SdliveError } from '../errors.js';
 import type { Frame } from '../io/frame.js';
 import { fitFrame } from '../io/resize.js';
+import { openSink } from '../io/registry.js';
 import type { FrameSink, FrameSource, IoStats } from '../io/transport.js';
 import { rateLimited, type Logger } from '../log.js';
 import type { EngineParams } from '../pipelines/engine-params.js';
 import type { Transfers } from '../models/sd-models.js';
 import type { PipelineDefinition } from '../pipelines/pipeline.js';
+import { OutputFader } from './fader.js';
 import { FpsMeter } from './fps-meter.js';
+import { EngineOutputs, type SinkStats } from './outputs.js';
 import { ParameterStore } from './parameter-store.js';
 import { PipelineHost } from './pipeline-host.js';
 import { unloadsFirst, type ReloadStrategy } from './reload-strategy.js';
@@ -29,6 +32,8 @@ export interface EngineOptions {
   store: ParameterStore<PipelineDefinition['schema']>;
   source: FrameSource;
   sinks: FrameSink[];
+  /** Opens an output added while running (default: the transport registry at the pipeline's size). */
+  openSink?: (spec: string) => Promise<FrameSink>;
   log: Logger;
   /** Stop after this many fresh pipeline frames (for scripts and tests); only fresh frames reach the sinks then. */
   maxFrames?: number;
@@ -115,7 +120,7 @@ export interface EngineMetrics {
   queues: { inflight: number; inputWaiting: number };
   model: ModelStatus;
   memory: { rss: number; heapUsed: number; external: number; arrayBuffers: number };
-  io: { source: IoStats & { spec: string }; sinks: (IoStats & { spec: string })[] };
+  io: { source: IoStats & { spec: string }; sinks: SinkStats[] };
 }
 
 const IDLE_MS = 2;
@@ -152,8 +157,11 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming,
   private resetPending = false;
   private sendMs = 0;
   private crashStreak = 0;
-  /** What the sinks carry now (fresh, held or the input), when, and whether that was a cadence repeat. */
+  /** What the sinks carry now (fresh, held or the input) before blackout/fade, when, and whether that was a cadence repeat. */
   private shown: { frame: Frame; at: number; repeat: boolean } | undefined;
+  /** The frame last written, blackout/fade applied. */
+  private sent: Frame | undefined;
+  private readonly fader = new OutputFader();
   private cadenceTimer: NodeJS.Timeout | undefined;
   private outputFps = CADENCE_FPS.initial;
   private failedProviders: FailedProvider[] = [];
@@ -169,12 +177,12 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming,
   private load = { ms: 0, error: null as string | null };
   private overlay: FrameOverlay | undefined;
 
-  /** No sink reads a frame after write() returns, so replaced output buffers can go back to the worker. */
-  private readonly recycleOutputs: boolean;
+  /** The outputs; `outputs.add(spec)` and `outputs.remove(spec | index)` change them while running. */
+  readonly outputs: EngineOutputs;
 
   constructor(private readonly opts: EngineOptions) {
     super();
-    this.recycleOutputs = !opts.sinks.some((s) => s.retainsFrames);
+    this.outputs = new EngineOutputs(opts.sinks, opts.openSink ?? ((spec) => openSink(spec, this.transportContext())), opts.log);
     this.warn = rateLimited(opts.log);
     opts.store.on('change', (c) => {
       if (c.source === 'engine') return;
@@ -195,12 +203,22 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming,
 
   /** Some output is a recording: stopping writes its queued frames first. */
   get recording(): boolean {
-    return this.opts.sinks.some((s) => s.recording === true);
+    return this.outputs.recording;
   }
 
-  /** The frame the sinks carry now. */
+  /** No sink reads a frame after write() returns, so replaced output buffers can go back to the worker. */
+  private get recycleOutputs(): boolean {
+    return !this.outputs.retainsFrames;
+  }
+
+  private transportContext() {
+    const { width = 512, height = 512 } = this.params();
+    return { log: this.opts.log, width, height, fps: 30 };
+  }
+
+  /** The frame the sinks carry now (blackout and fade applied). */
   get output(): Frame | undefined {
-    return this.lastGood;
+    return this.sent ?? this.lastGood;
   }
 
   /**
@@ -418,12 +436,15 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming,
     // A run with maxFrames (--frames N) writes exactly N pipeline frames: no placeholders or held repeats.
     if (!fresh && this.opts.maxFrames !== undefined) return;
     const t0 = performance.now();
-    for (const sink of this.opts.sinks) if (fresh || !sink.recording) sink.write(frame);
+    // Repeats are faded again, so a fade moves on while the picture is held.
+    const out = this.fader.apply(frame, this.params(), () => this.opts.source.latest(), !this.recycleOutputs);
+    this.outputs.write(out, fresh);
     this.sendMs = performance.now() - t0;
     this.counts.output++;
     if (!fresh) this.counts.held++;
     this.shown = { frame, at: performance.now(), repeat };
-    this.emit('frame', frame);
+    this.sent = out;
+    this.emit('frame', out);
   }
 
   /**
@@ -587,7 +608,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming,
         skippedProviders: [...(this.host?.skippedProviders ?? [])],
       },
       memory: { rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
-      io: { source: { spec: this.opts.source.spec, ...this.opts.source.stats() }, sinks: this.opts.sinks.map((s) => ({ spec: s.spec, ...s.stats() })) },
+      io: { source: { spec: this.opts.source.spec, ...this.opts.source.stats() }, sinks: this.outputs.stats() },
     };
   }
 
@@ -604,6 +625,6 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming,
     await Promise.all([this.loop, this.loader?.terminate(), this.host?.dispose()]);
     this.host = undefined;
     await this.opts.source.close();
-    await Promise.all(this.opts.sinks.map((s) => s.close()));
+    await this.outputs.closeAll();
   }
 }

@@ -1,6 +1,7 @@
 import { SdliveError } from '../errors.js';
 import { didYouMeanSuffix } from '../util/did-you-mean.js';
 import { ffmpegTransport, fileTransport } from './ffmpeg/transport.js';
+import { ndiTransport } from './ndi/transport.js';
 import { rawFileTransport } from './raw-file.js';
 import { shmTransport } from './shm/transport.js';
 import { spoutTransport } from './spout/transport.js';
@@ -9,7 +10,7 @@ import { testPatternTransport } from './test-pattern.js';
 import type { FrameSink, FrameSource, Transport, TransportContext } from './transport.js';
 
 export const TRANSPORTS: Readonly<Record<string, Transport>> = Object.freeze(
-  Object.fromEntries([testPatternTransport, rawFileTransport, shmTransport, ffmpegTransport, fileTransport, spoutTransport, syphonTransport].map((t) => [t.scheme, t])),
+  Object.fromEntries([testPatternTransport, rawFileTransport, shmTransport, ffmpegTransport, fileTransport, spoutTransport, syphonTransport, ndiTransport].map((t) => [t.scheme, t])),
 );
 
 export interface ParsedSpec {

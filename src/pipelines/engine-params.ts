@@ -29,6 +29,18 @@ export const ENGINE_FIELDS = {
     label: 'Modulators', group: 'Tempo', order: 74, phase: 'runtime',
     description: 'LFOs and envelopes moving numeric parameters at frame time on top of their stored values (JSON list).',
   }),
+  blackout: param(z.boolean().default(false), {
+    label: 'Blackout', group: 'Engine', order: 75, phase: 'runtime',
+    description: 'Send black to every output at once (the model keeps running).',
+  }),
+  fade: param(z.number().min(0).max(1).default(0), {
+    label: 'Fade', group: 'Engine', order: 76, phase: 'runtime',
+    description: 'Fade every output towards fade_to: 0 shows the output, 1 shows only black or only the input.',
+  }),
+  fade_to: param(z.enum(['black', 'input']).default('black'), {
+    label: 'Fade to', group: 'Engine', order: 77, phase: 'runtime',
+    description: 'What fade blends towards: black, or the input picture.',
+  }),
 };
 
 export const EngineParams = z.object(ENGINE_FIELDS);

@@ -6,7 +6,7 @@ import { inputArgs, outputArgs } from '../../src/io/ffmpeg/args.js';
 import { silentLogger } from '../../src/log.js';
 
 test('every backend is registered by scheme', () => {
-  assert.deepEqual(Object.keys(TRANSPORTS).sort(), ['ffmpeg', 'file', 'raw', 'shm', 'spout', 'syphon', 'test']);
+  assert.deepEqual(Object.keys(TRANSPORTS).sort(), ['ffmpeg', 'file', 'ndi', 'raw', 'shm', 'spout', 'syphon', 'test']);
 });
 
 test('every documented example parses in some direction', () => {

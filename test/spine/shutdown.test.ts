@@ -8,8 +8,9 @@ const FIXTURE = fileURLToPath(new URL('../helpers/shutdown-fixture.ts', import.m
 interface Stopped { code: number | null; signal: NodeJS.Signals | null; stdout: string; ms: number }
 
 /** Starts the fixture, sends SIGTERM once it is ready (and again after `againMs`), and reports how it ended. */
-function stopFixture(stopMs: number, recordings: boolean, againMs?: number): Promise<Stopped> {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, String(stopMs), recordings ? 'recordings' : 'none'], { stdio: ['ignore', 'pipe', 'inherit'] });
+function stopFixture(stopMs: number, recordings: boolean | 'later', againMs?: number): Promise<Stopped> {
+  const mode = recordings === 'later' ? 'recordings-later' : recordings ? 'recordings' : 'none';
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, String(stopMs), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   let sentAt = 0;
   child.stdout.on('data', (d: Buffer) => {
@@ -31,6 +32,12 @@ test('a stop that hangs is cut after 2 s: exit 0, not the signal', { timeout: 60
 
 test('with a recording open, a stop longer than 2 s is waited for, so queued frames are written', { timeout: 60_000 }, async () => {
   const r = await stopFixture(4000, true);
+  assert.equal(r.code, 0);
+  assert.ok(r.stdout.includes('stopped'), `the stop was cut off: ${r.stdout}`);
+});
+
+test('a recording started while running (record/start) is waited for too', { timeout: 60_000 }, async () => {
+  const r = await stopFixture(4000, 'later');
   assert.equal(r.code, 0);
   assert.ok(r.stdout.includes('stopped'), `the stop was cut off: ${r.stdout}`);
 });

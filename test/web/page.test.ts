@@ -83,7 +83,7 @@ test('learn buttons: none while MIDI is off; with a MIDI input open, on numbers 
   const withMidi = await openControlPage(browser, app);
   try {
     const learnRows = await withMidi.$$eval('.param:has(button.learn)', (rows) => rows.map((r) => (r as HTMLElement).dataset.key).sort());
-    assert.deepEqual(learnRows, ['beats_per_bar', 'fps_cap', 'height', 'morph', 'paused', 'quantize', 'width']);
+    assert.deepEqual(learnRows, ['beats_per_bar', 'blackout', 'fade', 'fade_to', 'fps_cap', 'height', 'morph', 'paused', 'quantize', 'width']);
     await withMidi.locator('.param[data-key=fps_cap] button.learn').click();
     await until('learn armed by the page', () => midi.learn.target === 'fps_cap', 5000);
     await withMidi.waitForSelector('.param[data-key=fps_cap] button.learn.armed', { timeout: 5000 });

@@ -81,7 +81,7 @@ export function registerRun(program: Command): void {
       const app = await started.catch((e: unknown) => {
         if (!starting.signal.aborted) throw e;
       });
-      if (app?.engine.recording) onShutdown(stop, { recordings: true });
+      if (app) onShutdown(stop, { recordings: () => app.engine.recording });
       app?.engine.once('done', () => void shutdown(`${config.frames} frames done`));
     });
 }

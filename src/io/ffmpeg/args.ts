@@ -9,7 +9,7 @@ const GLOBAL = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
 
 export const isUrl = (path: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
 /** Streams whose sender may restart at any time: probed in a few bytes, so frames come ~0.3 s after the first packet. */
-const isStreamUrl = (path: string): boolean => /^(udp|rtp|srt|tcp|rtsp|rtmps?):\/\//i.test(path);
+export const isStreamUrl = (path: string): boolean => /^(udp|rtp|srt|tcp|rtsp|rtmps?):\/\//i.test(path);
 const isDevice = (path: string): boolean => /^\/dev\/video\d+$/.test(path);
 /** An output that is a file or an image sequence, not a stream or a device: it keeps every frame. */
 export const isRecording = (path: string): boolean => !isUrl(path) && !path.startsWith('/dev/');

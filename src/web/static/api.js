@@ -41,6 +41,8 @@ export const api = {
   command: async (name, args = []) => (await post(`/api/commands/${name}`, { args })).result,
   /** @returns {Promise<import('./types').TempoState>} */
   tempo: () => json('/api/tempo'),
+  /** An OSCQuery node's VALUE (a command's current value); the whole node, since ?VALUE cannot share the query with ?token=. @param {string} path @returns {Promise<unknown[]>} */
+  value: async (path) => (await json(path, { headers: { accept: 'application/json' } })).VALUE ?? [],
   /** @returns {Promise<{ CONTENTS?: Record<string, { FULL_PATH?: string }> }>} */
   namespace: () => json('/', { headers: { accept: 'application/json' } }),
 };
