@@ -4,7 +4,8 @@ import type { Conditioning, SdModels, TensorF32 } from '../../models/sd-models.j
 import type { OutputBuffers, Pipeline, PipelineRequirements, ProcessResult } from '../pipeline.js';
 import { type Guidance, guidanceConditioning, guidedType } from './cfg.js';
 import { callConditioning } from './conditioning.js';
-import { FrameConverter } from './image.js';
+import { type ControlRig, ControlImages, controlledUnet } from './controlnet.js';
+import { FrameConverter, type StageTime } from './image.js';
 import { Derived, ServeWhilePending } from './memo.js';
 import { seedNoise } from './noise.js';
 import { PromptEmbeddings } from './prompt-embeddings.js';
@@ -26,6 +27,8 @@ export interface StreamDiffusionOptions {
    * two for SDXL, never stalls the stream). Off, a frame waits for its prompt: every change shows on its frame.
    */
   encodeWhileServing?: boolean;
+  /** The loaded ControlNets (controlnet_N parameters) and the canny graph; without them the UNet runs alone. */
+  control?: ControlRig;
 }
 
 /** Milliseconds per stage of one frame, summed over repeated calls (the UNet runs n times in sequential mode). */
@@ -71,6 +74,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   private readonly noise = new Derived<StreamState>();
   private readonly conditioning = new Derived<Promise<Conditioning>>();
   private readonly served = new ServeWhilePending<Conditioning>();
+  private readonly controlImages: ControlImages | undefined;
 
   constructor(
     readonly models: SdModels,
@@ -79,6 +83,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     this.prompts = new PromptEmbeddings(models);
     this.filter = new SimilarityFilter(options.random);
     this.converter = new FrameConverter(models.processors, options.outputBuffers);
+    this.controlImages = options.control && new ControlImages(options.control.canny);
   }
 
   /** The cross-frame state, for inspection; undefined before the first frame. */
@@ -117,9 +122,11 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   async process(frames: readonly Frame[], params: Readonly<StreamDiffusionParams>): Promise<ProcessResult> {
     const { stages, time } = stageTimer();
     const frame = this.checkedFrame(frames);
+    this.controlImages?.take(frames);
     const image = params.mode === 'img2img' ? await this.converter.toImage(frame, time) : undefined;
     if (image && this.skipBySimilarity(image, params)) return Object.assign([this.frameState.lastOutput!], { stages, warmup: this.frameState.lastWarmup });
-    const step = await time('text', () => this.denoiseStep(params, (inputs) => time('unet', () => this.models.unet(inputs))));
+    const unet = await this.unet(frame, params, time);
+    const step = await time('text', () => this.denoiseStep(params, unet));
     const state = this.streamState(params, step.schedule);
     const xT = image ? this.addNoise(await time('encode', () => this.models.vaeEncode(image)), state, step.schedule) : slotView(state.initNoise, 0);
     const warmup = params.use_denoising_batch && isWarmingUp(state);
@@ -135,6 +142,16 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
 
   async dispose(): Promise<void> {
     await this.models.dispose();
+    for (const net of this.options.control?.nets ?? []) await net?.dispose();
+    await this.controlImages?.release();
+  }
+
+  /** The UNet call of this frame: behind the ControlNets active in it, if any. */
+  private async unet(frame: Frame, params: Readonly<StreamDiffusionParams>, time: StageTime): Promise<SdModels['unet']> {
+    const unet: SdModels['unet'] = (inputs) => time('unet', () => this.models.unet(inputs));
+    const { control } = this.options;
+    if (!control || !this.controlImages) return unet;
+    return controlledUnet(unet, await this.controlImages.active(control, frame, params, time), time);
   }
 
   /**
