@@ -27,6 +27,8 @@ export interface EngineOptions {
   definition: PipelineDefinition;
   store: ParameterStore<PipelineDefinition['schema']>;
   source: FrameSource;
+  /** ControlNet control images (config control_input): its latest frame goes with the next input frame. */
+  controlSource?: FrameSource;
   sinks: FrameSink[];
   log: Logger;
   /** Stop after this many fresh pipeline frames (for scripts and tests); only fresh frames reach the sinks then. */
@@ -162,6 +164,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   private latency = { ms: 0, frames: 0 };
   /** The latest inputs given to the pipeline: an output carrying an older one's timestamp (Stream Batch) is matched here. */
   private readonly sentInputs: { timestamp: number; sourceCount: number }[] = [];
+  private lastControl: Frame | undefined;
   private load = { ms: 0, error: null as string | null };
 
   /** No sink reads a frame after write() returns, so replaced output buffers can go back to the worker. */
@@ -284,7 +287,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     try {
       const reset = this.resetPending;
       this.resetPending = false;
-      const result = await host.process([frame], params, reset);
+      const result = await host.process([frame, ...this.takeControl(size)], params, reset);
       const out = result.frames.at(-1);
       if (!out) return;
       if (result.warmup) return this.warmingUp(host, out, input, size);
@@ -304,6 +307,15 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     } finally {
       this.inflight--;
     }
+  }
+
+  /** The control source's latest frame, fitted and copied, when it is one not sent yet (the pipeline holds the last). */
+  private takeControl(size: Size): Frame[] {
+    const control = this.opts.controlSource?.latest();
+    if (!control || control === this.lastControl) return [];
+    this.lastControl = control;
+    const fitted = fitFrame(control, size.width, size.height);
+    return [fitted !== control ? fitted : ownedCopy(control)];
   }
 
   /** The input standing in for pipeline output; `frame` went to the worker (its buffer is gone here). */
@@ -459,6 +471,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
   private adopt(host: PipelineHost): void {
     const old = this.host;
     this.host = host;
+    this.lastControl = undefined; // a new pipeline holds no control frame yet: it gets the latest again
     this.readyAt ||= performance.now();
     void old?.dispose();
   }
@@ -582,6 +595,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
     await Promise.all([this.loop, this.loader?.terminate(), this.host?.dispose()]);
     this.host = undefined;
     await this.opts.source.close();
+    await this.opts.controlSource?.close();
     await Promise.all(this.opts.sinks.map((s) => s.close()));
   }
 }
