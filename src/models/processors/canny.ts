@@ -10,8 +10,9 @@ import { PROCESSOR_OPSET } from './graphs.js';
  *   rgba uint8 [1,H,W,4], low and high float scalars -> edges float32 [1,3,H,W], 1 on an edge, 0 elsewhere
  * 1. luma Y = 0.299 R + 0.587 G + 0.114 B in [0,1];
  * 2. 5x5 Gaussian blur (sigma 1.4, OpenCV's aperture for Canny) with the border pixels repeated;
- * 3. Sobel gx, gy (border repeated); strength = sqrt(gx^2 + gy^2) / 4, so a full black-to-white step is 1
- *    (OpenCV's thresholds on 0..255 images with the L2 gradient are about 1020 times these);
+ * 3. Sobel gx, gy (border repeated); strength = sqrt(gx^2 + gy^2) / 4: 1 for an unblurred black-to-white step,
+ *    about 0.57 d for a sharp step of d (0..1) after the blur (OpenCV's thresholds on 0..255 images with the
+ *    L2 gradient are about 1020 times these);
  * 4. non-maximum suppression: the gradient direction in four bins (0, 45, 90, 135 degrees, from |gy| vs
  *    tan(22.5)|gx|, and the sign of gx*gy); a pixel stays when it exceeds its neighbour before it along the
  *    gradient and is at least its neighbour after it (a two-pixel plateau keeps one pixel);

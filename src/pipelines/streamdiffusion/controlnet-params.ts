@@ -37,7 +37,7 @@ export const controlNetFields = {
   controlnet_3: model(3), controlnet_3_scale: scale(3), controlnet_3_enabled: enabled(3), controlnet_3_source: source(3),
   canny_low_threshold: param(z.number().min(0).max(1).default(0.1), {
     label: 'Canny low threshold', group: GROUP, order: 79, phase: 'runtime',
-    description: 'Edge strength (gradient of a 0..1 image, 1 = a full black-to-white step) that continues an edge.',
+    description: 'Edge strength that continues an edge (a sharp black-to-white step is about 0.57, a step of 25% grey about 0.14).',
   }),
   canny_high_threshold: param(z.number().min(0).max(1).default(0.2), {
     label: 'Canny high threshold', group: GROUP, order: 79.1, phase: 'runtime',
