@@ -90,7 +90,7 @@ test('a second frame source drives the ControlNet; its last frame holds, also ac
     assert.ok(store.update({ controlnet_2: 'builtin:controlnet-tiny-noscale', controlnet_2_scale: 0 }, 'osc').ok);
     await until('the reload', () => engine.metrics().model.loads === 2 && !engine.metrics().model.loading, 60_000);
     fresh.length = 0;
-    assert.ok((await settled('pictures after the reload')).equals(withA));
+    assert.ok((await settled('pictures after the reload')).equals(withA), 'the new pipeline got the held control frame');
     assert.equal(engine.metrics().failures, 0);
   } finally {
     await engine.stop();
