@@ -187,6 +187,8 @@ describe('ControlNet at scale 0, disabled, or switched at run time', () => {
     const disabled = await run(pipeline, { ...withNet, controlnet_1_enabled: false }, 4);
     pipeline.reset();
     const active = await run(pipeline, withNet, 4);
+    await run(pipeline, { ...withNet, controlnet_1_source: 'canny', canny_low_threshold: 0.05 }, 1);
+    await run(pipeline, { ...withNet, controlnet_1_source: 'control_input' }, 1);
     assert.equal(sessionsCreated(), sessions, 'no session was created to switch');
     plain.forEach((frame, k) => {
       assert.ok(Buffer.from(atZero[k]!).equals(Buffer.from(frame)), `frame ${k}: scale 0 differs from the plain UNet`);
