@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { configFromFlags } from '../../src/cli/commands/run.js';
 import { Engine } from '../../src/engine/engine.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { createFrame, type Frame } from '../../src/io/frame.js';
@@ -95,4 +99,13 @@ test('a second frame source drives the ControlNet; its last frame holds, also ac
   } finally {
     await engine.stop();
   }
+});
+
+test('control_input comes from the config file (relative to it) or --control-input, and is optional', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sdlive-cn-config-'));
+  const file = join(dir, 'show.json');
+  writeFileSync(file, JSON.stringify({ input: 'test:bars', control_input: 'file:depth/%04d.png' }));
+  assert.equal((await configFromFlags({ config: file })).control_input, `file:${join(dir, 'depth/%04d.png')}`);
+  assert.equal((await configFromFlags({ config: file, controlInput: 'shm:depth' })).control_input, 'shm:depth');
+  assert.equal((await configFromFlags({})).control_input, undefined);
 });
