@@ -6,7 +6,7 @@ import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import type { Port } from './dialect.js';
 import { createSession, sessionOptions, type ProviderOptions } from './providers.js';
 import type { TensorF32 } from './sd-models.js';
-import { concatBatch, floatInput, readFloat, sliceBatch, timestepInput } from './tensors.js';
+import { concatBatch, floatInput, padBatch, padList, readFloat, sliceBatch, timestepInput } from './tensors.js';
 
 /**
  * ControlNet residuals for one UNet call, [B, ...] each: one per UNet down-block feature map (12 for SD 1.x/2.x,
@@ -102,6 +102,8 @@ interface ControlNetIo {
   timestep: { type: 'int64' | 'float32' | 'float16'; rank: 0 | 1; batched: boolean };
   scale: Port | undefined;
   outputs: ResidualPorts;
+  /** A static-shape export's batch: calls carry exactly this many slots (the last one repeated). */
+  fixedBatch: number | undefined;
 }
 
 function floatMeta(file: string, m: TensorMeta): Port {
@@ -133,6 +135,7 @@ export function controlNetIo(file: string, session: ort.InferenceSession): Contr
     timestep: timestepOf(file, byName('timestep')!),
     scale: scale ? floatMeta(file, scale) : undefined,
     outputs,
+    fixedBatch: typeof byName('sample')!.shape[0] === 'number' ? (byName('sample')!.shape[0] as number) : undefined,
   };
 }
 
@@ -178,10 +181,15 @@ export class ControlNet {
     return this.io.outputs.down.length;
   }
 
-  /** The residuals for every slot, times `scale`; a rank-0 or [1] timestep export runs slot by slot. */
+  /**
+   * The residuals for every slot, times `scale`. A rank-0 or [1] timestep export runs slot by slot; a static batch
+   * export in groups of its batch, the last group filled by repeating its last slot.
+   */
   async run(inputs: ControlNetInputs): Promise<ControlResiduals> {
     const batch = inputs.sample.dims[0]!;
-    const perCall = this.io.timestep.batched || inputs.timestep.every((t) => t === inputs.timestep[0]) ? batch : 1;
+    const { fixedBatch, timestep } = this.io;
+    const together = timestep.batched || inputs.timestep.every((t) => t === inputs.timestep[0]);
+    const perCall = together ? (fixedBatch ?? batch) : 1;
     const names = [...this.io.outputs.down, this.io.outputs.mid].map((p) => p.name);
     const parts: ControlResiduals[] = [];
     for (let from = 0; from < batch; from += perCall) parts.push(await this.call(inputs, from, Math.min(batch, from + perCall), names));
@@ -194,9 +202,9 @@ export class ControlNet {
   }
 
   private async call(inputs: ControlNetInputs, from: number, to: number, names: string[]): Promise<ControlResiduals> {
-    const { ports, timestep, scale } = this.io;
-    const slice = (t: TensorF32) => sliceBatch(t, from, to);
-    const steps = inputs.timestep.slice(from, to);
+    const { ports, timestep, scale, fixedBatch } = this.io;
+    const slice = (t: TensorF32) => padBatch(sliceBatch(t, from, to), fixedBatch);
+    const steps = padList(inputs.timestep.slice(from, to), fixedBatch);
     const feeds: Record<string, ort.Tensor> = {
       [ports.sample.name]: floatInput(ports.sample.type, slice(inputs.sample)),
       timestep: timestepInput(timestep.type, timestep.rank, timestep.batched ? steps : [steps[0]!]),
@@ -205,7 +213,7 @@ export class ControlNet {
       ...(scale ? { [scale.name]: floatInput(scale.type, { data: Float32Array.of(inputs.scale), dims: [] }) } : {}),
     };
     const out = await this.session.run(feeds, names);
-    const read = (name: string) => readFloat(out[name]!);
+    const read = (name: string) => sliceBatch(readFloat(out[name]!), 0, to - from);
     return { down: names.slice(0, -1).map(read), mid: read(names.at(-1)!) };
   }
 }

@@ -16,6 +16,10 @@ import type { SdModels } from '../../src/models/sd-models.js';
 import { loadControlNets } from '../../src/pipelines/streamdiffusion/controlnet-load.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { paramSpecs } from '../../src/schema/param-spec.js';
+import { controlNetGraph } from '../../src/models/tiny/controlnet-nets.js';
+import { OPSET, tinyNetIo } from '../../src/models/tiny/nets.js';
+import { TINY_VARIANTS } from '../../src/models/tiny/variants.js';
+import { maxAbsDiff, wave } from './helpers.js';
 
 const meta = (name: string, shape: (number | string)[] = ['batch', 320, 'h', 'w']): InferenceSession.ValueMetadata =>
   ({ name, isTensor: true, type: 'float32', shape }) as InferenceSession.ValueMetadata;
@@ -113,4 +117,21 @@ test('a manifest with a controlnet part is a known ControlNet once its files are
   const catalogue = new ModelCatalogue([manifestControlNets(dir, new HubCache(join(dir, 'hub')))]);
   assert.deepEqual(catalogue.names(), ['cn-canny']);
   assert.match(catalogue.refusal('cn-canny') ?? '', /not fetched yet/);
+});
+
+test('a static-batch ControlNet export (batch 2) runs 3 slots as 2 + 1 padded and gives what the dynamic one gives', async () => {
+  const io = tinyNetIo(TINY_VARIANTS.controlnet);
+  const fixed = { ...io, unetSample: { ...io.unetSample, shape: [2, 4, 'h', 'w'] }, unetTimestep: { ...io.unetTimestep, shape: [2] } };
+  const file = join(mkdtempSync(join(tmpdir(), 'sdlive-cn-static-')), 'model.onnx');
+  writeFileSync(file, controlNetGraph(fixed, { scaleInput: true }).toBytes(OPSET));
+  const [dynamic, statik] = [await ControlNet.load('dynamic', tinyControlNetDir('builtin:controlnet-tiny'), 'cpu'), await ControlNet.load('static', file, 'cpu')];
+  const inputs = { sample: wave([3, 4, 8, 8]), timestep: [999, 599, 99], encoderHiddenStates: wave([3, 77, 768], 1), image: wave([3, 3, 64, 64], 2), scale: 0.8 };
+  const [a, b] = [await dynamic.run(inputs), await statik.run(inputs)];
+  [...a.down, a.mid].forEach((t, k) => {
+    const other = [...b.down, b.mid][k]!;
+    assert.deepEqual(other.dims, t.dims);
+    assert.ok(maxAbsDiff(t, other) < 1e-5, `residual ${k}`);
+  });
+  await dynamic.dispose();
+  await statik.dispose();
 });
