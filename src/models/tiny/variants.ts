@@ -63,7 +63,7 @@ export const TINY_VARIANTS = {
   },
   controlnet: {
     ...base, name: 'controlnet', textWidth: 768, controlnet: true,
-    description: 'SD 1.5 UNet for ControlNet (TensorStack style): 12 down_block_N_additional_residual inputs and mid_block_additional_residual; pairs with builtin:tiny-controlnet',
+    description: 'SD 1.5 UNet for ControlNet (TensorStack style): 12 down_block_N_additional_residual inputs and mid_block_additional_residual; pairs with builtin:controlnet-tiny',
   },
 } as const satisfies Record<string, TinyVariant>;
 
