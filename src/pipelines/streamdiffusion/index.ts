@@ -29,6 +29,7 @@ export function defineStreamDiffusion(loadModels: ModelLoader, random?: () => nu
         await models.dispose();
         throw e;
       });
+      if (control) ctx.log.info({ controlnets: control.nets.map((n) => n?.name ?? 'none'), provider: models.provider }, 'ControlNets loaded');
       const pipeline = new StreamDiffusion(models, { width: params.width, height: params.height, random, outputBuffers: ctx.outputBuffers, encodeWhileServing: true, control });
       // A model that loads but cannot run a frame is the engine's to handle (failure streak, provider fallback).
       await pipeline.warmUp(params).catch((e: unknown) => ctx.log.warn({ err: errorLine(e) }, 'warm-up frame failed; the first frames will tell'));
