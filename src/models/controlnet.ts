@@ -104,12 +104,16 @@ interface ControlNetIo {
   outputs: ResidualPorts;
   /** A static-shape export's batch: calls carry exactly this many slots (the last one repeated). */
   fixedBatch: number | undefined;
+  /** The encoder_hidden_states width the export fixes (768 for SD 1.x ControlNets). */
+  textWidth: number | undefined;
 }
 
 function floatMeta(file: string, m: TensorMeta): Port {
   if (m.type !== 'float32' && m.type !== 'float16') throw dialectError(file, `input ${m.name} is ${m.type}; expected float32 or float16`);
   return { name: m.name, type: m.type };
 }
+
+const fixedDim = (m: TensorMeta, axis: number) => (typeof m.shape[axis] === 'number' ? (m.shape[axis] as number) : undefined);
 
 function timestepOf(file: string, m: TensorMeta): ControlNetIo['timestep'] {
   if (m.type !== 'int64' && m.type !== 'float32' && m.type !== 'float16') throw dialectError(file, `timestep is ${m.type}; expected int64, float32 or float16`);
@@ -135,7 +139,8 @@ export function controlNetIo(file: string, session: ort.InferenceSession): Contr
     timestep: timestepOf(file, byName('timestep')!),
     scale: scale ? floatMeta(file, scale) : undefined,
     outputs,
-    fixedBatch: typeof byName('sample')!.shape[0] === 'number' ? (byName('sample')!.shape[0] as number) : undefined,
+    fixedBatch: fixedDim(byName('sample')!, 0),
+    textWidth: fixedDim(byName('encoder_hidden_states')!, 2),
   };
 }
 
@@ -179,6 +184,10 @@ export class ControlNet {
 
   get residualCount(): number {
     return this.io.outputs.down.length;
+  }
+
+  get textWidth(): number | undefined {
+    return this.io.textWidth;
   }
 
   /**

@@ -86,6 +86,9 @@ test('a ControlNet on a UNet without residual inputs, or of another family, is r
   Object.assign(nine, { dialect: { ...nine.dialect, controlResiduals: 9 } });
   await assert.rejects(loadControlNets(params({ controlnet_3: 'builtin:controlnet-tiny' }), nine),
     (e) => isSdliveError(e, 'SDL_ERR_MODEL_DIALECT') && e.field === 'controlnet_3' && /gives 12 down residuals, the UNet takes 9/.test(e.message));
+  Object.assign(nine, { dialect: { ...nine.dialect, controlResiduals: 12, textWidth: 1024 } });
+  await assert.rejects(loadControlNets(params({ controlnet_1: 'builtin:controlnet-tiny' }), nine),
+    (e) => isSdliveError(e, 'SDL_ERR_MODEL_DIALECT') && e.field === 'controlnet_1' && /takes 768-wide text embeddings, the model gives 1024/.test(e.message));
   await assert.rejects(loadControlNets(params({ controlnet_2: './no/such/controlnet' }), await load('builtin:tiny-controlnet')),
     (e) => isSdliveError(e, 'SDL_ERR_MODEL_LOAD') && e.field === 'controlnet_2');
 });

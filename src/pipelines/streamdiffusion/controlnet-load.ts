@@ -26,9 +26,13 @@ async function loadSlot(key: ControlNetModelKey, name: string, models: SdModels,
   const net = await ControlNet.load(name, controlNetCatalogue().folderOf(name), models.provider, { providerOptions, field: key }).catch((e: unknown) => {
     throw slotError(key, e);
   });
-  if (net.residualCount === residuals) return net;
+  const { textWidth } = models.dialect;
+  const mismatch = net.residualCount !== residuals
+    ? `gives ${net.residualCount} down residuals, the UNet takes ${residuals}`
+    : net.textWidth !== undefined && net.textWidth !== textWidth ? `takes ${net.textWidth}-wide text embeddings, the model gives ${textWidth}` : undefined;
+  if (!mismatch) return net;
   await net.dispose();
-  throw new SdliveError('SDL_ERR_MODEL_DIALECT', `${key}: ControlNet ${name} gives ${net.residualCount} down residuals, the UNet takes ${residuals}: they belong to different model families`, key);
+  throw new SdliveError('SDL_ERR_MODEL_DIALECT', `${key}: ControlNet ${name} ${mismatch}: they belong to different model families (an SD 1.5 ControlNet needs an SD 1.5 UNet)`, key);
 }
 
 /**
