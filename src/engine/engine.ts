@@ -113,7 +113,8 @@ export interface EngineMetrics {
   queues: { inflight: number; inputWaiting: number };
   model: ModelStatus;
   memory: { rss: number; heapUsed: number; external: number; arrayBuffers: number };
-  io: { source: IoStats & { spec: string }; sinks: (IoStats & { spec: string })[] };
+  /** `control`: the control_input source, where one is open. */
+  io: { source: IoStats & { spec: string }; control?: IoStats & { spec: string }; sinks: (IoStats & { spec: string })[] };
 }
 
 const IDLE_MS = 2;
@@ -578,7 +579,11 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming]
         skippedProviders: [...(this.host?.skippedProviders ?? [])],
       },
       memory: { rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
-      io: { source: { spec: this.opts.source.spec, ...this.opts.source.stats() }, sinks: this.opts.sinks.map((s) => ({ spec: s.spec, ...s.stats() })) },
+      io: {
+        source: { spec: this.opts.source.spec, ...this.opts.source.stats() },
+        ...(this.opts.controlSource ? { control: { spec: this.opts.controlSource.spec, ...this.opts.controlSource.stats() } } : {}),
+        sinks: this.opts.sinks.map((s) => ({ spec: s.spec, ...s.stats() })),
+      },
     };
   }
 

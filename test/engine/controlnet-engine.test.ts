@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { configFromFlags } from '../../src/cli/commands/run.js';
 import { Engine } from '../../src/engine/engine.js';
+import { prometheusText } from '../../src/engine/prometheus.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { createFrame, type Frame } from '../../src/io/frame.js';
 import { renderTestPattern } from '../../src/io/test-pattern.js';
@@ -96,6 +97,10 @@ test('a second frame source drives the ControlNet; its last frame holds, also ac
     fresh.length = 0;
     assert.ok((await settled('pictures after the reload')).equals(withA), 'the new pipeline got the held control frame');
     assert.equal(engine.metrics().failures, 0);
+    const io = engine.metrics().io.control;
+    assert.equal(io?.spec, 'control:');
+    assert.equal(io?.frames, 3, 'the control feed showed three frames');
+    assert.match(prometheusText(engine.metrics()), /direction="control"/);
   } finally {
     await engine.stop();
   }
