@@ -13,6 +13,7 @@ import { openSink, openSource } from './io/registry.js';
 import type { FrameSink } from './io/transport.js';
 import { logMetricFamilies, type Logger } from './log.js';
 import { MODEL_CHOICES, modelCatalogue, startupModel } from './models/catalogue.js';
+import { CONTROLNET_CHOICES, controlNetCatalogue, controlNetChoices } from './models/controlnet-catalogue.js';
 import { pipelineByName } from './pipelines/registry.js';
 import type { App, AppPlugin } from './plugin.js';
 import { webPlugin } from './web/plugin.js';
@@ -39,7 +40,7 @@ function unlessAborted<T>(start: () => Promise<T>, signal?: AbortSignal): Promis
 export function pipelineState(config: EngineConfig) {
   const definition = pipelineByName(config.pipeline);
   const models = modelCatalogue([startupModel(config.params.model)]);
-  const store = new ParameterStore(definition.schema, config.params, { [MODEL_CHOICES]: models });
+  const store = new ParameterStore(definition.schema, config.params, { [MODEL_CHOICES]: models, [CONTROLNET_CHOICES]: controlNetChoices(controlNetCatalogue()) });
   const { width, height } = store.snapshot as { width: number; height: number };
   return { definition, store, width, height };
 }
@@ -89,13 +90,15 @@ export async function startApp(config: EngineConfig, log: Logger, signal?: Abort
   try {
     const source = await openSource(config.input, ctx);
     closers.push(() => source.close());
+    const controlSource = config.control_input === undefined ? undefined : await openSource(config.control_input, ctx);
+    if (controlSource) closers.push(() => controlSource.close());
     const sinks: FrameSink[] = [];
     for (const spec of config.outputs) {
       const sink = await openSink(spec, ctx);
       sinks.push(sink);
       closers.push(() => sink.close());
     }
-    const engine = new Engine({ definition, store, source, sinks, openSink: (spec) => openSink(spec, ctx), log, maxFrames: config.frames });
+    const engine = new Engine({ definition, store, source, ...(controlSource ? { controlSource } : {}), sinks, openSink: (spec) => openSink(spec, ctx), log, maxFrames: config.frames });
     closers.splice(0, closers.length, () => engine.stop()); // the engine owns and closes the source and sinks now
     const http = new HttpHub(config.http, log);
     const app: App = { config, log, definition, store, engine, http, commands: new CommandRegistry() };

@@ -15,6 +15,7 @@ export const EngineConfig = z.strictObject({
   pipeline: z.string().default('streamdiffusion').describe(`Pipeline to run: ${Object.keys(PIPELINES).join(', ')}.`),
   params: z.record(z.string(), z.unknown()).default({}).describe('Initial pipeline parameters (see `sdlive schema`).'),
   input: z.string().default('test:bars').describe('Frame source spec, e.g. test:bars, shm:sdlive-in, ffmpeg:/dev/video0.'),
+  control_input: z.string().optional().describe('Second frame source spec for ControlNet control images (a depth or edge feed), e.g. shm:sdlive-control.'),
   outputs: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.string())).default([])
     .describe('Frame sink spec, or a list of them; the web preview is always on.'),
   frames: z.int().positive().optional().describe('Stop cleanly after this many output frames.'),
@@ -95,6 +96,7 @@ function pathsFromConfigDir(file: Record<string, unknown>, dir: string): Record<
   const str = (v: unknown): v is string => typeof v === 'string';
   if (Array.isArray(file.mappings)) out.mappings = file.mappings.map((m) => (str(m) ? fromConfigDir(dir, m, true) : m));
   if (str(file.input)) out.input = specFromConfigDir(dir, file.input);
+  if (str(file.control_input)) out.control_input = specFromConfigDir(dir, file.control_input);
   const outputs = str(file.outputs) ? [file.outputs] : file.outputs;
   if (Array.isArray(outputs)) out.outputs = outputs.map((o) => (str(o) ? specFromConfigDir(dir, o) : o));
   const params = section(file, 'params');

@@ -31,6 +31,8 @@ export interface EngineOptions {
   definition: PipelineDefinition;
   store: ParameterStore<PipelineDefinition['schema']>;
   source: FrameSource;
+  /** ControlNet control images (config control_input): its latest frame goes with the next input frame. */
+  controlSource?: FrameSource;
   sinks: FrameSink[];
   /** Opens an output added while running (default: the transport registry at the pipeline's size). */
   openSink?: (spec: string) => Promise<FrameSink>;
@@ -120,7 +122,8 @@ export interface EngineMetrics {
   queues: { inflight: number; inputWaiting: number };
   model: ModelStatus;
   memory: { rss: number; heapUsed: number; external: number; arrayBuffers: number };
-  io: { source: IoStats & { spec: string }; sinks: SinkStats[] };
+  /** `control`: the control_input source, where one is open. */
+  io: { source: IoStats & { spec: string }; control?: IoStats & { spec: string }; sinks: SinkStats[] };
 }
 
 const IDLE_MS = 2;
@@ -174,6 +177,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming,
   private latency = { ms: 0, frames: 0 };
   /** The latest inputs given to the pipeline: an output carrying an older one's timestamp (Stream Batch) is matched here. */
   private readonly sentInputs: { timestamp: number; sourceCount: number }[] = [];
+  private lastControl: Frame | undefined;
   private load = { ms: 0, error: null as string | null };
   private overlay: FrameOverlay | undefined;
 
@@ -324,7 +328,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming,
     try {
       const reset = this.resetPending;
       this.resetPending = false;
-      const result = await host.process([frame], params, reset);
+      const result = await host.process([frame, ...this.takeControl(size)], params, reset);
       const out = result.frames.at(-1);
       if (!out) return;
       if (result.warmup) return this.warmingUp(host, out, input, size);
@@ -344,6 +348,15 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming,
     } finally {
       this.inflight--;
     }
+  }
+
+  /** The control source's latest frame, fitted and copied, when it is one not sent yet (the pipeline holds the last). */
+  private takeControl(size: Size): Frame[] {
+    const control = this.opts.controlSource?.latest();
+    if (!control || control === this.lastControl) return [];
+    this.lastControl = control;
+    const fitted = fitFrame(control, size.width, size.height);
+    return [fitted !== control ? fitted : ownedCopy(control)];
   }
 
   /** The input standing in for pipeline output; `frame` went to the worker (its buffer is gone here). */
@@ -502,6 +515,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming,
   private adopt(host: PipelineHost): void {
     const old = this.host;
     this.host = host;
+    this.lastControl = undefined; // a new pipeline holds no control frame yet: it gets the latest again
     this.readyAt ||= performance.now();
     void old?.dispose();
   }
@@ -608,7 +622,11 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming,
         skippedProviders: [...(this.host?.skippedProviders ?? [])],
       },
       memory: { rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
-      io: { source: { spec: this.opts.source.spec, ...this.opts.source.stats() }, sinks: this.outputs.stats() },
+      io: {
+        source: { spec: this.opts.source.spec, ...this.opts.source.stats() },
+        ...(this.opts.controlSource ? { control: { spec: this.opts.controlSource.spec, ...this.opts.controlSource.stats() } } : {}),
+        sinks: this.outputs.stats(),
+      },
     };
   }
 
@@ -625,6 +643,7 @@ export class Engine extends EventEmitter<{ frame: [Frame]; timing: [FrameTiming,
     await Promise.all([this.loop, this.loader?.terminate(), this.host?.dispose()]);
     this.host = undefined;
     await this.opts.source.close();
+    await this.opts.controlSource?.close();
     await this.outputs.closeAll();
   }
 }

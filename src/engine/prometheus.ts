@@ -28,7 +28,8 @@ const one = (value: number): [Labels, number][] => [[{}, value]];
 
 /** The engine's metrics, then the plugins' `extra` families, in the Prometheus text exposition format (version 0.0.4). */
 export function prometheusText(m: EngineMetrics, extra: readonly MetricFamily[] = []): string {
-  const io = [{ ...m.io.source, direction: 'in' }, ...m.io.sinks.map((s) => ({ ...s, direction: 'out' }))];
+  const control = m.io.control ? [{ ...m.io.control, direction: 'control' }] : [];
+  const io = [{ ...m.io.source, direction: 'in' }, ...control, ...m.io.sinks.map((s) => ({ ...s, direction: 'out' }))];
   const status = health(m).status;
   const exposition = new Exposition()
     .family('up', 'gauge', '1 while the engine loop runs and a model is loaded.', one(m.model.loaded && m.state !== 'stopped' ? 1 : 0))

@@ -195,7 +195,7 @@ export class ModelCatalogue implements ChoiceSet {
 }
 
 /** The package's models/ folder and the working directory's, once each. */
-function modelsDirs(): string[] {
+export function modelsDirs(): string[] {
   return [...new Set([PACKAGE_MODELS_DIR, resolve('models')].map((d) => resolve(d)))];
 }
 

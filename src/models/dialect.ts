@@ -1,5 +1,6 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import { SdliveError } from '../errors.js';
+import { isResidualName, residualPorts, type ResidualPorts } from './controlnet.js';
 import type { ModelDialect } from './sd-models.js';
 
 export const MODEL_FILES = {
@@ -42,6 +43,8 @@ export interface ModelIo {
   /** Every UNet input besides sample and timestep, fed from the Conditioning entry of the same name. */
   unetConditioning: Port[];
   unetOut: string;
+  /** A ControlNet-ready UNet's additional residual inputs (fed zeros while no ControlNet is active). */
+  unetResiduals?: ResidualPorts;
   /** The UNet's fixed batch (static-shape exports): calls always carry exactly this many slots. */
   unetFixedBatch: number | undefined;
   /** The text encoder's fixed batch ([1,77] web exports). */
@@ -125,8 +128,8 @@ function timestepDialect(m: TensorMeta): ModelDialect['unetTimestep'] {
 
 function unetIo(unet: InferenceSession, opts: DetectOptions) {
   const names = tensors(unet.inputMetadata).map((m) => m.name);
-  const unsupported = names.find((n) => !UNET_INPUTS.includes(n) && !CONDITIONING_INPUTS.includes(n));
-  if (unsupported) throw dialectError('unet', `input ${unsupported} is not supported (sdlive feeds ${['sample', 'timestep', ...CONDITIONING_INPUTS].join(', ')})`);
+  const unsupported = names.find((n) => !UNET_INPUTS.includes(n) && !CONDITIONING_INPUTS.includes(n) && !isResidualName(n));
+  if (unsupported) throw dialectError('unet', `input ${unsupported} is not supported (sdlive feeds ${['sample', 'timestep', ...CONDITIONING_INPUTS].join(', ')} and ControlNet residuals down_block_*, mid_block_*)`);
   const missing = UNET_INPUTS.filter((n) => !names.includes(n));
   if (missing.length) throw dialectError('unet', `missing input(s) ${missing.join(', ')} (has ${names.join(', ')})`);
   const [sample, timestep, ehs] = UNET_INPUTS.map((n) => pick('unet', unet.inputMetadata, [n], n)) as [TensorMeta, TensorMeta, TensorMeta];
@@ -135,6 +138,7 @@ function unetIo(unet: InferenceSession, opts: DetectOptions) {
   const fixedBatch = unetFixedBatch(sample, ehs, timestep);
   return {
     sample, ehs, ts, fixedBatch, fixedSize, names,
+    residuals: residualPorts(MODEL_FILES.unet, unet.inputMetadata),
     conditioning: tensors(unet.inputMetadata).filter((m) => CONDITIONING_INPUTS.includes(m.name)),
     batchedTimestep: ts.rank === 1 && timestep.shape[0] !== 1 && fixedBatch !== 1,
     out: pick('unet', unet.outputMetadata, ['out_sample', 'latent'], 'output'),
@@ -259,6 +263,7 @@ export function detectDialect(s: ModelSessions, opts: DetectOptions): { dialect:
     vaeScaling: opts.vaeScaling,
     latentChannels: fixedDim(unet.sample.shape[1]) ?? 4,
     ...(unet.fixedBatch === undefined ? {} : { unetFixedBatch: unet.fixedBatch }),
+    ...(unet.residuals ? { controlResiduals: unet.residuals.down.length } : {}),
     ...(fixedSize ? { fixedSize } : {}),
   };
   const io: ModelIo = {
@@ -269,6 +274,7 @@ export function detectDialect(s: ModelSessions, opts: DetectOptions): { dialect:
     unetTimestep: 'timestep',
     unetConditioning: unet.conditioning.map((m) => floatPort('unet', m)),
     unetOut: unet.out.name,
+    ...(unet.residuals ? { unetResiduals: unet.residuals } : {}),
     unetFixedBatch: unet.fixedBatch,
     textFixedBatch: text.fixedBatch,
     vaeImage: floatPort('vaeEncoder', vaeImage),

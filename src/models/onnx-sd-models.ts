@@ -3,8 +3,10 @@ import { SdliveError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { mapConditioning } from '../pipelines/streamdiffusion/conditioning.js';
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
+import { type ControlResiduals, mapResiduals, residualDims, type ResidualPort } from './controlnet.js';
 import { MODEL_FILES, type ModelIo, type ModelRole, type ModelSessions, type Port, type SecondEncoderIo } from './dialect.js';
 import type { OnnxDevice } from './onnx-device.js';
+import { zeros } from '../pipelines/streamdiffusion/tensor.js';
 import type { OnnxImageProcessors } from './processors/image-processors.js';
 import type { Conditioning, DeviceModels, ImageProcessors, ModelDialect, SdModels, TensorF32, Transfers, UnetInputs } from './sd-models.js';
 import { affine, BatchParts, concatLastAxis, floatInput, inBatches, leadingChannels, padBatch, padList, readFloat, sliceBatch, TimestepInputs } from './tensors.js';
@@ -22,6 +24,7 @@ function idsTensor(type: 'int32' | 'int64', ids: Int32Array, dims: number[]): or
 
 export class OnnxSdModels implements SdModels {
   private disposed = false;
+  private zeros: { key: string; feeds: Record<string, ort.Tensor> } | undefined;
   private readonly conditioningInputs = new WeakMap<TensorF32, ort.Tensor>();
   private readonly conditioningParts = new BatchParts();
   /** The decoder returns float32 in [-1,1]: what vaeDecode returns, as it is. */
@@ -93,7 +96,8 @@ export class OnnxSdModels implements SdModels {
       const steps = padList(timestep.slice(from, to), size);
       const part = (t: TensorF32) => padBatch(sliceBatch(t, from, to), size);
       const conditioningPart = (t: TensorF32) => this.conditioningParts.part(t, from, to, size);
-      return this.unetCall({ sample: part(sample), timestep: batched ? steps : [steps[0]!], conditioning: mapConditioning(conditioning, conditioningPart) });
+      const residuals = inputs.residuals && mapResiduals(inputs.residuals, part);
+      return this.unetCall({ sample: part(sample), timestep: batched ? steps : [steps[0]!], conditioning: mapConditioning(conditioning, conditioningPart), ...(residuals ? { residuals } : {}) });
     });
   }
 
@@ -148,14 +152,40 @@ export class OnnxSdModels implements SdModels {
     return input;
   }
 
-  private async unetCall({ sample, timestep, conditioning }: UnetInputs): Promise<TensorF32> {
+  private async unetCall({ sample, timestep, conditioning, residuals }: UnetInputs): Promise<TensorF32> {
     const { unetSample, unetConditioning, unetTimestep, unetOut } = this.io;
     const out = await this.run('unet', {
       [unetSample.name]: await this.pixelSessions.floatInput(unetSample.type, sample),
       [unetTimestep]: this.timesteps.input(timestep),
       ...Object.fromEntries(unetConditioning.map((port) => [port.name, this.conditioningInput(port, conditioning)])),
+      ...this.residualInputs(sample, residuals),
     });
     return this.pixelSessions.readFloat(out[unetOut]!);
+  }
+
+  /** The residual inputs: the given residuals, or zeros of the UNet's residual shapes (no ControlNet active). */
+  private residualInputs(sample: TensorF32, residuals: ControlResiduals | undefined): Record<string, ort.Tensor> {
+    const ports = this.io.unetResiduals;
+    if (!ports) {
+      if (residuals) throw usageError(`unet: ${MODEL_FILES.unet} takes no ControlNet residuals (it has no down_block_*/mid_block_* inputs)`);
+      return {};
+    }
+    const all = [...ports.down, ports.mid];
+    if (!residuals) return this.zeroResiduals(sample, all);
+    const given = [...residuals.down, residuals.mid];
+    if (given.length !== all.length) throw usageError(`unet: ${given.length} residuals for ${all.length} residual inputs`);
+    return Object.fromEntries(all.map((port, i) => [port.name, floatInput(port.type, given[i]!)]));
+  }
+
+  /** Zero residuals for the sample's batch and size, made once per shape (the mid block sits at the last down size). */
+  private zeroResiduals(sample: TensorF32, ports: readonly ResidualPort[]): Record<string, ort.Tensor> {
+    const [batch, , height, width] = sample.dims as [number, number, number, number];
+    const key = `${batch}x${height}x${width}`;
+    if (this.zeros?.key !== key) {
+      const level = (i: number) => (i === ports.length - 1 ? ports.length - 2 : i);
+      this.zeros = { key, feeds: Object.fromEntries(ports.map((port, i) => [port.name, floatInput(port.type, zeros(residualDims(port, level(i), batch, { height, width })))])) };
+    }
+    return this.zeros.feeds;
   }
 
   /** SDXL's OpenCLIP encoder on the same tokens, padded with its own pad id after EOS. */

@@ -1,4 +1,5 @@
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
+import type { ControlResiduals } from './controlnet.js';
 
 /** A float32 tensor on the CPU side of the engine, NCHW / [B, T, C] as named where used. */
 export interface TensorF32 {
@@ -22,6 +23,12 @@ export interface UnetInputs {
   timestep: readonly number[];
   /** Every other UNet input, [B, ...] each. */
   conditioning: Conditioning;
+  /**
+   * ControlNet residuals for this call's slots, summed over the active ControlNets (src/models/controlnet.ts).
+   * Not conditioning: they are computed per call from this very sample and timestep. Absent: a UNet with
+   * residual inputs gets zeros (no ControlNet active); a UNet without them cannot take any.
+   */
+  residuals?: ControlResiduals;
 }
 
 /** What the loader read from the model files (input/output names, dtypes, ranks), as `sdlive models inspect` prints it. */
@@ -48,6 +55,8 @@ export interface ModelDialect {
   /** 1 for TAESD, 0.18215 for the full SD VAE. */
   vaeScaling: number;
   latentChannels: number;
+  /** A ControlNet-ready UNet's down residual inputs (12 for SD 1.x/2.x, 9 for SDXL); absent when it takes none. */
+  controlResiduals?: number;
   /** Static-shape exports: the UNet's fixed batch (slots run in groups of it) and the fixed picture size. */
   unetFixedBatch?: number;
   fixedSize?: { width: number; height: number };

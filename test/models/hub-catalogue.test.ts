@@ -122,7 +122,7 @@ describe('the manifests for the real repos (real-models.md)', () => {
 
   it('each hub manifest states licence, size and providers; runnable ones have every folder the loader reads', () => {
     const hub = manifests.filter((m) => m.parts);
-    assert.deepEqual(hub.map((m) => m.name).sort(), ['lcm-dreamshaper-v7', 'sd-turbo', 'sd-turbo-cuda', 'sdxl-turbo', 'taesd', 'taesdxl']);
+    assert.deepEqual(hub.map((m) => m.name).sort(), ['controlnet-canny', 'controlnet-depth', 'controlnet-openpose', 'controlnet-scribble', 'lcm-dreamshaper-v7', 'sd-1.5-controlnet', 'sd-turbo', 'sd-turbo-cuda', 'sdxl-turbo', 'taesd', 'taesdxl']);
     for (const m of hub) {
       assert.ok(m.licence && m.size_gb && m.providers, m.name);
       for (const p of m.providers) assert.ok((EXECUTION_PROVIDERS as readonly string[]).includes(p), `${m.name}: ${p}`);

@@ -97,6 +97,8 @@ const RUNTIME_CHANGES: [string, unknown][] = [
   ['prompt_interpolation', 'slerp'], ['mode', 'img2img'], ['similarity_filter', true], ['similarity_threshold', 0.5],
   ['similarity_max_skip_frames', 3], ['fps_cap', 24], ['morph', 0.5], ['paused', true], ['use_denoising_batch', true],
   ['quantize', 'beat'], ['beats_per_bar', 3], ['modulators', [{ kind: 'lfo', name: 'wobble', target: 'delta', depth: 0.1 }]],
+  ...[1, 2, 3].flatMap((n): [string, unknown][] => [[`controlnet_${n}_scale`, 0.5], [`controlnet_${n}_enabled`, false], [`controlnet_${n}_source`, 'canny']]),
+  ['canny_low_threshold', 0.05], ['canny_high_threshold', 0.3], ['blackout', true], ['fade', 0.3], ['fade_to', 'input'],
 ];
 
 test('no runtime parameter change creates a session or resets the stream; a fresh load does create them', async () => {

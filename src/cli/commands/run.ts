@@ -10,6 +10,7 @@ interface RunFlags {
   pipeline?: string;
   model?: string;
   input?: string;
+  controlInput?: string;
   output?: string[];
   oscPort?: string;
   httpPort?: string;
@@ -44,6 +45,7 @@ export async function configFromFlags(flags: RunFlags) {
   if (Object.keys(params).length) merged.params = params;
   if (flags.pipeline) merged.pipeline = flags.pipeline;
   if (flags.input) merged.input = flags.input;
+  if (flags.controlInput) merged.control_input = flags.controlInput;
   if (flags.output?.length) merged.outputs = flags.output;
   if (flags.oscPort !== undefined) merged.osc = { ...section('osc'), port: asInt(flags.oscPort) };
   if (flags.httpPort !== undefined) merged.http = { ...section('http'), port: asInt(flags.httpPort) };
@@ -60,6 +62,7 @@ export function registerRun(program: Command): void {
     .option('--pipeline <name>', 'pipeline: streamdiffusion or passthrough')
     .option('-m, --model <dir>', 'model folder, or builtin:tiny')
     .option('-i, --input <spec>', 'frame source, e.g. test:bars, shm:sdlive-in, spout:TDOut, ffmpeg:/dev/video0')
+    .option('--control-input <spec>', 'second frame source for ControlNet control images (controlnet_N_source control_input)')
     .option('-o, --output <spec>', 'frame sink, repeatable, e.g. spout:sdlive, shm:sdlive-out, raw:-', (v: string, acc: string[] = []) => [...acc, v])
     .option('--osc-port <port>', 'OSC UDP port (default 9000)')
     .option('--http-port <port>', 'HTTP port for OSCQuery, WebSocket, metrics and the web page (default 9001)')

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 
 /** The folders of an optimum-layout model a manifest may take from different repos. */
-export const PART_NAMES = ['text_encoder', 'text_encoder_2', 'unet', 'vae_encoder', 'vae_decoder', 'tokenizer', 'tokenizer_2'] as const;
+export const PART_NAMES = ['text_encoder', 'text_encoder_2', 'unet', 'vae_encoder', 'vae_decoder', 'tokenizer', 'tokenizer_2', 'controlnet'] as const;
 export type PartName = (typeof PART_NAMES)[number];
 
 export const REPO_PATTERN = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;

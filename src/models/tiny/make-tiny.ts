@@ -72,9 +72,14 @@ function isCurrent(dir: string, variant: string): boolean {
  * there. Built in a temporary sibling and renamed into place, so concurrent processes never see half a folder.
  */
 export function makeTinyModel(dir: string, variant: TinyVariantName = DEFAULT_TINY_VARIANT): string {
+  return writeGenerated(dir, variant, () => tinyModelFiles(TINY_VARIANTS[variant]));
+}
+
+/** `files()` written into `dir` unless its sdlive.json already names `variant` at this generator version. */
+export function writeGenerated(dir: string, variant: string, files: () => Map<string, Uint8Array | string>): string {
   if (isCurrent(dir, variant)) return dir;
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  for (const [file, content] of tinyModelFiles(TINY_VARIANTS[variant])) {
+  for (const [file, content] of files()) {
     mkdirSync(dirname(join(tmp, file)), { recursive: true });
     writeFileSync(join(tmp, file), content);
   }
@@ -86,4 +91,10 @@ export function makeTinyModel(dir: string, variant: TinyVariantName = DEFAULT_TI
     if (!isCurrent(dir, variant)) throw e;
   }
   return dir;
+}
+
+/** The sdlive.json a generated folder carries (what isCurrent checks). */
+export function generatedManifest(variant: string, description: string): string {
+  const manifest: ModelManifest = { generator: `sdlive tiny model v${TINY_GENERATOR_VERSION}`, variant, description };
+  return `${JSON.stringify(manifest, null, 2)}\n`;
 }

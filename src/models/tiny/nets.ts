@@ -1,6 +1,7 @@
 import { GraphBuilder } from '../onnx/graph-builder.js';
 import { ONNX_DTYPE, type Dim, type OnnxDtype } from '../onnx/model-proto.js';
 import type { VaeKind } from '../vae-graph.js';
+import { addResiduals, unetResidualSpecs } from './controlnet-nets.js';
 import type { TinyVariant } from './variants.js';
 
 /**
@@ -41,6 +42,8 @@ export interface NetIo {
   vaeRange: 'zero_one' | 'minus_one_one';
   /** A com.microsoft GroupNorm in the UNet, as the CUDA/DirectML-optimised exports fuse it (no CPU kernel). */
   fusedGroupNorm?: boolean;
+  /** ControlNet residual inputs of the UNet (down ones in block order, the mid one last), see controlnet-nets.ts. */
+  unetResiduals?: readonly TensorSpec[];
   /** More float UNet inputs ([B, n], e.g. LCM's timestep_cond), each feeding the conditioning. */
   unetExtras?: readonly TensorSpec[];
   /**
@@ -69,6 +72,7 @@ export function tinyNetIo(v: TinyVariant): NetIo {
     decoderLatent: { name: 'latent_sample', type: float, shape: latent },
     decoderImage: { name: 'sample', type: float, shape: image },
     vaeRange: v.vaeRange,
+    ...(v.controlnet ? { unetResiduals: unetResidualSpecs(float) } : {}),
     unetExtras: [
       ...(v.family === 'sdxl' ? [extra('text_embeds', POOLED_WIDTH), extra('time_ids', TIME_IDS)] : []),
       ...(v.timestepCond ? [extra('timestep_cond', TIMESTEP_COND)] : []),
@@ -77,18 +81,18 @@ export function tinyNetIo(v: TinyVariant): NetIo {
 }
 
 /** A boundary value as float32 inside the graph (the nets compute in float32). */
-function fromBoundary(g: GraphBuilder, spec: TensorSpec): string {
+export function fromBoundary(g: GraphBuilder, spec: TensorSpec): string {
   const x = g.input(spec.name, spec.type, spec.shape);
   return spec.type === 'float32' ? x : g.op('Cast', [x], { to: ONNX_DTYPE.float32 });
 }
 
-function toBoundary(g: GraphBuilder, x: string, spec: TensorSpec): void {
+export function toBoundary(g: GraphBuilder, x: string, spec: TensorSpec): void {
   g.output(spec.type === 'float32' ? x : g.op('Cast', [x], { to: ONNX_DTYPE[spec.type] }), spec.name, spec.type, spec.shape);
 }
 
-const int64 = (...values: number[]) => BigInt64Array.from(values.map(BigInt));
+export const int64 = (...values: number[]) => BigInt64Array.from(values.map(BigInt));
 
-function widthOf(spec: TensorSpec): number {
+export function widthOf(spec: TensorSpec): number {
   const width = spec.shape.at(-1);
   if (typeof width !== 'number') throw new Error(`${spec.name}: the last dim must be the fixed text width`);
   return width;
@@ -159,7 +163,7 @@ export function textEncoderGraph(io: NetIo): GraphBuilder {
 }
 
 /** Sinusoidal features of the timestep, projected to the UNet width: [B or 1, C]. */
-function timeEmbedding(g: GraphBuilder, io: NetIo): string {
+export function timeEmbedding(g: GraphBuilder, io: NetIo): string {
   const t = fromBoundary(g, io.unetTimestep);
   const column = g.op('Reshape', [t, g.constant([2], int64(-1, 1))]);
   const freqs = Float32Array.from({ length: TIME_FREQS }, (_, i) => Math.exp((-Math.log(1000) * i) / TIME_FREQS));
@@ -191,6 +195,7 @@ export function unetGraph(io: NetIo): GraphBuilder {
   }
   const cond = g.op('Reshape', [embedding, g.constant([4], int64(-1, UNET_CHANNELS, 1, 1))]);
   let h = g.op('Relu', [g.op('Add', [g.conv(sample, 4, UNET_CHANNELS), cond])]);
+  if (io.unetResiduals) h = addResiduals(g, h, io.unetResiduals, UNET_CHANNELS);
   if (io.fusedGroupNorm) h = fusedGroupNorm(g, h);
   h = g.op('Relu', [g.conv(h, UNET_CHANNELS, UNET_CHANNELS)]);
   toBoundary(g, g.conv(h, UNET_CHANNELS, 4), io.unetOut);

@@ -19,6 +19,8 @@ export interface TinyVariant {
   fp16: boolean;
   vaeOutput: 'latent_sample' | 'latent_parameters';
   vaeRange: 'zero_one' | 'minus_one_one';
+  /** A ControlNet-ready UNet: down_block_N_additional_residual and mid_block_additional_residual inputs. */
+  controlnet?: boolean;
 }
 
 const base: Omit<TinyVariant, 'name' | 'description'> = {
@@ -59,6 +61,10 @@ export const TINY_VARIANTS = {
     ...base, name: 'lcm', textWidth: 768, timestepCond: true,
     description: 'LCM-distilled SD 1.5 (LCM Dreamshaper): the UNet takes timestep_cond [B,256], the guidance-scale embedding',
   },
+  controlnet: {
+    ...base, name: 'controlnet', textWidth: 768, controlnet: true,
+    description: 'SD 1.5 UNet for ControlNet (TensorStack style): 12 down_block_N_additional_residual inputs and mid_block_additional_residual; pairs with builtin:controlnet-tiny',
+  },
 } as const satisfies Record<string, TinyVariant>;
 
 export type TinyVariantName = keyof typeof TINY_VARIANTS;
@@ -87,5 +93,6 @@ export function declaredDialect(v: TinyVariant): ModelDialect {
     vaeRange: v.vaeRange,
     vaeScaling: 1,
     latentChannels: 4,
+    ...('controlnet' in v && v.controlnet ? { controlResiduals: 12 } : {}),
   };
 }

@@ -4,8 +4,9 @@ import { concatSlots, repeatSlots, slots } from './tensor.js';
 
 /**
  * Entry-by-entry operations on a Conditioning record: whatever inputs a UNet takes (SDXL's text_embeds and
- * time_ids, LCM's timestep_cond, ControlNet residuals later), blending and the per-slot layout treat every
- * entry the same way, so the algorithm files never name them.
+ * time_ids, LCM's timestep_cond), blending and the per-slot layout treat every entry the same way, so the
+ * algorithm files never name them. ControlNet residuals are not conditioning: they are computed per UNet call from
+ * its sample and timestep (UnetInputs.residuals, controlnet.ts).
  */
 export function mapConditioning(c: Conditioning, f: (t: TensorF32, name: string) => TensorF32): Conditioning {
   return Object.fromEntries(Object.entries(c).map(([name, t]) => [name, f(t, name)])) as Conditioning;

@@ -5,6 +5,7 @@ import type { OutputBuffers, Pipeline, PipelineRequirements, ProcessResult, Stag
 import { type Guidance, guidanceConditioning, guidedType } from './cfg.js';
 import { callConditioning } from './conditioning.js';
 import { DeviceStream, type StreamSource } from './device-stream.js';
+import { type ControlRig, ControlImages, controlledUnet } from './controlnet.js';
 import { FrameConverter, type StageTime } from './image.js';
 import { Derived, ServeWhilePending } from './memo.js';
 import { continuesSeeds, seedNoise } from './noise.js';
@@ -27,6 +28,8 @@ export interface StreamDiffusionOptions {
    * two for SDXL, never stalls the stream). Off, a frame waits for its prompt: every change shows on its frame.
    */
   encodeWhileServing?: boolean;
+  /** The loaded ControlNets (controlnet_N parameters) and the canny graph; without them the UNet runs alone. */
+  control?: ControlRig;
 }
 
 /** Milliseconds per stage of one frame, summed over repeated calls (the UNet runs n times in sequential mode). */
@@ -90,6 +93,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   private readonly served = new ServeWhilePending<Conditioning>();
   /** The device path (webgpu): latents, UNet output and stream state stay on the device. */
   private readonly onDevice: DeviceStream | undefined;
+  private readonly controlImages: ControlImages | undefined;
 
   constructor(
     readonly models: SdModels,
@@ -99,7 +103,9 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     this.filter = new SimilarityFilter(options.random);
     this.converter = new FrameConverter(models.processors, options.outputBuffers);
     const { latentChannels, vaeScaling } = models.dialect;
-    this.onDevice = models.device && new DeviceStream(models.device, { channels: latentChannels, height: options.height / 8, width: options.width / 8 }, vaeScaling);
+    // ControlNet residuals feed the UNet on the host path: with ControlNets loaded there is no device path.
+    this.onDevice = !options.control && models.device ? new DeviceStream(models.device, { channels: latentChannels, height: options.height / 8, width: options.width / 8 }, vaeScaling) : undefined;
+    this.controlImages = options.control && new ControlImages(options.control.canny);
   }
 
   /** The cross-frame state, for inspection; undefined before the first frame. On the device path its tensors are not kept current: see inspectState. */
@@ -145,12 +151,14 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   async process(frames: readonly Frame[], params: Readonly<StreamDiffusionParams>): Promise<ProcessResult> {
     const { stages, time } = stageTimer();
     const frame = this.checkedFrame(frames);
+    this.controlImages?.take(frames);
     const img2img = params.mode === 'img2img';
     // The similarity filter compares images on the host: on the device path the image comes down for it.
     const image = img2img && (!this.onDevice || params.similarity_filter) ? await this.converter.toImage(frame, time) : undefined;
     if (img2img && !image) this.filter.reset();
     if (image && this.skipBySimilarity(image, params)) return this.result([this.frameState.lastOutput!], stages, this.frameState.lastWarmup);
-    const step = await time('text', () => this.denoiseStep(params, (inputs) => time('unet', () => this.models.unet(inputs))));
+    const unet = await this.unet(frame, params, time);
+    const step = await time('text', () => this.denoiseStep(params, unet));
     const state = this.streamState(params, step.schedule);
     const warmup = params.use_denoising_batch && isWarmingUp(state);
     const work: FrameWork = { frame, image, state, step, params, time, delay: params.use_denoising_batch ? state.latentBuffer.dims[0]! : 0 };
@@ -164,6 +172,16 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   async dispose(): Promise<void> {
     this.onDevice?.reset();
     await this.models.dispose();
+    for (const net of this.options.control?.nets ?? []) await net?.dispose();
+    await this.controlImages?.release();
+  }
+
+  /** The UNet call of this frame: behind the ControlNets active in it, if any. */
+  private async unet(frame: Frame, params: Readonly<StreamDiffusionParams>, time: StageTime): Promise<SdModels['unet']> {
+    const unet: SdModels['unet'] = (inputs) => time('unet', () => this.models.unet(inputs));
+    const { control } = this.options;
+    if (!control || !this.controlImages) return unet;
+    return controlledUnet(unet, await this.controlImages.active(control, frame, params, time), time);
   }
 
   /** The frames with the stage timings and, where the models count them, this frame's host<->device transfers. */

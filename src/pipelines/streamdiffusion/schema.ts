@@ -3,6 +3,7 @@ import { MODEL_CHOICES } from '../../models/catalogue.js';
 import { RELOAD_STRATEGIES } from '../../engine/reload-strategy.js';
 import { normRange, param } from '../../schema/param.js';
 import { ENGINE_FIELDS } from '../engine-params.js';
+import { controlNetFields } from './controlnet-params.js';
 
 export const EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
 
@@ -115,6 +116,7 @@ export const streamDiffusionFields = {
     label: 'Max skipped frames', group: 'Similarity filter', order: 62, phase: 'runtime', unit: 'frames',
     description: 'After this many skips a frame is processed anyway.',
   }),
+  ...controlNetFields,
   // The registry merges them in too; declared here so StreamDiffusionParams alone is the whole surface.
   ...ENGINE_FIELDS,
 };
