@@ -60,7 +60,7 @@ test('a LoRA scale change during the show reloads in the background: the output 
     const k = engine.frameCount;
     await until('fresh frames from the previous model', () => engine.frameCount >= k + 2, 60_000);
     assert.match(engine.metrics().model.lastLoadError ?? '', /SDL_ERR_LORA: .*not a safetensors file/);
-    assert.deepEqual(store.snapshot.lora, [{ name: 'style', scale: 1.5 }], 'the parameter shows what runs again');
+    assert.deepEqual((store.snapshot as { lora: unknown }).lora, [{ name: 'style', scale: 1.5 }], 'the parameter shows what runs again');
   } finally {
     await engine.stop();
   }
