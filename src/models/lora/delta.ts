@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../onnx/graph-builder.js';
-import { f16ToF32, f32ToF16 } from '../fp16.js';
+import { ONNX_DTYPE } from '../onnx/model-proto.js';
 import { createSession } from '../providers.js';
 import type { WeightLayout } from './targets.js';
 
@@ -15,48 +15,57 @@ export interface LowRankUpdate {
 }
 
 /**
- * W + factor * up @ down as an ONNX graph: onnxruntime's multi-threaded MatMul makes an SD 1.5 LoRA of rank 64
- * (tens of GFLOP) a matter of seconds, where a JS loop takes minutes. `in_out` weights (W^T) get down^T @ up^T.
+ * W + up @ down as an ONNX graph: onnxruntime's multi-threaded MatMul makes an SD 1.5 LoRA of rank 64 (tens of
+ * GFLOP) a matter of seconds, where a JS loop takes minutes. `in_out` weights (W^T) get down^T @ up^T. A float16
+ * weight is summed in float32 and rounded once.
  */
-function updateGraph(layout: WeightLayout): Uint8Array {
-  const g = new GraphBuilder(`lora_${layout}`, 0);
-  const weight = g.input('weight', 'float32', ['rows', 'cols']);
+function updateGraph(layout: WeightLayout, dtype: WeightDtype): Uint8Array {
+  const g = new GraphBuilder(`lora_${layout}_${dtype}`, 0);
+  const weight = g.input('weight', dtype, ['rows', 'cols']);
   const up = g.input('up', 'float32', ['out', 'rank']);
   const down = g.input('down', 'float32', ['rank', 'in']);
-  const factor = g.input('factor', 'float32', []);
   const product = layout === 'out_in' ? g.op('MatMul', [up, down]) : g.op('MatMul', [g.op('Transpose', [down]), g.op('Transpose', [up])]);
-  g.output(g.op('Add', [weight, g.op('Mul', [product, factor])]), 'fused', 'float32', ['rows', 'cols']);
+  const w32 = dtype === 'float32' ? weight : g.op('Cast', [weight], { to: ONNX_DTYPE.float32 });
+  const sum = g.op('Add', [w32, product]);
+  g.output(dtype === 'float32' ? sum : g.op('Cast', [sum], { to: ONNX_DTYPE.float16 }), 'fused', dtype, ['rows', 'cols']);
   return g.toBytes(17);
 }
 
-function toFloat32(bytes: Uint8Array, dtype: WeightDtype): Float32Array {
-  const copy = new Uint8Array(bytes).buffer;
-  return dtype === 'float32' ? new Float32Array(copy) : f16ToF32(new Uint16Array(copy));
+/**
+ * Several updates as one: sum_l factor_l * up_l @ down_l = [f_1 up_1 | f_2 up_2 | ...] @ [down_1; down_2; ...],
+ * so every LoRA on a weight costs one MatMul and one rounding.
+ */
+function stacked(updates: readonly LowRankUpdate[], out: number): { up: Float32Array; down: Float32Array; rank: number } {
+  const rank = updates.reduce((n, u) => n + u.rank, 0);
+  const up = new Float32Array(out * rank);
+  const down = new Float32Array(updates.reduce((n, u) => n + u.down.length, 0));
+  let [column, row] = [0, 0];
+  for (const u of updates) {
+    for (let o = 0; o < out; o++) for (let r = 0; r < u.rank; r++) up[o * rank + column + r] = u.factor * u.up[o * u.rank + r]!;
+    down.set(u.down, row);
+    column += u.rank;
+    row += u.down.length;
+  }
+  return { up, down, rank };
 }
 
-/** One session per layout, made on first use, on the CPU (fusing happens once, before the model loads). */
+/** One session per layout and dtype, made on first use, on the CPU (fusing happens once, before the model loads). */
 export class WeightUpdater {
-  private readonly sessions = new Map<WeightLayout, Promise<ort.InferenceSession>>();
+  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-  /**
-   * `bytes`: the weight's little-endian elements as stored, [rows, cols]; returns the fused bytes, same layout and
-   * dtype. Several updates are summed in float32 and a float16 weight is rounded once, at the end.
-   */
+  /** `bytes`: the weight's little-endian elements as stored, [rows, cols]; returns the fused bytes, same layout and dtype. */
   async apply(bytes: Uint8Array, dtype: WeightDtype, layout: WeightLayout, dims: [number, number], updates: readonly LowRankUpdate[]): Promise<Uint8Array> {
-    const session = await this.session(layout);
-    let current = toFloat32(bytes, dtype);
+    const session = await this.session(layout, dtype);
     const [rows, cols] = dims;
     const [out, inputs] = layout === 'out_in' ? [rows, cols] : [cols, rows];
-    for (const u of updates) {
-      const result = await session.run({
-        weight: new ort.Tensor('float32', current, [rows, cols]),
-        up: new ort.Tensor('float32', u.up, [out, u.rank]),
-        down: new ort.Tensor('float32', u.down, [u.rank, inputs]),
-        factor: new ort.Tensor('float32', Float32Array.of(u.factor), []),
-      });
-      current = result.fused!.data as Float32Array;
-    }
-    const fused = dtype === 'float32' ? current : f32ToF16(current);
+    const { up, down, rank } = stacked(updates, out);
+    const copy = new Uint8Array(bytes).buffer;
+    const result = await session.run({
+      weight: new ort.Tensor(dtype, dtype === 'float32' ? new Float32Array(copy) : new Uint16Array(copy), [rows, cols]),
+      up: new ort.Tensor('float32', up, [out, rank]),
+      down: new ort.Tensor('float32', down, [rank, inputs]),
+    });
+    const fused = result.fused!.data as Float32Array | Uint16Array;
     return new Uint8Array(fused.buffer, fused.byteOffset, fused.byteLength);
   }
 
@@ -65,11 +74,12 @@ export class WeightUpdater {
     this.sessions.clear();
   }
 
-  private session(layout: WeightLayout): Promise<ort.InferenceSession> {
-    let session = this.sessions.get(layout);
+  private session(layout: WeightLayout, dtype: WeightDtype): Promise<ort.InferenceSession> {
+    const key = `${layout}:${dtype}`;
+    let session = this.sessions.get(key);
     if (!session) {
-      session = createSession(updateGraph(layout), { executionProviders: ['cpu'] });
-      this.sessions.set(layout, session);
+      session = createSession(updateGraph(layout, dtype), { executionProviders: ['cpu'] });
+      this.sessions.set(key, session);
     }
     return session;
   }
