@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as ort from 'onnxruntime-node';
 import { isSdliveError } from '../../src/errors.js';
 import { f16ToF32, f32ToF16 } from '../../src/models/fp16.js';
-import { fuseLoras } from '../../src/models/lora/fuse.js';
+import { FUSED_KEPT, fuseLoras } from '../../src/models/lora/fuse.js';
 import { readWeightGraph } from '../../src/models/onnx/model-reader.js';
 import { captureLog } from '../helpers/log-lines.js';
 import { exactValues, MODEL_FILE, MODULES, writeExportStyleModels, writeSafetensors, type KnownWeight, type SafeDtype } from './fixtures/lora-fixtures.js';
@@ -180,6 +181,26 @@ describe('LoRA fusing into export-style ONNX models', () => {
     const rescaled = await fuseLoras(base, specs.map((s, i) => (i === 0 ? { ...s, scale: 0.4 } : s)), { cacheDir });
     assert.equal(rescaled.cached, false);
     assert.notEqual(rescaled.folder, fused.folder);
+  });
+});
+
+describe('the fused-model cache', () => {
+  it(`keeps the ${FUSED_KEPT} most recently used folders: a scale sweep does not fill the disk, a folder in use is kept`, async () => {
+    const base = join(root, 'sweep');
+    const weights = writeExportStyleModels(base);
+    const { specs } = writeLoras(join(root, 'loras-sweep'), weights);
+    const cacheDir = join(root, 'cache-sweep');
+    const fuse = (scale: number) => fuseLoras(base, [{ ...specs[0]!, scale }], { cacheDir });
+    const first = await fuse(0.1);
+    const later: string[] = [];
+    for (const scale of [0.2, 0.3, 0.4]) {
+      later.push((await fuse(scale)).folder);
+      await sleep(20);
+    }
+    assert.equal((await fuse(0.1)).cached, true, 'a hit marks the folder used');
+    const sixth = await fuse(0.5);
+    const kept = readdirSync(cacheDir).map((name) => join(cacheDir, name)).sort();
+    assert.deepEqual(kept, [first.folder, ...later.slice(1), sixth.folder].sort(), 'the least recently used (0.2) went');
   });
 });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { SdliveError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
@@ -13,6 +13,10 @@ import { planLoras, readModelWeights, type LoraReport, type LoraSpec, type Weigh
 const FUSE_VERSION = 1;
 /** Written last into a fused folder: a folder without it is not finished. */
 export const FUSED_MANIFEST = 'sdlive-lora.json';
+/** Fused folders kept, the most recently used: each holds a copy of the UNet, a scale sweep must not fill the disk. */
+export const FUSED_KEPT = 4;
+/** A build folder this old was left by a load that was cut off (a newer change superseded it). */
+const STALE_BUILD_MS = 60 * 60 * 1000;
 
 export interface FusedModel {
   /** A model folder in optimum layout: the patched files, links to the base folder's others. */
@@ -121,6 +125,30 @@ async function build(baseDir: string, loras: readonly LoraSpec[], folder: string
   return reports;
 }
 
+/**
+ * Drops all but the FUSED_KEPT most recently used fused folders, and build folders left by cut-off loads. A folder
+ * a running model still reads stays readable on Linux and macOS (open files outlive their names); elsewhere its
+ * removal fails and it is tried again next time.
+ */
+function pruneCache(cacheDir: string, log: Logger): void {
+  let entries: { name: string; path: string; mtime: number }[];
+  try {
+    entries = readdirSync(cacheDir).map((name) => ({ name, path: join(cacheDir, name), mtime: statSync(join(cacheDir, name)).mtimeMs }));
+  } catch {
+    return; // another process pruned at the same time: next load tries again
+  }
+  const finished = entries.filter((e) => !e.name.includes('.tmp-')).sort((a, b) => b.mtime - a.mtime);
+  const stale = entries.filter((e) => e.name.includes('.tmp-') && Date.now() - e.mtime > STALE_BUILD_MS);
+  for (const e of [...finished.slice(FUSED_KEPT), ...stale]) {
+    try {
+      rmSync(e.path, { recursive: true, force: true });
+      log.info({ folder: e.path }, 'removed an old LoRA-fused model from the cache');
+    } catch (err) {
+      log.warn({ folder: e.path, err: message(err) }, 'cannot remove an old LoRA-fused model from the cache');
+    }
+  }
+}
+
 function logReports(log: Logger, fused: FusedModel): void {
   for (const r of fused.reports) {
     if (r.unmatched) log.warn({ lora: r.lora, unmatched: r.unmatched, keys: r.keys, first: r.firstUnmatched }, `LoRA ${r.lora}: ${r.unmatched} of ${r.keys} keys changed no weight of the model (first: ${r.firstUnmatched.join('; ')})`);
@@ -144,14 +172,16 @@ export async function fuseLoras(baseDir: string, loras: readonly LoraSpec[], opt
   }
   const hit = cachedReports(folder);
   let reports = hit;
-  if (!reports) {
-    try {
+  try {
+    if (reports) utimesSync(folder, new Date(), new Date());
+    else {
       mkdirSync(options.cacheDir, { recursive: true });
       reports = await build(baseDir, loras, folder);
-    } catch (e) {
-      throw loraError(`cannot fuse ${loras.map((l) => l.name).join(', ')} into ${relative(process.cwd(), baseDir) || baseDir}: ${message(e)}`);
     }
+  } catch (e) {
+    throw loraError(`cannot fuse ${loras.map((l) => l.name).join(', ')} into ${relative(process.cwd(), baseDir) || baseDir}: ${message(e)}`);
   }
+  pruneCache(options.cacheDir, log);
   const fused = { folder, cached: hit !== undefined, ms: performance.now() - t0, reports };
   logReports(log, fused);
   return fused;
