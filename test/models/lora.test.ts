@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { isSdliveError } from '../../src/errors.js';
 import { f16ToF32, f32ToF16 } from '../../src/models/fp16.js';
 import { FUSED_KEPT, fuseLoras } from '../../src/models/lora/fuse.js';
+import { sgmToDiffusers } from '../../src/models/lora/sgm-names.js';
 import { readWeightGraph } from '../../src/models/onnx/model-reader.js';
 import { captureLog } from '../helpers/log-lines.js';
 import { exactValues, MODEL_FILE, MODULES, writeExportStyleModels, writeSafetensors, type KnownWeight, type SafeDtype } from './fixtures/lora-fixtures.js';
@@ -181,6 +182,48 @@ describe('LoRA fusing into export-style ONNX models', () => {
     const rescaled = await fuseLoras(base, specs.map((s, i) => (i === 0 ? { ...s, scale: 0.4 } : s)), { cacheDir });
     assert.equal(rescaled.cached, false);
     assert.notEqual(rescaled.folder, fused.folder);
+  });
+});
+
+describe('Kohya files in the original (SGM) UNet naming', () => {
+  it('map to diffusers module names by the blocks\' layout (SDXL and SD 1.5 share it)', () => {
+    const table: [string, string][] = [
+      ['input_blocks_0_0', 'conv_in'],
+      ['input_blocks_4_1_transformer_blocks_0_attn1_to_q', 'down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_q'],
+      ['input_blocks_5_0_emb_layers_1', 'down_blocks_1_resnets_1_time_emb_proj'],
+      ['input_blocks_6_0_op', 'down_blocks_1_downsamplers_0_conv'],
+      ['middle_block_1_proj_in', 'mid_block_attentions_0_proj_in'],
+      ['middle_block_2_out_layers_3', 'mid_block_resnets_1_conv2'],
+      ['output_blocks_0_0_skip_connection', 'up_blocks_0_resnets_0_conv_shortcut'],
+      ['output_blocks_2_1_conv', 'up_blocks_0_upsamplers_0_conv'],
+      ['output_blocks_3_1_transformer_blocks_1_attn2_to_k', 'up_blocks_1_attentions_0_transformer_blocks_1_attn2_to_k'],
+      ['output_blocks_5_2_conv', 'up_blocks_1_upsamplers_0_conv'],
+      ['time_embed_2', 'time_embedding_linear_2'],
+      ['label_emb_0_0', 'add_embedding_linear_1'],
+      ['out_2', 'conv_out'],
+    ];
+    assert.deepEqual(table.map(([sgm]) => [sgm, sgmToDiffusers(sgm)]), table);
+    assert.equal(sgmToDiffusers('down_blocks_0_attentions_0_proj_in'), undefined, 'diffusers names stay as they are');
+  });
+
+  it('fuse into the export-style UNet like diffusers-named ones', async () => {
+    const base = join(root, 'sgm');
+    const weights = writeExportStyleModels(base);
+    const w = (module: string) => weights.find((k) => k.role === 'unet' && k.module === module)!;
+    const pairs: Pair[] = [
+      { key: 'lora_unet_input_blocks_1_1_transformer_blocks_0_attn1_to_q', ...KOHYA, rank: 2, out: 6, inputs: 5 },
+      { key: 'lora_unet_input_blocks_1_0_in_layers_2', ...KOHYA, rank: 1, out: 4, inputs: 27, downShape: [3, 3, 3] },
+      { key: 'lora_unet_time_embed_0', ...KOHYA, rank: 2, out: 6, inputs: 4, alpha: 1 },
+    ];
+    const file = join(root, 'sgm.safetensors');
+    const made = writeLora(file, pairs, 40);
+    const fused = await fuseLoras(base, [{ name: 'sgm', file, scale: 1 }], { cacheDir: join(root, 'cache-sgm') });
+    assert.deepEqual([fused.reports[0]!.applied, fused.reports[0]!.unmatched], [3, 0]);
+    made.forEach((m, k) => {
+      const target = w([MODULES.toQ, MODULES.conv, MODULES.time][k]!);
+      const add = { up: m.upData, down: m.downData, rank: m.rank, factor: (m.alpha ?? m.rank) / m.rank };
+      assertClose(fusedWeight(fused.folder, target), expected(target, [add]), () => 1e-5, m.key);
+    });
   });
 });
 

@@ -1,4 +1,5 @@
 import type { SafeTensor } from './safetensors.js';
+import { sgmToDiffusers } from './sgm-names.js';
 
 /** Which model a LoRA module patches: the UNet, the (first) text encoder, SDXL's second; `any` for PEFT keys. */
 export type LoraTarget = 'unet' | 'text' | 'text2' | 'any';
@@ -37,7 +38,11 @@ export function normalizeModule(path: string): string {
 
 function parseKey(key: string): { target: LoraTarget; module: string; part: Part } | undefined {
   const kohya = KOHYA.exec(key);
-  if (kohya) return { target: TARGETS[kohya[1]!]!, module: kohya[2]!, part: partOf(kohya[3]!) };
+  if (kohya) {
+    const target = TARGETS[kohya[1]!]!;
+    const module = (target === 'unet' ? sgmToDiffusers(kohya[2]!) : undefined) ?? kohya[2]!;
+    return { target, module, part: partOf(kohya[3]!) };
+  }
   const diffusers = DIFFUSERS.exec(key);
   if (diffusers) {
     const module = diffusers[2]!.replace(PROCESSOR, (_, proj: string) => `.${proj === 'to_out' ? 'to_out.0' : proj}`);
