@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -262,6 +262,22 @@ describe('LoRA fusing: float16 weights in external data', () => {
       // Rounded once from the float32 sum: within one fp16 step of the rounded expectation.
       assertClose(fusedWeight(fused.folder, w), want, (v) => Math.max(Math.abs(v) * 2 ** -10, 2 ** -24), `${w.role} ${w.initializer}`);
     }
+  });
+});
+
+describe('LoRA fusing: a base folder made of links', () => {
+  it('follows linked folders and files (hub snapshots, assembled models): the fused folder has every file', async () => {
+    const real = join(root, 'linked-real');
+    const weights = writeExportStyleModels(real);
+    const base = join(root, 'linked');
+    mkdirSync(join(base, 'unet'), { recursive: true });
+    symlinkSync(join(real, 'text_encoder'), join(base, 'text_encoder'));
+    symlinkSync(join(real, 'text_encoder_2'), join(base, 'text_encoder_2'));
+    symlinkSync(join(real, MODEL_FILE.unet), join(base, MODEL_FILE.unet));
+    const { specs, additions } = writeLoras(join(root, 'loras-linked'), weights);
+    const fused = await fuseLoras(base, specs, { cacheDir: join(root, 'cache-linked') });
+    for (const w of weights) assertClose(fusedWeight(fused.folder, w), expected(w, additions.get(w)), () => 1e-5, `${w.role} ${w.initializer}`);
+    assert.notEqual(sha(join(real, MODEL_FILE.text)), sha(join(fused.folder, MODEL_FILE.text)), 'the linked original was not written');
   });
 });
 
