@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { f16ToF32 } from '../fp16.js';
+import { fromHalfBits } from '../fp16.js';
 
 /** One tensor of a .safetensors file, as float32 whatever it was stored as. */
 export interface SafeTensor {
@@ -15,6 +15,17 @@ interface HeaderEntry {
 }
 
 const HEADER_LIMIT = 100 * 1024 * 1024;
+
+let halfTable: Float32Array | undefined;
+
+/** float16 -> float32 by a 65536-entry table: a LoRA holds tens of millions of halves, decoding each costs 100x more. */
+function f16ToF32(bits: Uint16Array): Float32Array {
+  halfTable ??= Float32Array.from({ length: 65536 }, (_, h) => fromHalfBits(h));
+  const table = halfTable;
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i]!]!;
+  return out;
+}
 
 function bf16ToF32(bits: Uint16Array): Float32Array {
   const wide = new Uint32Array(bits.length);
