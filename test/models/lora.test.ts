@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -182,6 +182,11 @@ describe('LoRA fusing into export-style ONNX models', () => {
     const rescaled = await fuseLoras(base, specs.map((s, i) => (i === 0 ? { ...s, scale: 0.4 } : s)), { cacheDir });
     assert.equal(rescaled.cached, false);
     assert.notEqual(rescaled.folder, fused.folder);
+    // The same files moved elsewhere are another base: the fused folder links to the files it was made from.
+    const moved = join(root, 'fp32-moved');
+    renameSync(base, moved);
+    const other = await fuseLoras(moved, specs, { cacheDir });
+    assert.deepEqual([other.cached, other.folder === fused.folder], [false, false]);
   });
 });
 

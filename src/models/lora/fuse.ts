@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { SdliveError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
 import { SECOND_TEXT_ENCODER } from '../dialect.js';
@@ -56,7 +56,8 @@ function cacheKey(baseDir: string, loras: readonly LoraSpec[]): string {
     const s = statSync(join(baseDir, f));
     return [f, s.size, s.mtimeMs];
   });
-  return sha256(JSON.stringify({ v: FUSE_VERSION, base, loras: loras.map((l) => [sha256(readFileSync(l.file)), l.scale]) })).slice(0, 20);
+  // The folder's path too: the fused folder links to its files.
+  return sha256(JSON.stringify({ v: FUSE_VERSION, dir: resolve(baseDir), base, loras: loras.map((l) => [sha256(readFileSync(l.file)), l.scale]) })).slice(0, 20);
 }
 
 /** The UNet and text encoder(s) a LoRA may patch, relative to the folder. */

@@ -124,7 +124,7 @@ function resolvePatch(m: LoraModule, models: Partial<Record<ModelKey, ModelWeigh
 export function planLoras(loras: readonly LoraSpec[], models: Partial<Record<ModelKey, ModelWeights>>): { patches: WeightPatch[]; reports: LoraReport[] } {
   const patches = new Map<string, WeightPatch>();
   const reports = loras.map((lora): LoraReport => {
-    const { tensors } = readSafetensors(lora.file);
+    const tensors = readSafetensors(lora.file);
     const { modules, unparsed } = parseLoraKeys(tensors);
     const unmatched = unparsed.map((key) => `${key} (not a LoRA key sdlive reads)`);
     let applied = 0;

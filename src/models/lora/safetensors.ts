@@ -45,9 +45,9 @@ function toFloat32(dtype: string, bytes: Uint8Array): Float32Array {
 
 /**
  * A .safetensors file: an 8-byte little-endian header length, a JSON header (name -> dtype, shape, byte range
- * after the header; `__metadata__` strings), then the raw little-endian tensors.
+ * after the header; `__metadata__`, not read here), then the raw little-endian tensors.
  */
-export function readSafetensors(file: string): { tensors: Map<string, SafeTensor>; metadata: Record<string, string> } {
+export function readSafetensors(file: string): Map<string, SafeTensor> {
   const buf = readFileSync(file);
   if (buf.length < 8) throw new Error(`${file}: not a safetensors file (too short)`);
   const headerLength = Number(buf.readBigUInt64LE(0));
@@ -66,5 +66,5 @@ export function readSafetensors(file: string): { tensors: Map<string, SafeTensor
     if (!(to <= body.length && from <= to)) throw new Error(`${file}: ${name} lies outside the file`);
     tensors.set(name, { dtype, shape, data: toFloat32(dtype, body.subarray(from, to)) });
   }
-  return { tensors, metadata: (header.__metadata__ ?? {}) as Record<string, string> };
+  return tensors;
 }

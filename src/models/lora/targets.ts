@@ -10,8 +10,6 @@ export type WeightLayout = 'out_in' | 'in_out';
 export interface WeightTarget {
   initializer: InitializerSummary;
   layout: WeightLayout;
-  /** The node it feeds, for reports. */
-  node: string;
 }
 
 const WEIGHT_OPS = new Set(['MatMul', 'Gemm', 'Conv']);
@@ -22,7 +20,7 @@ function moduleOf(nodeName: string): string | undefined {
   return segments.length < 2 ? undefined : normalizeModule(segments.slice(0, -1).join('/'));
 }
 
-function weightOf(node: NodeSummary, initializers: ReadonlyMap<string, InitializerSummary>, producers: ReadonlyMap<string, NodeSummary>): Omit<WeightTarget, 'node'> | undefined {
+function weightOf(node: NodeSummary, initializers: ReadonlyMap<string, InitializerSummary>, producers: ReadonlyMap<string, NodeSummary>): WeightTarget | undefined {
   const input = node.inputs[1];
   if (input === undefined) return undefined;
   const stored: WeightLayout = node.opType === 'MatMul' || (node.opType === 'Gemm' && !node.ints.transB) ? 'in_out' : 'out_in';
@@ -46,7 +44,7 @@ export function weightTargets(graph: WeightGraph): Map<string, WeightTarget | nu
     const module = WEIGHT_OPS.has(node.opType) ? moduleOf(node.name) : undefined;
     const weight = module === undefined ? undefined : weightOf(node, initializers, producers);
     if (!module || !weight) continue;
-    targets.set(module, targets.has(module) ? null : { ...weight, node: node.name });
+    targets.set(module, targets.has(module) ? null : weight);
   }
   return targets;
 }
