@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { configFromFlags } from '../../src/cli/commands/run.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { isSdliveError } from '../../src/errors.js';
 import { LORA_CHOICES, LoraCatalogue } from '../../src/models/lora/catalogue.js';
@@ -76,5 +77,16 @@ describe('the lora parameter over the network', () => {
     const dir = s.update({ lora_dir: '/etc' }, 'http');
     assert.ok(!dir.ok && dir.error.message.includes('cannot be set over the network'));
     assert.ok(s.update({ lora: [{ name: join(root, 'x.safetensors'), scale: 1 }] }, 'config').ok, 'the config file may give any path');
+  });
+});
+
+describe('the LoRA folder in a config file', () => {
+  it('is relative to the config file\'s folder, with the model kept as given', async () => {
+    const dir = join(root, 'show');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'show.json');
+    writeFileSync(file, JSON.stringify({ params: { model: 'builtin:tiny', lora_dir: 'loras', lora: 'ink' } }));
+    const config = await configFromFlags({ config: file });
+    assert.deepEqual([config.params.lora_dir, config.params.model, config.params.lora], [join(dir, 'loras'), 'builtin:tiny', 'ink']);
   });
 });
