@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -11,6 +11,7 @@ import { f16ToF32, f32ToF16 } from '../../src/models/fp16.js';
 import { FUSED_KEPT, fuseLoras } from '../../src/models/lora/fuse.js';
 import { sgmToDiffusers } from '../../src/models/lora/sgm-names.js';
 import { readWeightGraph } from '../../src/models/onnx/model-reader.js';
+import { ProtoWriter } from '../../src/models/onnx/proto-writer.js';
 import { captureLog } from '../helpers/log-lines.js';
 import { exactValues, MODEL_FILE, MODULES, writeExportStyleModels, writeSafetensors, type KnownWeight, type SafeDtype } from './fixtures/lora-fixtures.js';
 
@@ -267,6 +268,35 @@ describe('LoRA fusing: float16 weights in external data', () => {
       // Rounded once from the float32 sum: within one fp16 step of the rounded expectation.
       assertClose(fusedWeight(fused.folder, w), want, (v) => Math.max(Math.abs(v) * 2 ** -10, 2 ** -24), `${w.role} ${w.initializer}`);
     }
+  });
+});
+
+describe('LoRA fusing: external data without a length', () => {
+  it('takes the length from the dims (the field is optional in onnx.proto)', async () => {
+    const base = join(root, 'no-length');
+    mkdirSync(join(base, 'unet'), { recursive: true });
+    const w = exactValues(3 * 2, 77); // W^T [in 3, out 2]
+    // A ModelProto by hand: MatMul(x, onnx::MatMul_1), the weight in weights.pb at offset 8 with no length entry.
+    const model = new ProtoWriter().varint(1, 8).message(7, (g) => {
+      g.message(1, (n) => n.string(1, 'x').string(1, 'onnx::MatMul_1').string(2, 'y').string(3, '/to_q/MatMul').string(4, 'MatMul'));
+      g.message(5, (t) => {
+        t.varint(1, 3).varint(1, 2).varint(2, 1).string(8, 'onnx::MatMul_1');
+        for (const [k, v] of [['location', 'weights.pb'], ['offset', '8']]) t.message(13, (e) => e.string(1, k!).string(2, v!));
+        t.varint(14, 1);
+      });
+    }).finish();
+    writeFileSync(join(base, MODEL_FILE.unet), model);
+    writeFileSync(join(base, 'unet/weights.pb'), Buffer.concat([Buffer.alloc(8), Buffer.from(w.buffer)]));
+    const file = join(root, 'no-length.safetensors');
+    const [m] = writeLora(file, [{ key: 'lora_unet_to_q', ...KOHYA, rank: 1, out: 2, inputs: 3 }], 60);
+    const fused = await fuseLoras(base, [{ name: 'q', file, scale: 1 }], { cacheDir: join(root, 'cache-no-length') });
+    assert.equal(fused.reports[0]!.applied, 1);
+    const known: KnownWeight = { role: 'unet', module: 'to_q', initializer: 'onnx::MatMul_1', out: 2, inputs: 3, stored: 'in_out', w: Float32Array.from({ length: 6 }, (_, k) => w[(k % 3) * 2 + Math.floor(k / 3)]!) };
+    const bytes = readFileSync(join(fused.folder, 'unet/weights.pb'));
+    const stored = new Float32Array(new Uint8Array(bytes.subarray(8)).buffer);
+    const want = expected(known, [{ up: m!.upData, down: m!.downData, rank: 1, factor: 1 }]);
+    assertClose(Float32Array.from({ length: 6 }, (_, k) => stored[(k % 3) * 2 + Math.floor(k / 3)]!), want, () => 1e-6, 'W');
+    assert.ok(bytes.subarray(0, 8).every((b) => b === 0), 'the bytes before the offset are untouched');
   });
 });
 

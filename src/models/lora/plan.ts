@@ -84,8 +84,11 @@ function whereStored(model: ModelWeights, t: WeightTarget): Pick<WeightPatch, 'm
   const bytes = t.initializer.bytes;
   if (!dtype) return `${t.initializer.name} is of ONNX type ${t.initializer.dataType} (float32 and float16 are fused)`;
   if (!bytes) return `${t.initializer.name} keeps its values in a form that cannot be rewritten in place`;
+  // External data may leave its length out (it is optional in onnx.proto): the dims say it.
+  const length = product(t.initializer.dims) * (dtype === 'float32' ? 4 : 2);
+  if (bytes.length !== length && !(bytes.file !== undefined && bytes.length === 0)) return `${t.initializer.name} holds ${bytes.length} bytes, not the ${length} of its dims`;
   const file = bytes.file === undefined ? model.file : join(dirname(model.file), bytes.file);
-  return { model: model.file, file, offset: bytes.offset, length: bytes.length, dtype };
+  return { model: model.file, file, offset: bytes.offset, length, dtype };
 }
 
 /** The models a module may patch: its own, or (PEFT keys name none) the first that has its path. */
