@@ -4,7 +4,7 @@ import { loraSpecs, type LoraChoice } from './catalogue.js';
 import { fuseLoras } from './fuse.js';
 
 /** Fused folders live beside the LoRAs: <lora folder>/fused/<key>/ (safe to delete; rebuilt on the next load). */
-export const FUSED_SUBFOLDER = 'fused';
+const FUSED_SUBFOLDER = 'fused';
 
 /** The model folder to load: `baseDir` itself without LoRAs, else its LoRA-fused copy (from the cache when there is one). */
 export async function withLoras(baseDir: string, choice: LoraChoice, loraDir: string, log: Logger): Promise<string> {

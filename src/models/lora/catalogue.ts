@@ -13,7 +13,7 @@ const LISTED_NAMES = 6;
 export type LoraChoice = string | readonly { readonly name: string; readonly scale: number }[];
 
 /** The LoRA files in `dir` by name (the file name without .safetensors); none when the folder does not exist. */
-export function loraNames(dir: string): string[] {
+function loraNames(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((f) => f.endsWith(EXTENSION)).map((f) => f.slice(0, -EXTENSION.length)).sort();
 }

@@ -12,7 +12,7 @@ import { planLoras, readModelWeights, type LoraReport, type LoraSpec, type Weigh
 /** Bump when fusing changes, so cached folders of an older way are not reused. */
 const FUSE_VERSION = 1;
 /** Written last into a fused folder: a folder without it is not finished. */
-export const FUSED_MANIFEST = 'sdlive-lora.json';
+const FUSED_MANIFEST = 'sdlive-lora.json';
 /** Fused folders kept, the most recently used: each holds a copy of the UNet, a scale sweep must not fill the disk. */
 export const FUSED_KEPT = 4;
 /** A build folder this old was left by a load that was cut off (a newer change superseded it). */
