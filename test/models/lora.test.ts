@@ -13,7 +13,7 @@ import { sgmToDiffusers } from '../../src/models/lora/sgm-names.js';
 import { readWeightGraph } from '../../src/models/onnx/model-reader.js';
 import { ProtoWriter } from '../../src/models/onnx/proto-writer.js';
 import { captureLog } from '../helpers/log-lines.js';
-import { exactValues, MODEL_FILE, MODULES, writeExportStyleModels, writeSafetensors, type KnownWeight, type SafeDtype } from './fixtures/lora-fixtures.js';
+import { exactValues, ExportStyleGraph, MODEL_FILE, MODULES, writeExportStyleModels, writeSafetensors, type KnownWeight, type SafeDtype } from './fixtures/lora-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sdlive-lora-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -230,6 +230,21 @@ describe('Kohya files in the original (SGM) UNet naming', () => {
       const add = { up: m.upData, down: m.downData, rank: m.rank, factor: (m.alpha ?? m.rank) / m.rank };
       assertClose(fusedWeight(fused.folder, target), expected(target, [add]), () => 1e-5, m.key);
     });
+  });
+});
+
+describe('an export of the original (SGM) UNet', () => {
+  it('takes Kohya SGM keys by the names its nodes carry (/unet/input_blocks.4.1/...)', async () => {
+    const base = join(root, 'sgm-export');
+    mkdirSync(join(base, 'unet'), { recursive: true });
+    const unet = new ExportStyleGraph('unet', 'unet', 'float32', 4000).matmul('unet/input_blocks.4.1/transformer_blocks.0/attn1/to_q', 5, 6);
+    writeFileSync(join(base, MODEL_FILE.unet), unet.g.toBytes(17));
+    const file = join(root, 'sgm-export.safetensors');
+    const [m] = writeLora(file, [{ key: 'lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q', ...KOHYA, rank: 2, out: 6, inputs: 5 }], 70);
+    const fused = await fuseLoras(base, [{ name: 'sgm', file, scale: 1 }], { cacheDir: join(root, 'cache-sgm-export') });
+    assert.deepEqual([fused.reports[0]!.applied, fused.reports[0]!.unmatched], [1, 0]);
+    const w = unet.weights[0]!;
+    assertClose(fusedWeight(fused.folder, w), expected(w, [{ up: m!.upData, down: m!.downData, rank: 2, factor: 1 }]), () => 1e-5, 'to_q');
   });
 });
 

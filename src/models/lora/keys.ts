@@ -9,6 +9,8 @@ export interface LoraModule {
   target: LoraTarget;
   /** The torch module path with every . and / as _, as Kohya writes it (down_blocks_0_attentions_0_..._to_q). */
   module: string;
+  /** The path as the file wrote it, when `module` was mapped from it (Kohya's SGM names): an SGM-named export has it. */
+  alias?: string;
   down?: SafeTensor;
   up?: SafeTensor;
   alpha?: number;
@@ -36,12 +38,14 @@ export function normalizeModule(path: string): string {
   return path.replace(/^\/+/, '').replace(/[./]/g, '_');
 }
 
-function parseKey(key: string): { target: LoraTarget; module: string; part: Part } | undefined {
+type ParsedKey = Pick<LoraModule, 'target' | 'module' | 'alias'> & { part: Part };
+
+function parseKey(key: string): ParsedKey | undefined {
   const kohya = KOHYA.exec(key);
   if (kohya) {
-    const target = TARGETS[kohya[1]!]!;
-    const module = (target === 'unet' ? sgmToDiffusers(kohya[2]!) : undefined) ?? kohya[2]!;
-    return { target, module, part: partOf(kohya[3]!) };
+    const [target, written] = [TARGETS[kohya[1]!]!, kohya[2]!];
+    const diffusers = target === 'unet' ? sgmToDiffusers(written) : undefined;
+    return { target, module: diffusers ?? written, ...(diffusers ? { alias: written } : {}), part: partOf(kohya[3]!) };
   }
   const diffusers = DIFFUSERS.exec(key);
   if (diffusers) {
@@ -64,10 +68,11 @@ export function parseLoraKeys(tensors: ReadonlyMap<string, SafeTensor>): { modul
       continue;
     }
     const id = `${parsed.target}:${parsed.module}`;
-    const m = modules.get(id) ?? { target: parsed.target, module: parsed.module, keys: [] };
+    const { part, ...names } = parsed;
+    const m = modules.get(id) ?? { ...names, keys: [] };
     m.keys.push(key);
-    if (parsed.part === 'alpha') m.alpha = tensor.data[0];
-    else m[parsed.part] = tensor;
+    if (part === 'alpha') m.alpha = tensor.data[0];
+    else m[part] = tensor;
     modules.set(id, m);
   }
   return { modules: [...modules.values()], unparsed };

@@ -101,7 +101,7 @@ function locate(m: LoraModule, models: Partial<Record<ModelKey, ModelWeights>>):
   for (const key of candidates(m.target)) {
     const model = models[key];
     if (!model) continue;
-    const target = findTarget(model.targets, m.module);
+    const target = findTarget(model.targets, m.module) ?? (m.alias === undefined ? undefined : findTarget(model.targets, m.alias));
     if (target) return { model, target };
     reason = target === null ? `${m.module} names several layers of ${model.file}` : `no layer ${m.module} in ${model.file}`;
   }
