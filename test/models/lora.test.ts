@@ -248,6 +248,22 @@ describe('an export of the original (SGM) UNet', () => {
   });
 });
 
+describe('a float16 weight cast to float32 before its MatMul (mixed-precision exports)', () => {
+  it('is found through the Cast and fused in float16', async () => {
+    const base = join(root, 'cast');
+    mkdirSync(join(base, 'unet'), { recursive: true });
+    const unet = new ExportStyleGraph('unet', 'unet', 'float32', 5000).castMatmul(MODULES.toQ, 5, 6);
+    writeFileSync(join(base, MODEL_FILE.unet), unet.g.toBytes(17));
+    const file = join(root, 'cast.safetensors');
+    const [m] = writeLora(file, [{ key: kohya('lora_unet', MODULES.toQ), ...KOHYA, rank: 2, out: 6, inputs: 5 }], 80);
+    const fused = await fuseLoras(base, [{ name: 'cast', file, scale: 0.5 }], { cacheDir: join(root, 'cache-cast') });
+    assert.equal(fused.reports[0]!.applied, 1);
+    const w = unet.weights[0]!;
+    const want = f16ToF32(f32ToF16(Float32Array.from(expected(w, [{ up: m!.upData, down: m!.downData, rank: 2, factor: 0.5 }]))));
+    assertClose(fusedWeight(fused.folder, w), want, (v) => Math.max(Math.abs(v) * 2 ** -10, 2 ** -24), 'to_q');
+  });
+});
+
 describe('the fused-model cache', () => {
   it(`keeps the ${FUSED_KEPT} most recently used folders: a scale sweep does not fill the disk, a folder in use is kept`, async () => {
     const base = join(root, 'sweep');

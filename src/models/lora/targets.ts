@@ -20,16 +20,24 @@ function moduleOf(nodeName: string): string | undefined {
   return segments.length < 2 ? undefined : normalizeModule(segments.slice(0, -1).join('/'));
 }
 
+/** Nodes a weight may pass through on its way to its layer: a Transpose (no constant folding), a Cast (an fp16 weight in an fp32 graph). */
+const PASS_THROUGH = new Set(['Transpose', 'Cast', 'Identity']);
+const MAX_HOPS = 3;
+const flip = (l: WeightLayout): WeightLayout => (l === 'in_out' ? 'out_in' : 'in_out');
+
 function weightOf(node: NodeSummary, initializers: ReadonlyMap<string, InitializerSummary>, producers: ReadonlyMap<string, NodeSummary>): WeightTarget | undefined {
-  const input = node.inputs[1];
-  if (input === undefined) return undefined;
-  const stored: WeightLayout = node.opType === 'MatMul' || (node.opType === 'Gemm' && !node.ints.transB) ? 'in_out' : 'out_in';
-  const direct = initializers.get(input);
-  if (direct) return { initializer: direct, layout: stored };
-  const producer = producers.get(input);
-  const transposed = producer?.opType === 'Transpose' ? initializers.get(producer.inputs[0] ?? '') : undefined;
-  if (!transposed || transposed.dims.length !== 2 || node.opType === 'Conv') return undefined;
-  return { initializer: transposed, layout: stored === 'in_out' ? 'out_in' : 'in_out' };
+  let layout: WeightLayout = node.opType === 'MatMul' || (node.opType === 'Gemm' && !node.ints.transB) ? 'in_out' : 'out_in';
+  let transposed = false;
+  let value = node.inputs[1];
+  for (let hop = 0; value !== undefined && hop <= MAX_HOPS; hop++) {
+    const initializer = initializers.get(value);
+    if (initializer) return transposed && (initializer.dims.length !== 2 || node.opType === 'Conv') ? undefined : { initializer, layout };
+    const producer = producers.get(value);
+    if (!producer || !PASS_THROUGH.has(producer.opType)) return undefined;
+    if (producer.opType === 'Transpose') [layout, transposed] = [flip(layout), !transposed];
+    value = producer.inputs[0];
+  }
+  return undefined;
 }
 
 /**
