@@ -14,6 +14,7 @@ import type { FrameSink } from './io/transport.js';
 import { logMetricFamilies, type Logger } from './log.js';
 import { MODEL_CHOICES, modelCatalogue, startupModel } from './models/catalogue.js';
 import { CONTROLNET_CHOICES, controlNetCatalogue, controlNetChoices } from './models/controlnet-catalogue.js';
+import { LORA_CHOICES, LoraCatalogue } from './models/lora/catalogue.js';
 import { pipelineByName } from './pipelines/registry.js';
 import type { App, AppPlugin } from './plugin.js';
 import { webPlugin } from './web/plugin.js';
@@ -40,7 +41,9 @@ function unlessAborted<T>(start: () => Promise<T>, signal?: AbortSignal): Promis
 export function pipelineState(config: EngineConfig) {
   const definition = pipelineByName(config.pipeline);
   const models = modelCatalogue([startupModel(config.params.model)]);
-  const store = new ParameterStore(definition.schema, config.params, { [MODEL_CHOICES]: models, [CONTROLNET_CHOICES]: controlNetChoices(controlNetCatalogue()) });
+  // The LoRA folder is read when a name is checked: the store's lora_dir, once the store exists.
+  const loras = new LoraCatalogue((): string => String((store.snapshot as { lora_dir?: string }).lora_dir ?? ''));
+  const store = new ParameterStore(definition.schema, config.params, { [MODEL_CHOICES]: models, [CONTROLNET_CHOICES]: controlNetChoices(controlNetCatalogue()), [LORA_CHOICES]: loras });
   const { width, height } = store.snapshot as { width: number; height: number };
   return { definition, store, width, height };
 }

@@ -88,8 +88,8 @@ const section = (file: Record<string, unknown>, key: string) => (file[key] && ty
 
 /**
  * Relative paths in a config file are relative to the file's folder, wherever sdlive is started from: mapping
- * files (shipped names stay names), input/output files, a model folder (model names stay names), midi.learn_file,
- * presets.folder and recordings.folder (its default, "recordings", is next to the file too).
+ * files (shipped names stay names), input/output files, a model folder (model names stay names), the LoRA folder,
+ * midi.learn_file, presets.folder and recordings.folder (its default, "recordings", is next to the file too).
  */
 function pathsFromConfigDir(file: Record<string, unknown>, dir: string): Record<string, unknown> {
   const out = { ...file };
@@ -101,6 +101,7 @@ function pathsFromConfigDir(file: Record<string, unknown>, dir: string): Record<
   if (Array.isArray(outputs)) out.outputs = outputs.map((o) => (str(o) ? specFromConfigDir(dir, o) : o));
   const params = section(file, 'params');
   if (params && str(params.model) && !params.model.includes(':')) out.params = { ...params, model: fromConfigDir(dir, params.model, true) };
+  if (params && str(params.lora_dir)) out.params = { ...(out.params as object), lora_dir: fromConfigDir(dir, params.lora_dir) };
   const midi = section(file, 'midi');
   if (midi && str(midi.learn_file)) out.midi = { ...midi, learn_file: fromConfigDir(dir, midi.learn_file) };
   const presets = section(file, 'presets');

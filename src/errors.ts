@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   SDL_ERR_TRANSPORT_UNAVAILABLE: 'A transport cannot run on this machine (library, OS or program missing).',
   SDL_ERR_MODEL_LOAD: 'A model folder cannot be loaded.',
   SDL_ERR_MODEL_DIALECT: 'A model file uses an input/output layout the engine cannot serve.',
+  SDL_ERR_LORA: 'A LoRA file cannot be found, read or fused into the model.',
   SDL_ERR_PROVIDER: 'No requested execution provider could create a session.',
   SDL_ERR_PIPELINE: 'The pipeline failed while processing a frame.',
   SDL_ERR_NONFINITE: 'A pipeline produced NaN or infinite values; the frame was dropped.',

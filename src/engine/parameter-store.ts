@@ -101,15 +101,29 @@ export class ParameterStore<S extends z.ZodType> extends EventEmitter<{ change: 
     return setName === undefined ? undefined : (this.choices[setName]?.names() ?? []);
   }
 
-  /** A remote value for a field with `remoteChoices` must be one of that set's names (keeping the current value is fine). */
+  /**
+   * A remote value for a field with `remoteChoices` must be one of that set's names; for a list, each entry's
+   * main field (a LoRA's name) not already chosen. Keeping what is set is fine (a LoRA given as a path rescaled).
+   */
   private remoteRefusal(patch: Record<string, unknown>): SdliveError | undefined {
     for (const [key, value] of Object.entries(patch)) {
-      const setName = this.byKey.get(key)!.remoteChoices;
-      if (setName === undefined || sameValue(value, this.current[key as keyof typeof this.current])) continue;
-      const set = this.choices[setName];
-      const reason = set ? set.refusal(String(value)) : 'cannot be set over the network on this engine';
-      if (reason) return new SdliveError('SDL_ERR_PARAM', `${key}: ${reason}`, key);
+      const spec = this.byKey.get(key)!;
+      const current = this.current[key as keyof typeof this.current];
+      if (spec.remoteChoices === undefined || sameValue(value, current)) continue;
+      const set = this.choices[spec.remoteChoices];
+      const kept = new Set(chosenNames(spec, current));
+      for (const name of chosenNames(spec, value).filter((n) => !kept.has(n))) {
+        const reason = set ? set.refusal(name) : 'cannot be set over the network on this engine';
+        if (reason) return new SdliveError('SDL_ERR_PARAM', `${key}: ${reason}`, key);
+      }
     }
     return undefined;
   }
+}
+
+/** The names a value chooses: itself, or the main field of each entry of a list (ParamSpec.entry). */
+function chosenNames(spec: ParamSpec, value: unknown): string[] {
+  if (!Array.isArray(value)) return [String(value)];
+  const main = spec.entry?.main;
+  return value.map((e: unknown) => String(main !== undefined && e !== null && typeof e === 'object' ? (e as Record<string, unknown>)[main] : e));
 }

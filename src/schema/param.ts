@@ -10,7 +10,7 @@ export interface NormRange {
 }
 
 /** What the single value of a "scalar or weighted list" parameter is. */
-export type WeightedListKind = 'prompt' | 'seed';
+export type WeightedListKind = 'prompt' | 'seed' | 'lora';
 
 export interface ParamMeta {
   label: string;

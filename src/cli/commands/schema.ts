@@ -11,7 +11,7 @@ function valuesOf(s: ParamSpec): string {
   return s.minItems !== undefined || s.kind.endsWith('_list') ? `${s.minItems ?? 1}..${s.maxItems ?? ''} of ${scalar}` : scalar;
 }
 
-const KIND_WORDS: Partial<Record<ParamSpec['kind'], string>> = { string: 'text', prompt: 'text, or a weighted list', seed: 'or a weighted list' };
+const KIND_WORDS: Partial<Record<ParamSpec['kind'], string>> = { string: 'text', prompt: 'text, or a weighted list', seed: 'or a weighted list', lora: 'a name, or a list of names with scales' };
 
 /** A default short enough to keep the table one line per parameter. */
 function defaultOf(s: ParamSpec): string {

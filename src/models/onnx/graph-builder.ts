@@ -1,10 +1,12 @@
 import { encodeModel, type AttrValue, type Dim, type NodeDef, type OnnxDtype, type TensorData, type ValueInfo } from './model-proto.js';
 import { gaussian, mulberry32 } from './prng.js';
 
-type InitData = Float32Array | Int32Array | BigInt64Array | Uint8Array;
+/** Uint16Array holds float16 bit patterns. */
+type InitData = Float32Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array;
 
 function dtypeOf(d: InitData): OnnxDtype {
   if (d instanceof Float32Array) return 'float32';
+  if (d instanceof Uint16Array) return 'float16';
   if (d instanceof Int32Array) return 'int32';
   return d instanceof Uint8Array ? 'uint8' : 'int64';
 }
@@ -44,37 +46,44 @@ export class GraphBuilder {
     return this.outputs.map((o) => o.name);
   }
 
-  constant(dims: readonly number[], data: InitData): string {
-    const name = this.fresh('const');
+  constant(dims: readonly number[], data: InitData, name = this.fresh('const')): string {
     const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
     this.initializers.push({ name, dtype: dtypeOf(data), dims, raw });
     return name;
   }
 
   /** Gaussian weights with standard deviation `std`. */
-  random(dims: readonly number[], std: number): string {
+  random(dims: readonly number[], std: number, name?: string): string {
     const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
     for (let i = 0; i < data.length; i++) data[i] = this.normal() * std;
-    return this.constant(dims, data);
+    return this.constant(dims, data, name);
   }
 
-  op(opType: string, inputs: readonly string[], attrs: Readonly<Record<string, AttrValue>> = {}, outName?: string, domain?: string): string {
+  op(opType: string, inputs: readonly string[], attrs: Readonly<Record<string, AttrValue>> = {}, outName?: string, domain?: string, nodeName?: string): string {
     const out = outName ?? this.fresh(opType.toLowerCase());
-    this.nodes.push({ opType, inputs, outputs: [out], name: this.fresh(`n_${opType}`), attrs, ...(domain ? { domain } : {}) });
+    this.nodes.push({ opType, inputs, outputs: [out], name: nodeName ?? this.fresh(`n_${opType}`), attrs, ...(domain ? { domain } : {}) });
     return out;
   }
 
-  /** Conv with He-initialised random weights and bias, "same" padding for odd kernels. */
-  conv(x: string, cin: number, cout: number, kernel = 3, stride = 1): string {
-    const w = this.random([cout, cin, kernel, kernel], Math.sqrt(2 / (cin * kernel * kernel)));
-    const b = this.random([cout], 0.1);
+  /**
+   * Conv with He-initialised random weights and bias, "same" padding for odd kernels. With `module` (a torch module
+   * path, segments joined by /: down_blocks.0/resnets.0/conv1) named as torch.onnx.export names it.
+   */
+  conv(x: string, cin: number, cout: number, kernel = 3, stride = 1, module?: string): string {
+    const param = module?.replaceAll('/', '.');
+    const w = this.random([cout, cin, kernel, kernel], Math.sqrt(2 / (cin * kernel * kernel)), param && `${param}.weight`);
+    const b = this.random([cout], 0.1, param && `${param}.bias`);
     const p = (kernel - 1) >> 1;
-    return this.op('Conv', [x, w, b], { kernel_shape: [kernel, kernel], strides: [stride, stride], pads: [p, p, p, p] });
+    return this.op('Conv', [x, w, b], { kernel_shape: [kernel, kernel], strides: [stride, stride], pads: [p, p, p, p] }, undefined, undefined, module && `/${module}/Conv`);
   }
 
-  /** x [.., cin] times a random [cin, cout] matrix. */
-  linear(x: string, cin: number, cout: number): string {
-    return this.op('MatMul', [x, this.random([cin, cout], Math.sqrt(1 / cin))]);
+  /**
+   * x [.., cin] times a random [cin, cout] matrix. With `module`, named as real exports name a Linear: the node
+   * /<module>/MatMul, its weight (W transposed) onnx::MatMul_<n>.
+   */
+  linear(x: string, cin: number, cout: number, module?: string): string {
+    const w = this.random([cin, cout], Math.sqrt(1 / cin), module && `onnx::MatMul_${this.counter++}`);
+    return this.op('MatMul', [x, w], {}, undefined, undefined, module && `/${module}/MatMul`);
   }
 
   scalar(value: number): string {

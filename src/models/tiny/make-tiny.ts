@@ -7,7 +7,7 @@ import { OPSET, tinyNets } from './nets.js';
 import { DEFAULT_TINY_VARIANT, TINY_VARIANTS, type TinyVariant, type TinyVariantName } from './variants.js';
 
 /** Bump when the generated files change, so stale folders in models/generated are rebuilt. */
-export const TINY_GENERATOR_VERSION = 2;
+export const TINY_GENERATOR_VERSION = 3;
 
 let bpe: { vocab: string; merges: string } | undefined;
 

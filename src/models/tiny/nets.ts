@@ -6,7 +6,8 @@ import type { TinyVariant } from './variants.js';
 
 /**
  * Four tiny random-weight nets with the real exports' I/O. Small enough that encode + UNet(b=2) + decode at
- * 512x512 runs in tens of milliseconds on two CPU cores; every output depends on every input.
+ * 512x512 runs in tens of milliseconds on two CPU cores; every output depends on every input. Linear and Conv
+ * layers are named as torch.onnx.export names them (node /<module path>/MatMul, weight onnx::MatMul_<n>), for LoRAs.
  */
 export const OPSET = 17;
 const TOKEN_TABLE = 512;
@@ -16,6 +17,8 @@ const UNET_CHANNELS = 16;
 const VAE_CHANNELS = 8;
 const TIME_FREQS = 8;
 const TIMESTEP_COND = 256;
+/** The module path real exports carry in node names (here the encoders' one projection; LoRAs find it by it). */
+const TEXT_PROJECTION = 'text_model/encoder/layers.0/self_attn/out_proj';
 
 export interface TensorSpec {
   name: string;
@@ -119,7 +122,7 @@ function tokenFeatures(g: GraphBuilder, ids: TensorSpec): string {
  * Each layer is a per-channel affine + Tanh: cheap at full width.
  */
 function hiddenStateEncoder(g: GraphBuilder, ids: TensorSpec, width: number, layers: number) {
-  const states = [g.linear(tokenFeatures(g, ids), TOKEN_DIM, width)];
+  const states = [g.linear(tokenFeatures(g, ids), TOKEN_DIM, width, TEXT_PROJECTION)];
   for (let k = 1; k <= layers; k++) states.push(g.op('Tanh', [g.op('Add', [g.op('Mul', [states[k - 1]!, g.random([width], 1.5)]), g.random([width], 0.3)])]));
   const last = g.op('Mul', [states.at(-1)!, g.random([width], 1)]);
   return { states, last, pooled: g.op('ReduceMean', [last], { axes: [1], keepdims: 0 }) };
@@ -155,7 +158,7 @@ export function textEncoderGraph(io: NetIo): GraphBuilder {
   const g = new GraphBuilder('text_encoder', 101);
   const { textOut } = io;
   const width = widthOf(textOut);
-  const hidden = g.linear(tokenFeatures(g, io.textIds), TOKEN_DIM, width);
+  const hidden = g.linear(tokenFeatures(g, io.textIds), TOKEN_DIM, width, TEXT_PROJECTION);
   const pooled = g.op('ReduceMean', [hidden], { axes: [1], keepdims: 0 });
   toBoundary(g, hidden, textOut);
   toBoundary(g, pooled, { name: 'pooler_output', type: textOut.type, shape: [textOut.shape[0]!, width] });
@@ -168,7 +171,7 @@ export function timeEmbedding(g: GraphBuilder, io: NetIo): string {
   const column = g.op('Reshape', [t, g.constant([2], int64(-1, 1))]);
   const freqs = Float32Array.from({ length: TIME_FREQS }, (_, i) => Math.exp((-Math.log(1000) * i) / TIME_FREQS));
   const phase = g.op('Mul', [column, g.constant([1, TIME_FREQS], freqs)]);
-  return g.linear(g.op('Sin', [phase]), TIME_FREQS, UNET_CHANNELS);
+  return g.linear(g.op('Sin', [phase]), TIME_FREQS, UNET_CHANNELS, 'time_embedding/linear_1');
 }
 
 /** com.microsoft GroupNorm works on NHWC: onnxruntime has CUDA and DirectML kernels for it, none on the CPU. */
@@ -185,7 +188,7 @@ export function unetGraph(io: NetIo): GraphBuilder {
   const temb = timeEmbedding(g, io);
   const ehs = fromBoundary(g, io.unetEmbeddings);
   const width = widthOf(io.unetEmbeddings);
-  const text = g.linear(g.op('ReduceMean', [ehs], { axes: [1], keepdims: 0 }), width, UNET_CHANNELS);
+  const text = g.linear(g.op('ReduceMean', [ehs], { axes: [1], keepdims: 0 }), width, UNET_CHANNELS, 'down_blocks.0/attentions.0/transformer_blocks.0/attn2/to_k');
   let embedding = g.op('Add', [temb, text]);
   for (const extra of io.unetExtras ?? []) {
     const x = fromBoundary(g, extra);
@@ -194,11 +197,11 @@ export function unetGraph(io: NetIo): GraphBuilder {
     embedding = g.op('Add', [embedding, g.linear(scaled, widthOf(extra), UNET_CHANNELS)]);
   }
   const cond = g.op('Reshape', [embedding, g.constant([4], int64(-1, UNET_CHANNELS, 1, 1))]);
-  let h = g.op('Relu', [g.op('Add', [g.conv(sample, 4, UNET_CHANNELS), cond])]);
+  let h = g.op('Relu', [g.op('Add', [g.conv(sample, 4, UNET_CHANNELS, 3, 1, 'conv_in'), cond])]);
   if (io.unetResiduals) h = addResiduals(g, h, io.unetResiduals, UNET_CHANNELS);
   if (io.fusedGroupNorm) h = fusedGroupNorm(g, h);
-  h = g.op('Relu', [g.conv(h, UNET_CHANNELS, UNET_CHANNELS)]);
-  toBoundary(g, g.conv(h, UNET_CHANNELS, 4), io.unetOut);
+  h = g.op('Relu', [g.conv(h, UNET_CHANNELS, UNET_CHANNELS, 3, 1, 'down_blocks.0/resnets.0/conv1')]);
+  toBoundary(g, g.conv(h, UNET_CHANNELS, 4, 3, 1, 'conv_out'), io.unetOut);
   return g;
 }
 

@@ -2,6 +2,7 @@ import { errorLine } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { modelCatalogue } from '../../models/catalogue.js';
 import { loadSdModels, type SdModels } from '../../models/index.js';
+import { withLoras } from '../../models/lora/apply.js';
 import type { PipelineDefinition } from '../pipeline.js';
 import { type ControlLoader, loadControlNets } from './controlnet-load.js';
 import type { ControlNetModelKey } from './controlnet-params.js';
@@ -9,13 +10,13 @@ import { StreamDiffusion } from './pipeline.js';
 import { StreamDiffusionParams } from './schema.js';
 
 /** The load-time parameters: changing one of these reloads the models; everything else applies per frame. */
-export type ModelParams = Pick<StreamDiffusionParams, 'model' | 'execution_providers' | 'device_id' | 'webgpu_layout' | 'width' | 'height' | 'vae_range' | ControlNetModelKey>;
+export type ModelParams = Pick<StreamDiffusionParams, 'model' | 'execution_providers' | 'device_id' | 'webgpu_layout' | 'width' | 'height' | 'vae_range' | 'lora' | 'lora_dir' | ControlNetModelKey>;
 
 export type ModelLoader = (params: Readonly<ModelParams>, log: Logger) => Promise<SdModels>;
 
-/** The model layer: `model` is a known model name (src/models/catalogue.ts), builtin:tiny[-variant] or a folder. */
-export const loadModelFolder: ModelLoader = (p, log) =>
-  loadSdModels(modelCatalogue().folderOf(p.model), { providers: p.execution_providers, providerOptions: { deviceId: p.device_id, webgpuLayout: p.webgpu_layout }, width: p.width, height: p.height, vaeRange: p.vae_range, log });
+/** The model layer: `model` is a known model name (src/models/catalogue.ts), builtin:tiny[-variant] or a folder; LoRAs fused in. */
+export const loadModelFolder: ModelLoader = async (p, log) =>
+  loadSdModels(await withLoras(modelCatalogue().folderOf(p.model), p.lora, p.lora_dir, log), { providers: p.execution_providers, providerOptions: { deviceId: p.device_id, webgpuLayout: p.webgpu_layout }, width: p.width, height: p.height, vaeRange: p.vae_range, log });
 
 /** The pipeline definition over any model loader (tests pass a fake one). */
 export function defineStreamDiffusion(loadModels: ModelLoader, random?: () => number, loadControl: ControlLoader = loadControlNets): PipelineDefinition<typeof StreamDiffusionParams> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MODEL_CHOICES } from '../../models/catalogue.js';
+import { LORA_CHOICES } from '../../models/lora/catalogue.js';
 import { RELOAD_STRATEGIES } from '../../engine/reload-strategy.js';
 import { normRange, param } from '../../schema/param.js';
 import { ENGINE_FIELDS } from '../engine-params.js';
@@ -17,6 +18,10 @@ export const PromptEntry = z.strictObject({
 export const SeedEntry = z.strictObject({
   seed: z.int().min(0).max(2 ** 31 - 1),
   weight: normRange(z.number().min(0).max(10).default(1), WEIGHT_NORM),
+});
+export const LoraEntry = z.strictObject({
+  name: z.string().min(1).max(500),
+  scale: normRange(z.number().min(-2).max(4).default(1), { min: 0, max: 1 }),
 });
 
 const interpolation = z.enum(['linear', 'slerp']);
@@ -51,6 +56,14 @@ export const streamDiffusionFields = {
   vae_range: param(z.enum(['auto', 'zero_one', 'minus_one_one']).default('auto'), {
     label: 'VAE image range', group: 'Model', order: 4, phase: 'load',
     description: 'Pixel range the VAE expects: raw TAESD nets use [0,1], diffusers AutoencoderTiny and full VAEs [-1,1].',
+  }),
+  lora: param(z.union([z.string().max(500), z.array(LoraEntry).min(1).max(8)]).default(''), {
+    label: 'LoRA', group: 'Model', order: 5, phase: 'load', kind: 'lora', remoteChoices: LORA_CHOICES,
+    description: 'LoRAs fused into the UNet and text encoder: a name from the LoRA folder (scale 1), or a list of names with scales; empty for none. A change rebuilds the model in the background (cached per scale) while the old one keeps serving.',
+  }),
+  lora_dir: param(z.string().min(1).default('models/loras'), {
+    label: 'LoRA folder', group: 'Model', order: 5.1, phase: 'load', remoteChoices: 'lora_dir',
+    description: 'Where LoRA files (<name>.safetensors) are looked up, and fused models cached (fused/). Set in the config file or on the command line only.',
   }),
   mode: param(z.enum(['img2img', 'txt2img']).default('img2img'), {
     label: 'Mode', group: 'Generation', order: 10, phase: 'runtime',
