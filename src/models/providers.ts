@@ -89,11 +89,21 @@ export function sessionsCreated(): number {
   return sessionCount;
 }
 
+/** A model file's path, or the bytes of a graph the engine generated. */
+export type SessionModel = string | Uint8Array;
+export type SessionHook = (session: ort.InferenceSession, model: SessionModel) => ort.InferenceSession;
+let sessionHook: SessionHook | undefined;
+
+/** While set, every session this thread creates goes through `hook`, which may wrap it (`sdlive bench` records runs). */
+export function setSessionHook(hook: SessionHook | undefined): void {
+  sessionHook = hook;
+}
+
 /** Every model, probe and processor session is created here, so sessionsCreated() sees them all. */
-export async function createSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+export async function createSession(model: SessionModel, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
   const session = await (typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options));
   sessionCount++;
-  return session;
+  return sessionHook ? sessionHook(session, model) : session;
 }
 
 async function releaseAll(sessions: Iterable<ort.InferenceSession>): Promise<void> {
