@@ -73,31 +73,54 @@ export function machine() {
   return { platform: `${platform()}-${process.arch}`, cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), date: new Date().toISOString() };
 }
 
+type EngineRun = EngineTimings & { provider: string | null };
+
+/** Collects the next `count` fresh-frame timings, each with `frame`: the wall time since the previous one. */
+function nextTimings(engine: Engine, count: number): Promise<FrameTiming[]> {
+  return new Promise((resolve, reject) => {
+    const timings: FrameTiming[] = [];
+    let last = NaN;
+    const onTiming = (t: FrameTiming) => {
+      const now = performance.now();
+      timings.push({ ...t, frame: now - last });
+      last = now;
+      if (timings.length < count) return;
+      settle();
+      resolve(timings);
+    };
+    // A pipeline that fails every frame (and has no provider left to fall back to) would never reach `count`.
+    const onFailing = (e: Error) => {
+      settle();
+      reject(e);
+    };
+    const settle = () => {
+      engine.off('timing', onTiming);
+      engine.off('failing', onFailing);
+    };
+    engine.on('timing', onTiming);
+    engine.once('failing', onFailing);
+  });
+}
+
 /**
- * Runs the config's pipeline through a new Engine on generated frames: `warmup` frames unmeasured, then `frames`
- * measured. Rejects when the pipeline fails every frame with no provider left to fall back to.
+ * Runs each configuration in turn through one real Engine on generated frames (the model loads once; the
+ * configurations differ in runtime parameters only): after each change, the frame possibly in flight and
+ * `warmup` more are not measured, then `frames` are.
  */
-export async function runEngineBench(config: EngineConfig, log: Logger, { frames, warmup }: { frames: number; warmup: number }): Promise<EngineTimings & { provider: string | null }> {
-  const { definition, store, width, height } = pipelineState(config);
-  const engine = new Engine({ definition, store, source: new BenchSource(width, height), sinks: [], log, maxFrames: warmup + frames });
-  const timings: FrameTiming[] = [];
-  const times: number[] = [];
-  engine.on('timing', (t) => {
-    timings.push(t);
-    times.push(performance.now());
-  });
-  const done = new Promise<void>((resolve, reject) => {
-    engine.once('done', resolve);
-    engine.once('failing', reject);
-  });
-  let provider: string | null = null;
+export async function runEngineBench(configs: readonly EngineConfig[], log: Logger, { frames, warmup }: { frames: number; warmup: number }): Promise<EngineRun[]> {
+  const { definition, store, width, height } = pipelineState(configs[0]!);
+  const engine = new Engine({ definition, store, source: new BenchSource(width, height), sinks: [], log });
+  const runs: EngineRun[] = [];
   try {
     await engine.start();
-    await done;
-    provider = engine.metrics().model.provider;
+    for (const config of configs) {
+      const changed = store.update(pipelineState(config).store.snapshot as Record<string, unknown>, 'cli');
+      if (!changed.ok) throw changed.error;
+      const timings = await nextTimings(engine, 1 + warmup + frames);
+      runs.push({ ...summarize(timings.slice(1 + warmup)), provider: engine.metrics().model.provider });
+    }
   } finally {
     await engine.stop();
   }
-  const measured = timings.map((t, i) => ({ ...t, frame: i > 0 ? times[i]! - times[i - 1]! : NaN })).slice(warmup);
-  return { ...summarize(measured), provider };
+  return runs;
 }

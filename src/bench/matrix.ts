@@ -137,25 +137,26 @@ class RawCapture {
 }
 
 /**
- * Each row through a fresh Engine, then the same parameters' session runs replayed raw in this process: both
- * figures come from the same run, on the same machine, minutes apart at most.
+ * Every row through one Engine, then (the engine stopped, so the two never compete for the device) each row's
+ * session runs replayed raw in this process: both figures from the same run, on the same machine.
  */
 export async function runBench(config: EngineConfig, log: Logger, options: BenchOptions): Promise<BenchReport> {
   const { definition, store, width, height } = pipelineState(config);
+  const specs = benchRows(definition.name, options.only);
+  const configs = specs.map((spec) => withParams(config, spec.params));
+  // The engine first: a pipeline that fails every frame stops the bench before a second copy is loaded.
+  const engineRuns = await runEngineBench(configs, log, options);
+  const capture = await RawCapture.open(configs[0]!, log);
   const rows: BenchRow[] = [];
-  let capture: RawCapture | undefined;
   try {
-    for (const spec of benchRows(definition.name, options.only)) {
-      const rowConfig = withParams(config, spec.params);
-      // The engine first: a pipeline that fails every frame stops the bench before a second copy is loaded.
-      const engine = await runEngineBench(rowConfig, log, options);
-      capture ??= await RawCapture.open(rowConfig, log);
-      const measured = await capture.measure(rowConfig, options);
+    for (const [i, spec] of specs.entries()) {
+      const engine = engineRuns[i]!;
+      const measured = await capture.measure(configs[i]!, options);
       const rawMedian = measured.raw?.frame.median;
       rows.push({ name: spec.name, params: spec.params, ...engine, ...measured, overRaw: rawMedian ? engine.frameMs.median / rawMedian : null });
     }
   } finally {
-    await capture?.close();
+    await capture.close();
   }
   const model = (store.snapshot as { model?: unknown }).model ?? null;
   return { pipeline: definition.name, model, width, height, frames: options.frames, warmup: options.warmup, machine: machine(), rows };
