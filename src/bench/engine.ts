@@ -105,19 +105,26 @@ function nextTimings(engine: Engine, count: number): Promise<FrameTiming[]> {
 /**
  * Runs each configuration in turn through one real Engine on generated frames (the model loads once; the
  * configurations differ in runtime parameters only): after each change, the frame possibly in flight and
- * `warmup` more are not measured, then `frames` are.
+ * `warmup` more are not measured, then `frames` are. After each, the engine pauses while `paused(i)` runs.
  */
-export async function runEngineBench(configs: readonly EngineConfig[], log: Logger, { frames, warmup }: { frames: number; warmup: number }): Promise<EngineRun[]> {
+export async function runEngineBench(
+  configs: readonly EngineConfig[],
+  log: Logger,
+  { frames, warmup }: { frames: number; warmup: number },
+  paused: (i: number) => Promise<void> = async () => {},
+): Promise<EngineRun[]> {
   const { definition, store, width, height } = pipelineState(configs[0]!);
   const engine = new Engine({ definition, store, source: new BenchSource(width, height), sinks: [], log });
   const runs: EngineRun[] = [];
   try {
     await engine.start();
-    for (const config of configs) {
+    for (const [i, config] of configs.entries()) {
       const changed = store.update(pipelineState(config).store.snapshot as Record<string, unknown>, 'cli');
       if (!changed.ok) throw changed.error;
       const timings = await nextTimings(engine, 1 + warmup + frames);
       runs.push({ ...summarize(timings.slice(1 + warmup)), provider: engine.metrics().model.provider });
+      store.update({ paused: true }, 'cli');
+      await paused(i);
     }
   } finally {
     await engine.stop();

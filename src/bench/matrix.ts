@@ -137,27 +137,30 @@ class RawCapture {
 }
 
 /**
- * Every row through one Engine, then (the engine stopped, so the two never compete for the device) each row's
- * session runs replayed raw in this process: both figures from the same run, on the same machine.
+ * Every row through one Engine and, right after it while the engine is paused (the two never compete for the
+ * device), the row's session runs replayed raw in this process: both figures from the same run, minutes apart at most.
  */
 export async function runBench(config: EngineConfig, log: Logger, options: BenchOptions): Promise<BenchReport> {
   const { definition, store, width, height } = pipelineState(config);
   const specs = benchRows(definition.name, options.only);
   const configs = specs.map((spec) => withParams(config, spec.params));
-  // The engine first: a pipeline that fails every frame stops the bench before a second copy is loaded.
-  const engineRuns = await runEngineBench(configs, log, options);
-  const capture = await RawCapture.open(configs[0]!, log);
-  const rows: BenchRow[] = [];
+  const measured: Pick<BenchRow, 'unet' | 'transfers' | 'raw'>[] = [];
+  let capture: RawCapture | undefined;
+  let engineRuns: Awaited<ReturnType<typeof runEngineBench>>;
   try {
-    for (const [i, spec] of specs.entries()) {
-      const engine = engineRuns[i]!;
-      const measured = await capture.measure(configs[i]!, options);
-      const rawMedian = measured.raw?.frame.median;
-      rows.push({ name: spec.name, params: spec.params, ...engine, ...measured, overRaw: rawMedian ? engine.frameMs.median / rawMedian : null });
-    }
+    // The engine's first row comes first: a pipeline that fails every frame stops the bench before a second copy loads.
+    engineRuns = await runEngineBench(configs, log, options, async (i) => {
+      capture ??= await RawCapture.open(configs[0]!, log);
+      measured.push(await capture.measure(configs[i]!, options));
+    });
   } finally {
-    await capture.close();
+    await capture?.close();
   }
+  const rows = specs.map((spec, i): BenchRow => {
+    const engine = engineRuns[i]!;
+    const rawMedian = measured[i]!.raw?.frame.median;
+    return { name: spec.name, params: spec.params, ...engine, ...measured[i]!, overRaw: rawMedian ? engine.frameMs.median / rawMedian : null };
+  });
   const model = (store.snapshot as { model?: unknown }).model ?? null;
   return { pipeline: definition.name, model, width, height, frames: options.frames, warmup: options.warmup, machine: machine(), rows };
 }
