@@ -100,26 +100,26 @@ function unetCalls(runs: readonly RecordedRun[]): UnetCalls | null {
  * each row's parameters, records one steady frame's session runs and replays them (the raw onnxruntime figure).
  */
 class RawCapture {
-  private readonly recorder = new SessionRecorder();
-  private pipeline: Pipeline<unknown> | undefined;
-
-  private constructor(private readonly source: BenchSource) {}
+  private constructor(
+    private readonly recorder: SessionRecorder,
+    private readonly pipeline: Pipeline<unknown>,
+    private readonly source: BenchSource,
+  ) {}
 
   static async open(config: EngineConfig, log: Logger): Promise<RawCapture> {
     const { definition, store, width, height } = pipelineState(config);
-    const capture = new RawCapture(new BenchSource(width, height));
-    setSessionHook(capture.recorder.hook);
+    const recorder = new SessionRecorder();
+    setSessionHook(recorder.hook);
     try {
-      capture.pipeline = await definition.load(store.snapshot, { log });
+      return new RawCapture(recorder, await definition.load(store.snapshot, { log }), new BenchSource(width, height));
     } finally {
       setSessionHook(undefined);
     }
-    return capture;
   }
 
   async measure(config: EngineConfig, { frames, warmup }: BenchOptions): Promise<Pick<BenchRow, 'unet' | 'transfers' | 'raw'>> {
     const params = pipelineState(config).store.snapshot;
-    const pipeline = this.pipeline!;
+    const pipeline = this.pipeline;
     for (let i = 0; i < CAPTURE_LEAD; i++) await pipeline.process([this.source.latest()], params);
     this.recorder.runs.length = 0;
     this.recorder.recording = true;
@@ -132,7 +132,7 @@ class RawCapture {
   }
 
   async close(): Promise<void> {
-    await this.pipeline?.dispose();
+    await this.pipeline.dispose();
   }
 }
 
@@ -146,16 +146,11 @@ export async function runBench(config: EngineConfig, log: Logger, options: Bench
   const configs = specs.map((spec) => withParams(config, spec.params));
   const measured: Pick<BenchRow, 'unet' | 'transfers' | 'raw'>[] = [];
   let capture: RawCapture | undefined;
-  let engineRuns: Awaited<ReturnType<typeof runEngineBench>>;
-  try {
-    // The engine's first row comes first: a pipeline that fails every frame stops the bench before a second copy loads.
-    engineRuns = await runEngineBench(configs, log, options, async (i) => {
-      capture ??= await RawCapture.open(configs[0]!, log);
-      measured.push(await capture.measure(configs[i]!, options));
-    });
-  } finally {
-    await capture?.close();
-  }
+  // The engine's first row comes first: a pipeline that fails every frame stops the bench before a second copy loads.
+  const engineRuns = await runEngineBench(configs, log, options, async (i) => {
+    capture ??= await RawCapture.open(configs[0]!, log);
+    measured.push(await capture.measure(configs[i]!, options));
+  }).finally(() => capture?.close());
   const rows = specs.map((spec, i): BenchRow => {
     const engine = engineRuns[i]!;
     const rawMedian = measured[i]!.raw?.frame.median;
