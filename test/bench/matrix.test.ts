@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { formatBenchReport } from '../../src/bench/format.js';
 import type { BenchReport, BenchRow } from '../../src/bench/matrix.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -32,7 +33,7 @@ test('sdlive bench --json: every matrix row, with the parameters the pipeline re
     assert.ok(row.raw!.frame.median > 0 && row.raw!.sessions.unet!.median > 0 && row.raw!.sessions.vae_decoder!.median > 0, `${row.name}: raw timings`);
     assert.ok(row.overRaw !== null && Number.isFinite(row.overRaw) && row.overRaw > 0, `${row.name}: overRaw ${row.overRaw}`);
     assert.ok(row.fps > 0 && row.frameMs.median > 0, row.name);
-    assert.equal(row.transfers, null, 'the pipeline reports no transfer record here');
+    assert.ok(row.transfers === null || Object.values(row.transfers).every(Number.isFinite), `${row.name}: transfers ${JSON.stringify(row.transfers)}`);
     const img2img = row.name.startsWith('img2img');
     assert.equal(sessionsRun(row).has('vae_encoder'), img2img, `${row.name}: the VAE encoder runs in img2img only (raw runs)`);
     assert.equal('encode' in row.stages, img2img, `${row.name}: the VAE encoder runs in img2img only (engine stages)`);
@@ -48,7 +49,6 @@ test('sdlive bench --only: the named rows, "configured" with the parameters as s
   // [name, provider, unet calls x batch, fps, ...; the last cell is the transfers column]
   assert.deepEqual(cells('img2img-t1')?.slice(0, 3), ['img2img-t1', 'cpu', '1x1'], r.stdout);
   assert.deepEqual(cells('configured')?.slice(0, 3), ['configured', 'cpu', '1x3'], 'the configured t_index_list (3 steps) is what runs');
-  assert.equal(cells('configured')?.at(-1), '–', 'no transfer record: a dash');
   assert.equal(lines.filter((l) => /^(img2img|txt2img)-/.test(l)).length, 1, 'only the named matrix row');
 });
 
@@ -56,4 +56,17 @@ test('sdlive bench --only with a row that does not exist: exit 2 naming the rows
   const r = await runCli(['bench', '--pipeline', 'passthrough', '--only', 'img2img-t1'], { timeoutMs: 30_000 });
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /SDL_ERR_CONFIG: --only: no row "img2img-t1" for passthrough \(rows: configured\)/);
+});
+
+test('the transfers column: the record a pipeline reports (ProcessResult.transfers) as it names it, a dash where none', () => {
+  const q = { median: 10, p95: 12 };
+  const row = (name: string, transfers: Record<string, number> | null): BenchRow => ({
+    name, params: {}, provider: 'webgpu', fps: 100, frameMs: q, stages: {}, sessionMs: 9, overhead: 0.1, engineOverhead: 0.05,
+    unet: { calls: 1, batch: 2 }, transfers, raw: null, overRaw: null,
+  });
+  const machine = { platform: 'linux-x64', cpu: 'cpu', cores: 2, date: '2026-12-01' };
+  const text = formatBenchReport({ pipeline: 'streamdiffusion', model: 'm', width: 512, height: 512, frames: 1, warmup: 0, machine, rows: [row('chained', { up: 1, upBytes: 1048576, down: 1, downBytes: 1048576 }), row('plain', null)] });
+  const last = (name: string) => text.split('\n').find((l) => l.startsWith(`${name} `))!.split(/\s{2,}/).at(-1);
+  assert.equal(last('chained'), 'up=1 upBytes=1048576 down=1 downBytes=1048576');
+  assert.equal(last('plain'), '–');
 });
