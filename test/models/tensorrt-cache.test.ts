@@ -31,6 +31,7 @@ test('onnxruntime-node accepts those config entries at session creation (a real 
   const g = new GraphBuilder('relu', 1);
   g.output(g.op('Relu', [g.input('x', 'float32', [2])]), 'y', 'float32', [2]);
   const options = { ...sessionOptions('tensorrt', { tensorrtCacheDir: dir }), executionProviders: ['cpu'] };
+  assert.deepEqual((options.extra as { ep?: unknown }).ep, CACHE_ENTRIES(dir), 'the entries are in the options created with');
   const session = await createSession(g.toBytes(17), options);
   const { y } = await session.run({ x: new ort.Tensor('float32', Float32Array.of(-1, 2), [2]) });
   await session.release();
