@@ -68,7 +68,7 @@ export function summarize(timings: readonly FrameTiming[]): EngineTimings {
   };
 }
 
-
+/** What the figures were measured on. */
 export function machine() {
   return { platform: `${platform()}-${process.arch}`, cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), date: new Date().toISOString() };
 }

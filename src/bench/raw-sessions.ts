@@ -1,6 +1,7 @@
 import { basename, dirname } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { StageStats } from '../engine/stage-stats.js';
+import { SdliveError } from '../errors.js';
 import type { SessionModel } from '../models/providers.js';
 
 type RunArgs = Parameters<ort.InferenceSession['run']>;
@@ -14,7 +15,7 @@ export interface RecordedRun {
   inputs: Record<string, readonly number[]>;
 }
 
-export function sessionLabel(model: SessionModel): string {
+function sessionLabel(model: SessionModel): string {
   return typeof model === 'string' ? basename(dirname(model)) : 'generated';
 }
 
@@ -31,7 +32,7 @@ const ZEROS: Partial<Record<ort.Tensor.Type, (n: number) => ort.Tensor.DataType>
 function hostCopy(t: ort.Tensor): ort.Tensor {
   if (t.location === 'cpu') return new ort.Tensor(t.type, (t.data as Float32Array).slice(), t.dims);
   const zeros = ZEROS[t.type];
-  if (!zeros) throw new Error(`bench: cannot stand in for a ${t.type} input on ${t.location}`);
+  if (!zeros) throw new SdliveError('SDL_ERR_PIPELINE', `bench: cannot stand in for a ${t.type} input on ${t.location} in the raw replay`);
   return new ort.Tensor(t.type, zeros(t.size), t.dims);
 }
 
