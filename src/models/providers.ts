@@ -76,9 +76,9 @@ function tensorrtCacheEntries(dir: string) {
   return { ep: { tensorrtexecutionprovider: { trt_engine_cache_enable: '1', trt_engine_cache_path: resolve(dir) } } };
 }
 
-export function setTensorrtCacheEnv(dir: string, env: NodeJS.ProcessEnv = process.env): void {
-  env.ORT_TENSORRT_ENGINE_CACHE_ENABLE = '1';
-  env.ORT_TENSORRT_CACHE_PATH = resolve(dir);
+function setTensorrtCacheEnv(dir: string): void {
+  process.env.ORT_TENSORRT_ENGINE_CACHE_ENABLE = '1';
+  process.env.ORT_TENSORRT_CACHE_PATH = resolve(dir);
 }
 
 /** One provider entry as onnxruntime-node parses it: only these keys are read (an unknown webgpu key throws). */
