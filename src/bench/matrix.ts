@@ -1,9 +1,10 @@
 import { pipelineState } from '../app.js';
 import type { EngineConfig } from '../config.js';
 import { SdliveError } from '../errors.js';
+import { OutputPool } from '../engine/output-pool.js';
 import type { Logger } from '../log.js';
 import { setSessionHook } from '../models/providers.js';
-import type { Pipeline } from '../pipelines/pipeline.js';
+import type { Pipeline, ProcessResult } from '../pipelines/pipeline.js';
 import { BenchSource, machine, runEngineBench, type EngineTimings } from './engine.js';
 import { replay, SessionRecorder, type RawTimings, type RecordedRun } from './raw-sessions.js';
 
@@ -104,14 +105,17 @@ class RawCapture {
     private readonly recorder: SessionRecorder,
     private readonly pipeline: Pipeline<unknown>,
     private readonly source: BenchSource,
+    private readonly outputs: OutputPool,
   ) {}
 
   static async open(config: EngineConfig, log: Logger): Promise<RawCapture> {
     const { definition, store, width, height } = pipelineState(config);
     const recorder = new SessionRecorder();
+    // Output frames go into reused buffers, as in the inference worker: no fresh megabyte per replayed run.
+    const outputs = new OutputPool();
     setSessionHook(recorder.hook);
     try {
-      return new RawCapture(recorder, await definition.load(store.snapshot, { log }), new BenchSource(width, height));
+      return new RawCapture(recorder, await definition.load(store.snapshot, { log, outputBuffers: outputs }), new BenchSource(width, height), outputs);
     } finally {
       setSessionHook(undefined);
     }
@@ -120,10 +124,10 @@ class RawCapture {
   async measure(config: EngineConfig, { frames, warmup }: BenchOptions): Promise<Pick<BenchRow, 'unet' | 'transfers' | 'raw'>> {
     const params = pipelineState(config).store.snapshot;
     const pipeline = this.pipeline;
-    for (let i = 0; i < CAPTURE_LEAD; i++) await pipeline.process([this.source.latest()], params);
+    for (let i = 0; i < CAPTURE_LEAD; i++) await this.frame(params);
     this.recorder.runs.length = 0;
     this.recorder.recording = true;
-    const result = await pipeline.process([this.source.latest()], params).finally(() => (this.recorder.recording = false));
+    const result = await this.frame(params).finally(() => (this.recorder.recording = false));
     const runs = [...this.recorder.runs];
     const transfers = (result as { transfers?: Record<string, number> }).transfers ?? null;
     if (!runs.length) return { unet: null, transfers, raw: null };
@@ -133,6 +137,12 @@ class RawCapture {
 
   async close(): Promise<void> {
     await this.pipeline.dispose();
+  }
+
+  private async frame(params: Parameters<Pipeline<unknown>['process']>[1]): Promise<ProcessResult> {
+    const result = await this.pipeline.process([this.source.latest()], params);
+    this.outputs.give(result.map((f) => f.data.buffer as ArrayBuffer));
+    return result;
   }
 }
 
