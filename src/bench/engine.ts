@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { SESSION_STAGES } from '../pipelines/pipeline.js';
 
 /** A new test-pattern frame on every call, so the engine never waits for input: it measures the pipeline. */
-class BenchSource implements FrameSource {
+export class BenchSource implements FrameSource {
   readonly spec = 'bench:pattern';
   private readonly patterns: Frame[];
   private readonly counter = new StatsCounter();
@@ -31,27 +31,26 @@ class BenchSource implements FrameSource {
   async close(): Promise<void> {}
 }
 
-export interface BenchReport {
-  pipeline: string;
-  model: unknown;
-  width: number;
-  height: number;
-  frames: number;
-  warmup: number;
+export interface Quantiles {
+  median: number;
+  p95: number;
+}
+
+/** What one configuration measured through the real engine (inference worker, latest-frame-wins loop, no sinks). */
+export interface EngineTimings {
   fps: number;
-  frameMs: Pick<StageSummary, 'median' | 'p95'>;
-  stages: Record<string, Pick<StageSummary, 'median' | 'p95'>>;
-  /** Median per-frame sum of the session stages (text, encode, unet, decode): raw onnxruntime time. */
+  frameMs: Quantiles;
+  stages: Record<string, Quantiles>;
+  /** Median per-frame sum of the session stages (SESSION_STAGES), as the pipeline times them. */
   sessionMs: number;
   /** (frame time - session time) / frame time, medians; null when the pipeline reports no session stage. */
   overhead: number | null;
   /** (frame time - time inside the pipeline's process()) / frame time: what the engine itself adds (IPC, copies, loop). */
   engineOverhead: number;
-  machine: { platform: string; cpu: string; cores: number; date: string };
 }
 
 /** timings: one per measured frame, each with `frame`, the wall time since the previous frame. */
-export function summarize(timings: readonly FrameTiming[]): Pick<BenchReport, 'fps' | 'frameMs' | 'stages' | 'sessionMs' | 'overhead' | 'engineOverhead'> {
+export function summarize(timings: readonly FrameTiming[]): EngineTimings {
   const stats = new StageStats(Math.max(1, timings.length));
   for (const t of timings) stats.recordAll({ ...t, session: SESSION_STAGES.reduce((sum, s) => sum + (t[s] ?? 0), 0) });
   const { frame, session, ...stages } = stats.summary();
@@ -69,49 +68,66 @@ export function summarize(timings: readonly FrameTiming[]): Pick<BenchReport, 'f
   };
 }
 
-/** The report as `sdlive bench` prints it. */
-export function formatBenchReport(r: BenchReport): string {
-  const ms = (v: number) => v.toFixed(2).padStart(9);
-  const lines = [
-    `sdlive bench: ${r.pipeline} ${String(r.model ?? '')} ${r.width}x${r.height}, ${r.frames} frames after ${r.warmup} warm-up (${r.machine.cpu}, ${r.machine.cores} cores)`,
-    `fps            ${r.fps.toFixed(2)}`,
-    `stage              median       p95  (ms)`,
-    `frame          ${ms(r.frameMs.median)} ${ms(r.frameMs.p95)}`,
-    ...Object.entries(r.stages).map(([k, s]) => `  ${k.padEnd(12)} ${ms(s.median)} ${ms(s.p95)}`),
-    r.overhead === null
-      ? 'beyond onnxruntime: n/a (the pipeline reports no session stages: text, encode, unet, decode)'
-      : `beyond onnxruntime: ${(r.overhead * 100).toFixed(1)}% of the frame time (frame ${r.frameMs.median.toFixed(2)} ms, onnxruntime sessions ${r.sessionMs.toFixed(2)} ms)`,
-    `engine overhead: ${(r.engineOverhead * 100).toFixed(1)}% of the frame time (outside the pipeline's process(): IPC, copies, resize, loop)`,
-    ...(String(r.model).startsWith('builtin:') ? [`note: ${String(r.model)} is a tiny stand-in with random weights: its fps says nothing about a real model's (bench one with -m <folder>)`] : []),
-  ];
-  return lines.join('\n');
+/** What the figures were measured on. */
+export function machine() {
+  return { platform: `${platform()}-${process.arch}`, cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), date: new Date().toISOString() };
 }
 
-/** Runs the config's pipeline on generated frames: `warmup` frames unmeasured, then `frames` measured. */
-export async function runEngineBench(config: EngineConfig, log: Logger, { frames, warmup }: { frames: number; warmup: number }): Promise<BenchReport> {
-  const { definition, store, width, height } = pipelineState(config);
-  const engine = new Engine({ definition, store, source: new BenchSource(width, height), sinks: [], log, maxFrames: warmup + frames });
-  const timings: FrameTiming[] = [];
-  const times: number[] = [];
-  engine.on('timing', (t) => {
-    timings.push(t);
-    times.push(performance.now());
+type EngineRun = EngineTimings & { provider: string | null };
+
+/** Collects the next `count` fresh-frame timings, each with `frame`: the wall time since the previous one. */
+function nextTimings(engine: Engine, count: number): Promise<FrameTiming[]> {
+  return new Promise((resolve, reject) => {
+    const timings: FrameTiming[] = [];
+    let last = NaN;
+    const onTiming = (t: FrameTiming) => {
+      const now = performance.now();
+      timings.push({ ...t, frame: now - last });
+      last = now;
+      if (timings.length < count) return;
+      settle();
+      resolve(timings);
+    };
+    // A pipeline that fails every frame (and has no provider left to fall back to) would never reach `count`.
+    const onFailing = (e: Error) => {
+      settle();
+      reject(e);
+    };
+    const settle = () => {
+      engine.off('timing', onTiming);
+      engine.off('failing', onFailing);
+    };
+    engine.on('timing', onTiming);
+    engine.once('failing', onFailing);
   });
-  // A pipeline that fails every frame (and has no provider left to fall back to) would never reach `frames`.
-  const done = new Promise<void>((resolve, reject) => {
-    engine.once('done', resolve);
-    engine.once('failing', reject);
-  });
+}
+
+/**
+ * Runs each configuration in turn through one real Engine on generated frames (the model loads once; the
+ * configurations differ in runtime parameters only): after each change, the frame possibly in flight and
+ * `warmup` more are not measured, then `frames` are. After each, the engine pauses while `paused(i)` runs.
+ */
+export async function runEngineBench(
+  configs: readonly EngineConfig[],
+  log: Logger,
+  { frames, warmup }: { frames: number; warmup: number },
+  paused: (i: number) => Promise<void> = async () => {},
+): Promise<EngineRun[]> {
+  const { definition, store, width, height } = pipelineState(configs[0]!);
+  const engine = new Engine({ definition, store, source: new BenchSource(width, height), sinks: [], log });
+  const runs: EngineRun[] = [];
   try {
     await engine.start();
-    await done;
+    for (const [i, config] of configs.entries()) {
+      const changed = store.update(pipelineState(config).store.snapshot as Record<string, unknown>, 'cli');
+      if (!changed.ok) throw changed.error;
+      const timings = await nextTimings(engine, 1 + warmup + frames);
+      runs.push({ ...summarize(timings.slice(1 + warmup)), provider: engine.metrics().model.provider });
+      store.update({ paused: true }, 'cli');
+      await paused(i);
+    }
   } finally {
     await engine.stop();
   }
-  const measured = timings.map((t, i) => ({ ...t, frame: i > 0 ? times[i]! - times[i - 1]! : NaN })).slice(warmup);
-  return {
-    pipeline: definition.name, model: (store.snapshot as { model?: unknown }).model ?? null, width, height, frames, warmup,
-    ...summarize(measured),
-    machine: { platform: `${platform()}-${process.arch}`, cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), date: new Date().toISOString() },
-  };
+  return runs;
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { SdliveError } from '../errors.js';
 import type { Frame } from '../io/frame.js';
 import { relayLogLine, silentLogger, type Logger } from '../log.js';
@@ -17,9 +17,10 @@ const WORKER_URL = new URL(`./pipeline-worker${extname(fileURLToPath(import.meta
  * the worker first and then imports the TypeScript module.
  */
 function startWorker(): Worker {
-  if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL);
+  // A worker's own process.env never reaches native code; onnxruntime's providers read variables (ORT_TENSORRT_*) from the real one.
+  if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL, { env: SHARE_ENV });
   const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`, { eval: true });
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`, { eval: true, env: SHARE_ENV });
 }
 const DISPOSE_TIMEOUT_MS = 1000;
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { SdliveError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -57,10 +58,27 @@ function probeBytes(): Uint8Array {
  */
 const NO_SPINNING = { session: { intra_op: { allow_spinning: '0' } } };
 
-/** The provider options a user can set (schema: device_id, webgpu_layout). */
+/** The provider options a user can set (schema: device_id, webgpu_layout, tensorrt_cache_dir). */
 export interface ProviderOptions {
   deviceId?: number;
   webgpuLayout?: 'NCHW' | 'NHWC';
+  /** Where TensorRT keeps the engines it builds; empty or absent: no cache. */
+  tensorrtCacheDir?: string;
+}
+
+/**
+ * onnxruntime-node hands tensorrt nothing but a device id, so the engine cache is asked for the two ways a
+ * TensorRT provider build may still read it: session config entries under ep.tensorrtexecutionprovider. (Node
+ * passes `extra` as config entries) and the ORT_TENSORRT_* environment variables, which native code reads from
+ * the process environment (the inference worker shares it). Neither is verified on a GPU (docs/engine.md).
+ */
+function tensorrtCacheEntries(dir: string) {
+  return { ep: { tensorrtexecutionprovider: { trt_engine_cache_enable: '1', trt_engine_cache_path: resolve(dir) } } };
+}
+
+function setTensorrtCacheEnv(dir: string): void {
+  process.env.ORT_TENSORRT_ENGINE_CACHE_ENABLE = '1';
+  process.env.ORT_TENSORRT_CACHE_PATH = resolve(dir);
 }
 
 /** One provider entry as onnxruntime-node parses it: only these keys are read (an unknown webgpu key throws). */
@@ -79,7 +97,8 @@ export function providerConfig(provider: ExecutionProvider, options: ProviderOpt
 
 export function sessionOptions(provider: ExecutionProvider, options: ProviderOptions = {}): ort.InferenceSession.SessionOptions {
   // Fatal only: every run error reaches the engine's log once per fault; ORT's own line per failed run would flood stderr.
-  return { executionProviders: [providerConfig(provider, options)], graphOptimizationLevel: 'all', logSeverityLevel: 4, extra: NO_SPINNING };
+  const extra = provider === 'tensorrt' && options.tensorrtCacheDir ? { ...NO_SPINNING, ...tensorrtCacheEntries(options.tensorrtCacheDir) } : NO_SPINNING;
+  return { executionProviders: [providerConfig(provider, options)], graphOptimizationLevel: 'all', logSeverityLevel: 4, extra };
 }
 
 let sessionCount = 0;
@@ -89,11 +108,21 @@ export function sessionsCreated(): number {
   return sessionCount;
 }
 
+/** A model file's path, or the bytes of a graph the engine generated. */
+export type SessionModel = string | Uint8Array;
+export type SessionHook = (session: ort.InferenceSession, model: SessionModel) => ort.InferenceSession;
+let sessionHook: SessionHook | undefined;
+
+/** While set, every session this thread creates goes through `hook`, which may wrap it (`sdlive bench` records runs). */
+export function setSessionHook(hook: SessionHook | undefined): void {
+  sessionHook = hook;
+}
+
 /** Every model, probe and processor session is created here, so sessionsCreated() sees them all. */
-export async function createSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+export async function createSession(model: SessionModel, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
   const session = await (typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options));
   sessionCount++;
-  return session;
+  return sessionHook ? sessionHook(session, model) : session;
 }
 
 async function releaseAll(sessions: Iterable<ort.InferenceSession>): Promise<void> {
@@ -171,6 +200,8 @@ export async function openSessions<K extends string>(
 ): Promise<OpenedSessions<K>> {
   // Each failure is logged here with its reason; ORT's own stderr lines would repeat them outside the logger.
   ort.env.logLevel = 'fatal';
+  const cacheDir = options.providerOptions?.tensorrtCacheDir;
+  if (cacheDir && preference.includes('tensorrt')) setTensorrtCacheEnv(cacheDir);
   const available = new Set(ort.listSupportedBackends().map((b) => b.name));
   const failures: ProviderFailure[] = [];
   const providers = [...new Set(preference)].filter((provider) => {

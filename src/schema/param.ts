@@ -30,6 +30,9 @@ export interface ParamMeta {
   kind?: WeightedListKind;
 }
 
+/** A remoteChoices set no store is given: remote sources cannot change the field (a folder on this machine, say). */
+export const LOCAL_ONLY = 'local-only';
+
 /** Named values a remote source may choose from, e.g. the models the engine knows. */
 export interface ChoiceSet {
   names(): readonly string[];

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { summarize, type BenchReport } from '../../src/bench/engine.js';
+import { summarize } from '../../src/bench/engine.js';
+import type { BenchReport } from '../../src/bench/matrix.js';
 import { runCli } from '../helpers/cli.js';
 
 test('overhead is the part of the frame time outside the onnxruntime session stages (medians)', () => {
@@ -17,8 +18,11 @@ test('overhead is the part of the frame time outside the onnxruntime session sta
 test('sdlive bench --json runs a pipeline headless and reports fps and per-stage medians', async () => {
   const r = await runCli(['bench', '--pipeline', 'passthrough', '--frames', '20', '--set', 'width=256', '--set', 'height=256', '--json']);
   assert.equal(r.code, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as BenchReport;
-  assert.equal(report.frames, 20);
+  const { frames, rows } = JSON.parse(r.stdout) as BenchReport;
+  assert.equal(frames, 20);
+  assert.deepEqual(rows.map((row) => row.name), ['configured'], 'a pipeline without a matrix runs as configured');
+  const report = rows[0]!;
+  assert.equal(report.raw, null, 'passthrough runs no onnxruntime session');
   assert.ok(report.fps > 20, `fps ${report.fps}`);
   for (const stage of ['preprocess', 'pipeline', 'ipc', 'send']) assert.ok(stage in report.stages, stage);
   assert.ok(report.stages.pipeline!.median <= report.frameMs.median);

@@ -49,7 +49,7 @@ test('param specs carry kind, range, phase and UI metadata for every field', () 
   assert.equal(byKey.get('seed')!.kind, 'seed');
   assert.equal(byKey.get('t_index_list')!.kind, 'int_list');
   assert.deepEqual(byKey.get('cfg_type')!.values, ['none', 'full', 'self', 'initialize']);
-  assert.deepEqual(specs.filter((s) => s.phase === 'load').map((s) => s.key).sort(), ['controlnet_1', 'controlnet_2', 'controlnet_3', 'device_id', 'execution_providers', 'height', 'lora', 'lora_dir', 'model', 'reload_strategy', 'vae_range', 'webgpu_layout', 'width']);
+  assert.deepEqual(specs.filter((s) => s.phase === 'load').map((s) => s.key).sort(), ['controlnet_1', 'controlnet_2', 'controlnet_3', 'device_id', 'execution_providers', 'height', 'lora', 'lora_dir', 'model', 'reload_strategy', 'tensorrt_cache_dir', 'vae_range', 'webgpu_layout', 'width']);
   for (const s of specs) assert.ok(s.label && s.group && s.description, `${s.key} has UI metadata`);
   const orders = specs.map((s) => s.order);
   assert.deepEqual(orders, [...orders].sort((a, b) => a - b));

@@ -10,13 +10,13 @@ import { StreamDiffusion } from './pipeline.js';
 import { StreamDiffusionParams } from './schema.js';
 
 /** The load-time parameters: changing one of these reloads the models; everything else applies per frame. */
-export type ModelParams = Pick<StreamDiffusionParams, 'model' | 'execution_providers' | 'device_id' | 'webgpu_layout' | 'width' | 'height' | 'vae_range' | 'lora' | 'lora_dir' | ControlNetModelKey>;
+export type ModelParams = Pick<StreamDiffusionParams, 'model' | 'execution_providers' | 'device_id' | 'webgpu_layout' | 'tensorrt_cache_dir' | 'width' | 'height' | 'vae_range' | 'lora' | 'lora_dir' | ControlNetModelKey>;
 
 export type ModelLoader = (params: Readonly<ModelParams>, log: Logger) => Promise<SdModels>;
 
 /** The model layer: `model` is a known model name (src/models/catalogue.ts), builtin:tiny[-variant] or a folder; LoRAs fused in. */
 export const loadModelFolder: ModelLoader = async (p, log) =>
-  loadSdModels(await withLoras(modelCatalogue().folderOf(p.model), p.lora, p.lora_dir, log), { providers: p.execution_providers, providerOptions: { deviceId: p.device_id, webgpuLayout: p.webgpu_layout }, width: p.width, height: p.height, vaeRange: p.vae_range, log });
+  loadSdModels(await withLoras(modelCatalogue().folderOf(p.model), p.lora, p.lora_dir, log), { providers: p.execution_providers, providerOptions: { deviceId: p.device_id, webgpuLayout: p.webgpu_layout, tensorrtCacheDir: p.tensorrt_cache_dir }, width: p.width, height: p.height, vaeRange: p.vae_range, log });
 
 /** The pipeline definition over any model loader (tests pass a fake one). */
 export function defineStreamDiffusion(loadModels: ModelLoader, random?: () => number, loadControl: ControlLoader = loadControlNets): PipelineDefinition<typeof StreamDiffusionParams> {

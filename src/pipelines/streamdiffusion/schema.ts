@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MODEL_CHOICES } from '../../models/catalogue.js';
 import { LORA_CHOICES } from '../../models/lora/catalogue.js';
 import { RELOAD_STRATEGIES } from '../../engine/reload-strategy.js';
-import { normRange, param } from '../../schema/param.js';
+import { LOCAL_ONLY, normRange, param } from '../../schema/param.js';
 import { ENGINE_FIELDS } from '../engine-params.js';
 import { controlNetFields } from './controlnet-params.js';
 
@@ -42,6 +42,10 @@ export const streamDiffusionFields = {
   webgpu_layout: param(z.enum(['NCHW', 'NHWC']).default('NCHW'), {
     label: 'WebGPU layout', group: 'Model', order: 1.2, phase: 'load',
     description: 'Tensor layout the webgpu provider prefers for convolutions (its preferredLayout); NCHW unless NHWC measures faster.',
+  }),
+  tensorrt_cache_dir: param(z.string().max(1000).default(''), {
+    label: 'TensorRT cache folder', group: 'Model', order: 1.25, phase: 'load', remoteChoices: LOCAL_ONLY,
+    description: 'Folder where tensorrt keeps the engines it builds, so the next start skips the build (minutes for a UNet); empty: no cache. Config file or command line only. Not yet checked on a GPU (docs/engine.md).',
   }),
   reload_strategy: param(z.enum(RELOAD_STRATEGIES).default('auto'), {
     label: 'Reload strategy', group: 'Model', order: 1.3, phase: 'load',
