@@ -62,7 +62,7 @@ describe('over the network `model` is a name the engine knows, never a path', ()
     const existing = await oscError(tmpdir());
     const missing = await oscError('/nonexistent/x');
     assert.equal(existing, missing);
-    assert.match(existing, /model: not a model name this engine knows; choose one of: .*builtin:tiny/);
+    assert.match(existing, /model: not a model name this engine knows; choose one of: .*sd-turbo/);
     assert.doesNotMatch(existing, /exist|missing|folder|director|tmp/i);
     assert.equal(modelOf(app), 'builtin:tiny');
     assert.equal(app.engine.metrics().model.loading, false, 'no reload started');

@@ -116,7 +116,8 @@ describe('broken model folders', () => {
 describe('dialects the loader cannot serve', () => {
   const cases: [string, Uint8Array, RegExp, object?][] = [
     ['an SDXL UNet without text_encoder_2/', unetWith([...UNET_BASE, ['text_embeds', 'float32', ['batch', 1280]], ['time_ids', 'float32', ['batch', 6]]]), /unet\/model\.onnx: is an SDXL UNet .*needs text_encoder_2\/model\.onnx and tokenizer_2\//],
-    ['a UNet input sdlive does not feed', unetWith([...UNET_BASE, ['mid_block_additional_residual', 'float32', ['batch', 1280, 8, 8]]]), /input mid_block_additional_residual is not supported/],
+    ['a UNet input sdlive does not feed (an IP-Adapter image embedding)', unetWith([...UNET_BASE, ['image_embeds', 'float32', ['batch', 1024]]]), /input image_embeds is not supported/],
+    ['ControlNet residual inputs without their down-block set', unetWith([...UNET_BASE, ['mid_block_additional_residual', 'float32', ['batch', 1280, 8, 8]]]), /residuals mid_block_additional_residual: expected down_block_\* ones and exactly one mid_block_\* one/],
     ['a UNet without encoder_hidden_states', unetWith([UNET_BASE[0]!]), /missing input\(s\) encoder_hidden_states/],
     ['a rank-2 timestep', unetWith([['timestep', 'float32', ['batch', 1]], UNET_BASE[1]!]), /timestep has rank 2/],
     ['a fixed 64x64 export asked for 768x512', unetWith(UNET_BASE, [1, 4, 64, 64]), /fixed to 64x64 .*768x512 needs 64x96/, { width: 768, height: 512 }],
