@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
-import { startApp, type RunningApp } from '../../src/app.js';
+import type { RunningApp } from '../../src/app.js';
 import { CommandRegistry } from '../../src/control/commands/registry.js';
-import { resolveConfig } from '../../src/config.js';
-import { controlSurfaceOf } from '../../src/control/surface.js';
 import { engineCommandsPlugin } from '../../src/engine/commands-plugin.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
-import { silentLogger } from '../../src/log.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import type { App } from '../../src/plugin.js';
 import { runCli } from '../helpers/cli.js';
-import { UdpPeer, waitFor } from './helpers.js';
+import { startOscApp, UdpPeer, waitFor } from './helpers.js';
 
 describe('commands: one registration, on OSC, OSCQuery, HTTP and the CLI', () => {
   let app: RunningApp;
@@ -20,13 +17,9 @@ describe('commands: one registration, on OSC, OSCQuery, HTTP and the CLI', () =>
   const calls: { args: readonly unknown[]; origin: string }[] = [];
   let removeEcho: () => void;
 
+  let close: () => Promise<void>;
   before(async () => {
-    app = await startApp(resolveConfig({
-      pipeline: 'passthrough', params: { width: 256, height: 256 }, http: { port: 0 }, midi: { enabled: false },
-      osc: { port: 0, host: '127.0.0.1', zeroconf: false, reply_to_sender: true },
-    }), silentLogger);
-    peer = await UdpPeer.open();
-    osc = controlSurfaceOf(app)!.osc.port;
+    ({ app, peer, port: osc, close } = await startOscApp());
     // Registered after start-up, as a plugin that comes later would: every front end must follow.
     removeEcho = app.commands.register({
       name: 'test/echo', description: 'echo', types: 'si',
@@ -39,10 +32,7 @@ describe('commands: one registration, on OSC, OSCQuery, HTTP and the CLI', () =>
       read: () => [calls.length],
     });
   });
-  after(async () => {
-    await app.stop();
-    peer.close();
-  });
+  after(() => close());
 
   const post = (name: string, body: unknown) => fetch(`${app.http.url}/api/commands/${name}`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),

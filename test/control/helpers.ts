@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApp, type RunningApp } from '../../src/app.js';
 import { resolveConfig } from '../../src/config.js';
+import { controlSurfaceOf } from '../../src/control/surface.js';
 import { AddressSpace } from '../../src/control/space/address-space.js';
 import { decodePacket, encodeMessage, type DecodedMessage } from '../../src/control/osc/codec.js';
 import { OscFeedback } from '../../src/control/osc/feedback.js';
@@ -64,9 +65,8 @@ export class UdpPeer {
   }
 }
 
-/** An OSC server on 127.0.0.1 over a fresh StreamDiffusion store, with feedback (no targets, no heartbeat). */
-export async function oscServer(log: Logger, replyToSender: boolean) {
-  const store: ControlStore = new ParameterStore(StreamDiffusionParams);
+/** An OSC server on 127.0.0.1 over a StreamDiffusion store (a fresh one unless given), with feedback (no targets, no heartbeat). */
+export async function oscServer(log: Logger, replyToSender: boolean, store: ControlStore = new ParameterStore(StreamDiffusionParams)) {
   const server = new OscServer({ store, space: new AddressSpace(StreamDiffusionParams), log, port: 0, host: '127.0.0.1' });
   await server.listen();
   const feedback = new OscFeedback({ server, store, targets: [], replyToSender, heartbeatMs: 0 }).start();
@@ -75,6 +75,20 @@ export async function oscServer(log: Logger, replyToSender: boolean) {
     await server.close();
   };
   return { store, server, close };
+}
+
+/** The real app on the passthrough pipeline (256x256, no MIDI), OSC on 127.0.0.1 answering the sender, and a UDP peer. */
+export async function startOscApp() {
+  const app = await startApp(resolveConfig({
+    pipeline: 'passthrough', params: { width: 256, height: 256 }, http: { port: 0 }, midi: { enabled: false },
+    osc: { port: 0, host: '127.0.0.1', zeroconf: false, reply_to_sender: true },
+  }), silentLogger);
+  const peer = await UdpPeer.open();
+  const close = async () => {
+    await app.stop();
+    await peer.close();
+  };
+  return { app, peer, port: controlSurfaceOf(app)!.osc.port, close };
 }
 
 /** The real app on the passthrough pipeline, its OSC heartbeat every 50 ms to 127.0.0.1:port. */

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { OscFeedback } from '../../src/control/osc/feedback.js';
 import { OscServer } from '../../src/control/osc/server.js';
 import { AddressSpace } from '../../src/control/space/address-space.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
@@ -11,7 +10,7 @@ import { silentLogger } from '../../src/log.js';
 import { LORA_CHOICES, LoraCatalogue } from '../../src/models/lora/catalogue.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { writeTinyKohyaLora } from '../models/fixtures/lora-fixtures.js';
-import { UdpPeer, waitFor } from './helpers.js';
+import { oscServer, UdpPeer, waitFor } from './helpers.js';
 
 /* The lora parameter over real OSC: addresses from the schema like prompt lists, names from the LoRA folder only. */
 describe('LoRAs over OSC', () => {
@@ -20,19 +19,16 @@ describe('LoRAs over OSC', () => {
   const store = new ParameterStore(StreamDiffusionParams, { lora_dir: loraDir }, { [LORA_CHOICES]: new LoraCatalogue(() => loraDir) });
   const space = new AddressSpace(StreamDiffusionParams);
   let server: OscServer;
-  let feedback: OscFeedback;
+  let close: () => Promise<void>;
   let peer: UdpPeer;
   const lora = () => store.snapshot.lora;
 
   before(async () => {
-    server = new OscServer({ store, space, log: silentLogger, port: 0, host: '127.0.0.1' });
-    await server.listen();
-    feedback = new OscFeedback({ server, store, targets: [], replyToSender: false, heartbeatMs: 0 }).start();
+    ({ server, close } = await oscServer(silentLogger, false, store));
     peer = await UdpPeer.open();
   });
   after(async () => {
-    feedback.stop();
-    await server.close();
+    await close();
     await peer.close();
     rmSync(loraDir, { recursive: true, force: true });
   });

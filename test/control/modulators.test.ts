@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startApp, type RunningApp } from '../../src/app.js';
-import { resolveConfig } from '../../src/config.js';
+import type { RunningApp } from '../../src/app.js';
 import { envelopeLevel, oneShot } from '../../src/control/modulators/envelope.js';
 import { lfoValue, wave } from '../../src/control/modulators/lfo.js';
 import { Modulation } from '../../src/control/modulators/modulation.js';
 import { LfoModulator, Modulator, EnvelopeModulator } from '../../src/control/modulators/schema.js';
 import { AddressSpace } from '../../src/control/space/address-space.js';
-import { controlSurfaceOf } from '../../src/control/surface.js';
 import { TempoClock } from '../../src/control/tempo/tempo-clock.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { silentLogger } from '../../src/log.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { UdpPeer, waitFor } from './helpers.js';
+import { startOscApp, UdpPeer, waitFor } from './helpers.js';
 
 const close = (actual: number, expected: number, label: string) => assert.ok(Math.abs(actual - expected) < 1e-9, `${label}: ${actual}, expected ${expected}`);
 
@@ -153,18 +151,11 @@ describe('modulators: in the running app', () => {
   let peer: UdpPeer;
   let port: number;
   const values = () => app.store.snapshot as { modulators: unknown[]; fps_cap: number };
+  let close: () => Promise<void>;
   before(async () => {
-    app = await startApp(resolveConfig({
-      pipeline: 'passthrough', params: { width: 256, height: 256 }, http: { port: 0 }, midi: { enabled: false },
-      osc: { port: 0, host: '127.0.0.1', zeroconf: false, reply_to_sender: true },
-    }), silentLogger);
-    peer = await UdpPeer.open();
-    port = controlSurfaceOf(app)!.osc.port;
+    ({ app, peer, port, close } = await startOscApp());
   });
-  after(async () => {
-    await app.stop();
-    await peer.close();
-  });
+  after(() => close());
 
   it('set over OSC as JSON, applied on every frame (OSCQuery /sdlive/modulation shows it), the stored value untouched', async () => {
     // Rate 0 holds the LFO at its phase: a quarter cycle, the sine's top.

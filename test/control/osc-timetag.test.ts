@@ -2,15 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import osc from 'osc';
 import { decodePacket, typedArg } from '../../src/control/osc/codec.js';
-import { OscFeedback } from '../../src/control/osc/feedback.js';
 import { OscServer, type ControlStore } from '../../src/control/osc/server.js';
 import { MAX_AHEAD_MS, TimeTagQueue } from '../../src/control/osc/time-tags.js';
-import { AddressSpace } from '../../src/control/space/address-space.js';
-import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { silentLogger } from '../../src/log.js';
-import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { UdpPeer, waitFor } from './helpers.js';
+import { oscServer, UdpPeer, waitFor } from './helpers.js';
 
 /** A bundle tagged at `at` (ms since 1970; undefined: "immediately") of /sdlive/<key> value messages. */
 function bundle(at: number | undefined, ...messages: [string, number][]): Uint8Array {
@@ -58,18 +54,14 @@ describe('OSC time tags: the queue on a fake clock', () => {
 describe('OSC time tags: a real UDP server', () => {
   let store: ControlStore;
   let server: OscServer;
-  let feedback: OscFeedback;
+  let close: () => Promise<void>;
   let peer: UdpPeer;
   before(async () => {
-    store = new ParameterStore(StreamDiffusionParams);
-    server = new OscServer({ store, space: new AddressSpace(StreamDiffusionParams), log: silentLogger, port: 0, host: '127.0.0.1' });
-    await server.listen();
-    feedback = new OscFeedback({ server, store, targets: [], replyToSender: false, heartbeatMs: 0 }).start();
+    ({ store, server, close } = await oscServer(silentLogger, false));
     peer = await UdpPeer.open();
   });
   after(async () => {
-    feedback.stop();
-    await server.close();
+    await close();
     await peer.close();
   });
 

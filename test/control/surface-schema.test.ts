@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { AddressSpace } from '../../src/control/space/address-space.js';
-import { OscFeedback } from '../../src/control/osc/feedback.js';
 import { OscServer, type ControlStore } from '../../src/control/osc/server.js';
 import { ParameterStore } from '../../src/engine/parameter-store.js';
 import { silentLogger } from '../../src/log.js';
@@ -11,7 +10,7 @@ import { pipelineByName } from '../../src/pipelines/registry.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { normRange, param } from '../../src/schema/param.js';
 import { paramSpecs } from '../../src/schema/param-spec.js';
-import { UdpPeer, waitFor } from './helpers.js';
+import { oscServer, UdpPeer, waitFor } from './helpers.js';
 
 const meta = { label: 'LoRAs', group: 'Test', order: 1, phase: 'runtime', description: 'LoRA adapters and their weights' } as const;
 
@@ -77,19 +76,15 @@ describe('ParamSpec is the whole schema', () => {
 describe('prompt text and weighted lists over OSC', () => {
   let store: ControlStore;
   let server: OscServer;
-  let feedback: OscFeedback;
+  let close: () => Promise<void>;
   let peer: UdpPeer;
 
   before(async () => {
-    store = new ParameterStore(StreamDiffusionParams);
-    server = new OscServer({ store, space: new AddressSpace(StreamDiffusionParams), log: silentLogger, port: 0, host: '127.0.0.1' });
-    await server.listen();
-    feedback = new OscFeedback({ server, store, targets: [], replyToSender: false, heartbeatMs: 0 }).start();
+    ({ store, server, close } = await oscServer(silentLogger, false));
     peer = await UdpPeer.open();
   });
   after(async () => {
-    feedback.stop();
-    await server.close();
+    await close();
     await peer.close();
   });
 

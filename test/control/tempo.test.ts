@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startApp, type RunningApp } from '../../src/app.js';
-import { resolveConfig } from '../../src/config.js';
+import type { RunningApp } from '../../src/app.js';
 import { MidiConfig } from '../../src/control/config.js';
 import { MappingSet } from '../../src/control/mappings/mapping-set.js';
 import type { MidiBackend } from '../../src/control/midi/backend.js';
@@ -19,7 +18,7 @@ import { silentLogger } from '../../src/log.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { mulberry32 } from '../../src/models/onnx/prng.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { UdpPeer, waitFor } from './helpers.js';
+import { startOscApp, UdpPeer, waitFor } from './helpers.js';
 
 /** MIDI clock ticks at `bpm` from t0, each off by up to ±jitterMs (seeded). */
 function ticks(bpm: number, count: number, t0: number, jitterMs: number, seed = 1): number[] {
@@ -194,18 +193,11 @@ describe('tempo: in the running app (real UDP, real clock)', () => {
   let peer: UdpPeer;
   let port: number;
   const values = () => app.store.snapshot as { quantize: string; fps_cap: number };
+  let close: () => Promise<void>;
   before(async () => {
-    app = await startApp(resolveConfig({
-      pipeline: 'passthrough', params: { width: 256, height: 256 }, http: { port: 0 }, midi: { enabled: false },
-      osc: { port: 0, host: '127.0.0.1', zeroconf: false, reply_to_sender: true },
-    }), silentLogger);
-    peer = await UdpPeer.open();
-    port = controlSurfaceOf(app)!.osc.port;
+    ({ app, peer, port, close } = await startOscApp());
   });
-  after(async () => {
-    await app.stop();
-    await peer.close();
-  });
+  after(() => close());
 
   it('/sdlive/tempo/bpm sets the tempo, "?" answers it, and OSCQuery lists bpm, beat and bar', async () => {
     await peer.send(port, '/sdlive/tempo/bpm', 128);
