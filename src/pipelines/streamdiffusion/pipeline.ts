@@ -7,6 +7,7 @@ import { callConditioning } from './conditioning.js';
 import { DeviceStream, type StreamSource } from './device-stream.js';
 import { type ControlRig, ControlImages, controlledUnet } from './controlnet.js';
 import { FrameConverter, type StageTime } from './image.js';
+import { ImageFeedback, LatentFeedback } from './image-feedback.js';
 import { Derived, ServeWhilePending } from './memo.js';
 import { continuesSeeds, seedNoise } from './noise.js';
 import { PromptEmbeddings } from './prompt-embeddings.js';
@@ -94,6 +95,8 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   /** The device path (webgpu): latents, UNet output and stream state stay on the device. */
   private readonly onDevice: DeviceStream | undefined;
   private readonly controlImages: ControlImages | undefined;
+  private readonly imageFeedback: ImageFeedback;
+  private readonly latentFeedback = new LatentFeedback();
 
   constructor(
     readonly models: SdModels,
@@ -102,6 +105,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     this.prompts = new PromptEmbeddings(models);
     this.filter = new SimilarityFilter(options.random);
     this.converter = new FrameConverter(models.processors, options.outputBuffers);
+    this.imageFeedback = new ImageFeedback(models.processors);
     const { latentChannels, vaeScaling } = models.dialect;
     // ControlNet residuals feed the UNet on the host path: with ControlNets loaded there is no device path.
     this.onDevice = !options.control && models.device ? new DeviceStream(models.device, { channels: latentChannels, height: options.height / 8, width: options.width / 8 }, vaeScaling) : undefined;
@@ -128,6 +132,8 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     const stream = this.frameState.stream;
     if (stream) Object.assign(stream, stateFor(stream.initNoise));
     this.onDevice?.reset();
+    this.imageFeedback.reset();
+    this.latentFeedback.reset();
   }
 
   /**
@@ -147,12 +153,14 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     return { width: this.options.width, height: this.options.height, batch: 1 };
   }
 
-  /** preprocess -> similarity filter -> encode -> add noise -> UNet + scheduler step -> decode -> postprocess. */
+  /** feedback -> preprocess -> similarity filter -> encode -> latent feedback -> add noise -> UNet + scheduler step -> decode -> postprocess. */
   async process(frames: readonly Frame[], params: Readonly<StreamDiffusionParams>): Promise<ProcessResult> {
     const { stages, time } = stageTimer();
-    const frame = this.checkedFrame(frames);
+    const input = this.checkedFrame(frames);
     this.controlImages?.take(frames);
     const img2img = params.mode === 'img2img';
+    // What the stream takes from here on (on the device path too: the mixed frame is what goes up).
+    const frame = img2img ? await this.imageFeedback.input(input, params, time) : input;
     // The similarity filter compares images on the host: on the device path the image comes down for it.
     const image = img2img && (!this.onDevice || params.similarity_filter) ? await this.converter.toImage(frame, time) : undefined;
     if (img2img && !image) this.filter.reset();
@@ -166,6 +174,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     // A handed-over output is gone after return: the similarity filter's repeat needs a copy of its own.
     this.frameState.lastOutput = this.options.outputBuffers && params.similarity_filter ? { ...output, data: output.data.slice() } : output;
     this.frameState.lastWarmup = warmup;
+    this.imageFeedback.keep(output, params);
     return this.result([output], stages, warmup);
   }
 
@@ -191,8 +200,10 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   }
 
   private async frameOnHost({ frame, image, state, step, params, time, delay }: FrameWork): Promise<Frame> {
-    const xT = image ? this.addNoise(await time('encode', () => this.models.vaeEncode(image)), state, step.schedule) : slotView(state.initNoise, 0);
+    const latent = image && this.latentFeedback.blend(await time('encode', () => this.models.vaeEncode(image)), params.latent_feedback);
+    const xT = latent ? this.addNoise(latent, state, step.schedule) : slotView(state.initNoise, 0);
     const x0 = await (params.use_denoising_batch ? streamBatch : sequentialDenoise)(xT, state, step);
+    this.latentFeedback.keep(x0);
     const capturedAt = this.capturedAt(frame.timestamp, delay);
     const decoded = await time('decode', () => this.models.vaeDecode(x0, this.converter.decodeBuffer(frame)));
     return this.converter.toFrame(decoded, capturedAt, this.frameState.lastOutput, time);
