@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Frame } from '../../src/io/frame.js';
+import { loadSdModels, type LoadOptions } from '../../src/models/load.js';
+import { sessionsCreated } from '../../src/models/providers.js';
+import { resolveModelDir } from '../../src/models/resolve.js';
+import type { SdModels } from '../../src/models/sd-models.js';
+import { LatentFeedback } from '../../src/pipelines/streamdiffusion/image-feedback.js';
+import { StreamDiffusion } from '../../src/pipelines/streamdiffusion/pipeline.js';
+import { bars, params, SIZE } from '../helpers/device-path.js';
+import { skipWithoutWebgpu } from '../helpers/webgpu.js';
+
+/** Image and latent feedback on builtin:tiny (CPU sessions, 64x64: a power of two, so the identity warp samples pixel centres exactly). */
+const skipWebgpu = await skipWithoutWebgpu();
+const models = new Map<string, SdModels>();
+after(async () => {
+  for (const m of models.values()) await m.dispose().catch(() => undefined);
+});
+
+async function modelsFor(key: string, options: LoadOptions): Promise<SdModels> {
+  let m = models.get(key);
+  if (!m) models.set(key, (m = await loadSdModels(resolveModelDir('builtin:tiny'), { width: SIZE, height: SIZE, ...options })));
+  return m;
+}
+
+/** A fresh stream on the shared models, with every input frame the processors convert (toImage) recorded. */
+function pipelineOn(m: SdModels): { pipeline: StreamDiffusion; converted: Uint8Array[] } {
+  const converted: Uint8Array[] = [];
+  const processors = m.processors!;
+  const toImage = Object.getPrototypeOf(processors).toImage as typeof processors.toImage;
+  processors.toImage = (rgba, image) => {
+    converted.push(rgba.slice());
+    return toImage.call(processors, rgba, image);
+  };
+  return { pipeline: new StreamDiffusion(m, { width: SIZE, height: SIZE }), converted };
+}
+
+async function run(pipeline: StreamDiffusion, patch: Record<string, unknown>, frames: number, from = 0): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (let k = from; k < from + frames; k++) out.push(Uint8Array.from((await pipeline.process([bars(k)], params(patch)))[0]!.data));
+  return out;
+}
+
+/** The expected mix, computed here: frame / 2 + previous(x - shift) / 2 per channel, previous 0 left of the shift (zeros border). */
+function halfMix(frame: Frame, previous: Uint8Array, shift = 0): Float64Array {
+  const out = new Float64Array(frame.data.length);
+  for (let p = 0; p < SIZE * SIZE; p++) {
+    const x = p % SIZE;
+    for (let c = 0; c < 3; c++) out[p * 4 + c] = frame.data[p * 4 + c]! / 2 + (x >= shift ? previous[(p - shift) * 4 + c]! : 0) / 2;
+    out[p * 4 + 3] = 255;
+  }
+  return out;
+}
+
+/**
+ * `actual` is `mix` rounded: exact wherever the mix is not a tie; at an exact .5 the bilinear warp's float32 grid
+ * (1e-5 off a pixel centre) tips it either way, so both neighbours pass there.
+ */
+function isRounded(actual: Uint8Array | undefined, mix: Float64Array): boolean {
+  return actual?.length === mix.length && mix.every((v, j) => Math.abs(actual[j]! - v) <= 0.5);
+}
+
+const meanDifference = (a: Uint8Array, b: Uint8Array) => a.reduce((sum, v, j) => sum + (j % 4 === 3 ? 0 : Math.abs(v - b[j]!)), 0) / ((a.length / 4) * 3);
+
+/** 50% feedback with nothing else touching the mix: the expected input is halfMix. */
+const HALF = { feedback: 0.5, feedback_safe: false, feedback_decay: 1 };
+
+describe('image feedback on the host path', () => {
+  let host: SdModels;
+  before(async () => {
+    host = await modelsFor('cpu', { providers: ['cpu'] });
+  });
+
+  it('feedback 0 makes no session and converts the input frame as it is, whatever the other feedback parameters say', async () => {
+    const { pipeline, converted } = pipelineOn(host);
+    const created = sessionsCreated();
+    const plain = await run(pipeline, {}, 3);
+    pipeline.reset();
+    const idle = await run(pipeline, { feedback_zoom: 1.5, feedback_rotate: 20, feedback_pan_x: 0.2, feedback_border: 'zeros', feedback_safe: false }, 3);
+    assert.deepEqual(idle, plain);
+    assert.deepEqual(converted, [0, 1, 2, 0, 1, 2].map((k) => bars(k).data));
+    assert.equal(sessionsCreated(), created, 'no feedback session while feedback is 0');
+  });
+
+  it('with feedback 0.5 the input is round((frame + previous output) / 2), the first frame the input alone, through one new session', async () => {
+    const { pipeline, converted } = pipelineOn(host);
+    const created = sessionsCreated();
+    const outputs = await run(pipeline, { ...HALF, feedback_border: 'zeros' }, 3);
+    assert.deepEqual(converted[0], bars(0).data, 'no previous output: the input alone');
+    assert.ok(isRounded(converted[1], halfMix(bars(1), outputs[0]!)), 'frame 1: the mix of frame 1 and output 0');
+    assert.ok(isRounded(converted[2], halfMix(bars(2), outputs[1]!)), 'frame 2: the mix of frame 2 and output 1');
+    assert.ok(!isRounded(converted[2], halfMix(bars(2), outputs[0]!)), 'not the output before');
+    assert.ok(meanDifference(converted[2]!, bars(2).data) > 1, 'the mix is not the input');
+    assert.equal(sessionsCreated() - created, 1, 'the zeros border\'s session, made on first use');
+  });
+
+  it('a parameter change applies on the next frame without a new session; another border mode makes its own one, once', async () => {
+    const { pipeline, converted } = pipelineOn(host);
+    const zeros = { ...HALF, feedback_border: 'zeros' };
+    const outputs = await run(pipeline, zeros, 2);
+    const created = sessionsCreated();
+    // Pan by 2 px (+x right): the two uncovered columns see black.
+    outputs.push(...(await run(pipeline, { ...zeros, feedback_pan_x: 2 / SIZE }, 1, 2)));
+    assert.ok(isRounded(converted[2], halfMix(bars(2), outputs[1]!, 2)), 'panned by 2 px');
+    for (const patch of [{ feedback_zoom: 1.3 }, { feedback_rotate: 10 }, { feedback_decay: 0.5 }, { feedback_safe: true }, { feedback_pan_y: -0.2 }]) {
+      const k = outputs.length;
+      outputs.push(...(await run(pipeline, { ...zeros, ...patch }, 1, k)));
+      assert.ok(!isRounded(converted[k], halfMix(bars(k), outputs[k - 1]!)), `${JSON.stringify(patch)} changes the mix on its frame`);
+    }
+    assert.equal(sessionsCreated(), created, 'no session for a change within a border mode');
+    await run(pipeline, { ...HALF, feedback_border: 'reflection' }, 2, 8);
+    assert.equal(sessionsCreated(), created + 1, 'reflection: its own session');
+    await run(pipeline, { ...HALF, feedback_border: 'reflection', feedback_zoom: 0.7 }, 2, 10);
+    assert.equal(sessionsCreated(), created + 1);
+  });
+
+  it('full feedback freezes on its own output unless feedback safe is on: then the input keeps 10% and the loop gain is 0.873', async () => {
+    const unsafe = pipelineOn(host);
+    const frozen = await run(unsafe.pipeline, { feedback: 1, feedback_decay: 1, feedback_safe: false }, 3);
+    assert.deepEqual(unsafe.converted.slice(1), frozen.slice(0, 2), 'unsafe: the input is the last output, the camera is gone');
+    const safe = pipelineOn(host);
+    const outputs = await run(safe.pipeline, { feedback: 1, feedback_decay: 1 }, 3);
+    for (let k = 1; k < 3; k++) {
+      const mix = Float64Array.from(outputs[k - 1]!, (b, j) => (j % 4 === 3 ? 255 : Math.min(255, Math.max(0, 0.1 * bars(k).data[j]! + 0.873 * b - 0.5))));
+      // Off a tie by more than the float32 gains' error (1e-6 of 255): within 0.5 plus that.
+      assert.ok(mix.every((v, j) => Math.abs(safe.converted[k]![j]! - v) <= 0.501), `safe frame ${k}: 0.1 * input + 0.873 * previous - 0.5`);
+    }
+  });
+});
+
+describe('latent feedback', () => {
+  it('blends z\' = (1 - b) z + b x0_prev, the first frame (no x0 yet) and b = 0 untouched', () => {
+    const blend = new LatentFeedback();
+    const z = { data: Float32Array.of(1, 2, 3, 4), dims: [1, 1, 2, 2] };
+    assert.equal(blend.blend(z, 0.5), z);
+    blend.keep({ data: Float32Array.of(3, 2, 1, 0), dims: [1, 1, 2, 2] });
+    assert.equal(blend.blend(z, 0), z);
+    assert.deepEqual(Array.from(blend.blend(z, 0.25).data), [1.5, 2, 2.5, 3]);
+  });
+
+  it('b = 0 gives the frames of a stream without it; b > 0 changes them, a small b a little', async () => {
+    const host = await modelsFor('cpu', { providers: ['cpu'] });
+    const frames = async (b: number) => run(pipelineOn(host).pipeline, { latent_feedback: b, cfg_type: 'none', t_index_list: [25] }, 4);
+    const [off, plain, small, large] = [await frames(0), await run(pipelineOn(host).pipeline, { cfg_type: 'none', t_index_list: [25] }, 4), await frames(0.02), await frames(0.5)];
+    assert.deepEqual(off, plain);
+    assert.deepEqual(small[0], off[0], 'frame 0 has no previous x0');
+    const [d1, d2] = [meanDifference(small[3]!, off[3]!), meanDifference(large[3]!, off[3]!)];
+    assert.ok(d2 > 1, `b 0.5 changes the picture (${d2.toFixed(2)} levels)`);
+    assert.ok(d1 > 0 && d1 < d2 / 5, `b 0.02 changes it a little (${d1.toFixed(3)} against ${d2.toFixed(2)} levels)`);
+  });
+});
+
+describe('image feedback on the device path', () => {
+  /** Frames through one path, with feedback on, panned and turning, after a plain start. */
+  async function showOn(m: SdModels): Promise<Uint8Array[]> {
+    const { pipeline } = pipelineOn(m);
+    const patch = { feedback: 0.6, feedback_zoom: 1.1, feedback_rotate: 7, feedback_pan_x: 0.05, t_index_list: [20, 35] };
+    return [...(await run(pipeline, {}, 1)), ...(await run(pipeline, patch, 4, 1))];
+  }
+
+  function assertSameFrames(device: Uint8Array[], hostFrames: Uint8Array[]): void {
+    device.forEach((frame, i) => {
+      const worst = frame.reduce((m, v, j) => Math.max(m, Math.abs(v - hostFrames[i]![j]!)), 0);
+      assert.ok(worst <= 1, `frame ${i}: ${worst} levels apart`);
+    });
+  }
+
+  it('the CPU provider\'s device path gives the host path\'s frames: the mixed frame is what goes up', async () => {
+    const [device, host] = [await modelsFor('cpu-device', { providers: ['cpu'], devicePath: true }), await modelsFor('cpu', { providers: ['cpu'] })];
+    assert.ok(device.device);
+    assertSameFrames(await showOn(device), await showOn(host));
+  });
+
+  it('webgpu (the device path) gives the CPU host path\'s frames within one level', { skip: skipWebgpu, timeout: 300_000 }, async () => {
+    const [device, host] = [await modelsFor('webgpu', { providers: ['webgpu'] }), await modelsFor('cpu', { providers: ['cpu'] })];
+    assert.ok(device.device && device.provider === 'webgpu');
+    assertSameFrames(await showOn(device), await showOn(host));
+  });
+});
