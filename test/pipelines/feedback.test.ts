@@ -150,11 +150,11 @@ describe('latent feedback', () => {
   });
 });
 
-describe('image feedback on the device path', () => {
-  /** Frames through one path, with feedback on, panned and turning, after a plain start. */
+describe('image and latent feedback on the device path', () => {
+  /** Frames through one path, with image feedback on, panned and turning, and latent feedback, after a plain start. */
   async function showOn(m: SdModels): Promise<Uint8Array[]> {
     const { pipeline } = pipelineOn(m);
-    const patch = { feedback: 0.6, feedback_zoom: 1.1, feedback_rotate: 7, feedback_pan_x: 0.05, t_index_list: [20, 35] };
+    const patch = { feedback: 0.6, feedback_zoom: 1.1, feedback_rotate: 7, feedback_pan_x: 0.05, latent_feedback: 0.4, t_index_list: [20, 35] };
     return [...(await run(pipeline, {}, 1)), ...(await run(pipeline, patch, 4, 1))];
   }
 
@@ -165,7 +165,7 @@ describe('image feedback on the device path', () => {
     });
   }
 
-  it('the CPU provider\'s device path gives the host path\'s frames: the mixed frame is what goes up', async () => {
+  it('the CPU provider\'s device path gives the host path\'s frames: the mixed frame is what goes up, the last x0 stays on the device', async () => {
     const [device, host] = [await modelsFor('cpu-device', { providers: ['cpu'], devicePath: true }), await modelsFor('cpu', { providers: ['cpu'] })];
     assert.ok(device.device);
     assertSameFrames(await showOn(device), await showOn(host));

@@ -97,6 +97,8 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   private readonly controlImages: ControlImages | undefined;
   private readonly imageFeedback: ImageFeedback;
   private readonly latentFeedback = new LatentFeedback();
+  /** The device path's last x0 as the decoder took it (latent feedback's previous frame); replaced every frame. */
+  private deviceX0: DeviceTensor | undefined;
 
   constructor(
     readonly models: SdModels,
@@ -132,6 +134,8 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     const stream = this.frameState.stream;
     if (stream) Object.assign(stream, stateFor(stream.initNoise));
     this.onDevice?.reset();
+    this.deviceX0?.dispose();
+    this.deviceX0 = undefined;
     this.imageFeedback.reset();
     this.latentFeedback.reset();
   }
@@ -180,6 +184,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
 
   async dispose(): Promise<void> {
     this.onDevice?.reset();
+    this.deviceX0?.dispose();
     await this.models.dispose();
     for (const net of this.options.control?.nets ?? []) await net?.dispose();
     await this.controlImages?.release();
@@ -211,13 +216,23 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
 
   /** frameOnHost on the device: only the input frame goes up and the output frame comes down (plus two finite flags). */
   private async frameOnDevice(stream: DeviceStream, device: DeviceModels, { frame, image, state, step, params, time, delay }: FrameWork): Promise<Frame> {
-    const from: StreamSource = params.mode === 'img2img' ? { latent: await this.deviceLatent(device, frame, image, time) } : { noise: true };
+    const from: StreamSource = params.mode === 'img2img' ? { latent: await this.deviceLatent(device, frame, image, time), ...this.deviceFeedback(params) } : { noise: true };
     const denoise = params.use_denoising_batch ? stream.streamBatch : stream.sequential;
     const x0 = await denoise.call(stream, from, state, step, time).finally(() => 'latent' in from && from.latent.dispose());
     const capturedAt = this.capturedAt(frame.timestamp, delay);
-    const decoded = await time('decode', () => device.vaeDecode(x0)).finally(() => x0.dispose());
+    const decoded = await time('decode', () => device.vaeDecode(x0)).catch((e: unknown) => {
+      x0.dispose();
+      throw e;
+    });
+    this.deviceX0?.dispose();
+    this.deviceX0 = x0;
     const size = { width: frame.width, height: frame.height, timestamp: capturedAt };
     return this.converter.render(size, this.frameState.lastOutput, time, (rgba) => device.toRgba(decoded, rgba)).finally(() => decoded.dispose());
+  }
+
+  /** Latent feedback on the device path: the last x0 goes into the stream-in graph with the encoder's latent. */
+  private deviceFeedback(params: Readonly<StreamDiffusionParams>): { feedback?: { previous: DeviceTensor; amount: number } } {
+    return params.latent_feedback > 0 && this.deviceX0 ? { feedback: { previous: this.deviceX0, amount: params.latent_feedback } } : {};
   }
 
   private async deviceLatent(device: DeviceModels, frame: Frame, image: TensorF32 | undefined, time: StageTime): Promise<DeviceTensor> {
