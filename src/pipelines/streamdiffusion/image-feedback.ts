@@ -60,7 +60,8 @@ export class ImageFeedback {
 
 /**
  * Latent feedback: z' = (1 - b) * z + b * x0_prev, the previous frame's final x0 blended into the next encoded latent
- * before noise is added. x0 tensors are never written once made: keeping a reference is enough.
+ * before noise is added. x0 tensors are never written once made: keeping a reference is enough. Kept only while
+ * latent feedback is on (as the device path keeps its device x0), so it starts on the frame after it is turned on.
  */
 export class LatentFeedback {
   private previous: TensorF32 | undefined;
@@ -71,7 +72,7 @@ export class LatentFeedback {
     return axpbySlots([1 - amount], latent, [amount], previous);
   }
 
-  keep(x0: TensorF32): void {
+  keep(x0: TensorF32 | undefined): void {
     this.previous = x0;
   }
 

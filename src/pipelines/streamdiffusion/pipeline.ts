@@ -97,7 +97,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   private readonly controlImages: ControlImages | undefined;
   private readonly imageFeedback: ImageFeedback;
   private readonly latentFeedback = new LatentFeedback();
-  /** The device path's last x0 as the decoder took it (latent feedback's previous frame); replaced every frame. */
+  /** The device path's last x0 as the decoder took it, kept while latent feedback is on (its previous frame). */
   private deviceX0: DeviceTensor | undefined;
 
   constructor(
@@ -134,8 +134,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     const stream = this.frameState.stream;
     if (stream) Object.assign(stream, stateFor(stream.initNoise));
     this.onDevice?.reset();
-    this.deviceX0?.dispose();
-    this.deviceX0 = undefined;
+    this.keepDeviceX0(undefined);
     this.imageFeedback.reset();
     this.latentFeedback.reset();
   }
@@ -184,7 +183,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
 
   async dispose(): Promise<void> {
     this.onDevice?.reset();
-    this.deviceX0?.dispose();
+    this.keepDeviceX0(undefined);
     await this.models.dispose();
     for (const net of this.options.control?.nets ?? []) await net?.dispose();
     await this.controlImages?.release();
@@ -208,7 +207,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     const latent = image && this.latentFeedback.blend(await time('encode', () => this.models.vaeEncode(image)), params.latent_feedback);
     const xT = latent ? this.addNoise(latent, state, step.schedule) : slotView(state.initNoise, 0);
     const x0 = await (params.use_denoising_batch ? streamBatch : sequentialDenoise)(xT, state, step);
-    this.latentFeedback.keep(x0);
+    this.latentFeedback.keep(params.latent_feedback > 0 ? x0 : undefined);
     const capturedAt = this.capturedAt(frame.timestamp, delay);
     const decoded = await time('decode', () => this.models.vaeDecode(x0, this.converter.decodeBuffer(frame)));
     return this.converter.toFrame(decoded, capturedAt, this.frameState.lastOutput, time);
@@ -224,10 +223,15 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
       x0.dispose();
       throw e;
     });
-    this.deviceX0?.dispose();
-    this.deviceX0 = x0;
+    this.keepDeviceX0(params.latent_feedback > 0 ? x0 : undefined);
+    if (this.deviceX0 !== x0) x0.dispose();
     const size = { width: frame.width, height: frame.height, timestamp: capturedAt };
     return this.converter.render(size, this.frameState.lastOutput, time, (rgba) => device.toRgba(decoded, rgba)).finally(() => decoded.dispose());
+  }
+
+  private keepDeviceX0(x0: DeviceTensor | undefined): void {
+    this.deviceX0?.dispose();
+    this.deviceX0 = x0;
   }
 
   /** Latent feedback on the device path: the last x0 goes into the stream-in graph with the encoder's latent. */
