@@ -176,4 +176,14 @@ describe('image and latent feedback on the device path', () => {
     assert.ok(device.device && device.provider === 'webgpu');
     assertSameFrames(await showOn(device), await showOn(host));
   });
+
+  it('on webgpu image feedback adds one feedback run per frame: the input and the previous output up with theta and three gains, the mix down', { skip: skipWebgpu, timeout: 300_000 }, async () => {
+    const { pipeline } = pipelineOn(await modelsFor('webgpu', { providers: ['webgpu'] }));
+    const frame = SIZE * SIZE * 4;
+    const p = { feedback: 0.5, feedback_rotate: 3, latent_feedback: 0.2 };
+    for (let k = 0; k < 3; k++) await pipeline.process([bars(k)], params(p));
+    const { transfers } = await pipeline.process([bars(3)], params({ ...p, feedback_rotate: 4 }));
+    // Without feedback 1 tensor up (the frame) and 3 down (the frame, two finite flags): webgpu-chain.test.ts.
+    assert.deepEqual(transfers, { up: { tensors: 1 + 6, bytes: frame + 2 * frame + 24 + 12 }, down: { tensors: 3 + 1, bytes: frame + 2 + frame } });
+  });
 });
