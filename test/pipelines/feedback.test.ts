@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Frame } from '../../src/io/frame.js';
+import { createFrame, type Frame } from '../../src/io/frame.js';
 import { loadSdModels, type LoadOptions } from '../../src/models/load.js';
 import { sessionsCreated } from '../../src/models/providers.js';
 import { resolveModelDir } from '../../src/models/resolve.js';
@@ -9,6 +9,7 @@ import { LatentFeedback } from '../../src/pipelines/streamdiffusion/image-feedba
 import { StreamDiffusion } from '../../src/pipelines/streamdiffusion/pipeline.js';
 import { bars, params, SIZE } from '../helpers/device-path.js';
 import { skipWithoutWebgpu } from '../helpers/webgpu.js';
+import { FakeSdModels } from './fake-sd-models.js';
 
 /** Image and latent feedback on builtin:tiny (CPU sessions, 64x64: a power of two, so the identity warp samples pixel centres exactly). */
 const skipWebgpu = await skipWithoutWebgpu();
@@ -58,6 +59,13 @@ function halfMix(frame: Frame, previous: Uint8Array, shift = 0): Float64Array {
  */
 function isRounded(actual: Uint8Array | undefined, mix: Float64Array): boolean {
   return actual?.length === mix.length && mix.every((v, j) => Math.abs(actual[j]! - v) <= 0.5);
+}
+
+/** A 16x16 frame whose every channel differs from frame to frame. */
+function fakeInput(k: number): Frame {
+  const f = createFrame(16, 16, k);
+  for (let j = 0; j < f.data.length; j++) f.data[j] = j % 4 === 3 ? 255 : (j * 7 + k * 31) % 256;
+  return f;
 }
 
 const meanDifference = (a: Uint8Array, b: Uint8Array) => a.reduce((sum, v, j) => sum + (j % 4 === 3 ? 0 : Math.abs(v - b[j]!)), 0) / ((a.length / 4) * 3);
@@ -147,6 +155,20 @@ describe('latent feedback', () => {
     const [d1, d2] = [meanDifference(small[3]!, off[3]!), meanDifference(large[3]!, off[3]!)];
     assert.ok(d2 > 1, `b 0.5 changes the picture (${d2.toFixed(2)} levels)`);
     assert.ok(d1 > 0 && d1 < d2 / 5, `b 0.02 changes it a little (${d1.toFixed(3)} against ${d2.toFixed(2)} levels)`);
+  });
+});
+
+describe('models without pixel processors (plain-JS fakes)', () => {
+  it('have no image feedback: frames pass unmixed and nothing is refused; latent feedback still blends', async () => {
+    const frames = async (patch: Record<string, unknown>) => {
+      const sd = new StreamDiffusion(new FakeSdModels(), { width: 16, height: 16 });
+      const out: Uint8Array[] = [];
+      for (let k = 0; k < 3; k++) out.push(Uint8Array.from((await sd.process([fakeInput(k)], params(patch)))[0]!.data));
+      return out;
+    };
+    const plain = await frames({});
+    assert.deepEqual(await frames({ feedback: 0.8, feedback_zoom: 1.5 }), plain);
+    assert.notDeepEqual((await frames({ latent_feedback: 0.5 }))[2], plain[2]);
   });
 });
 
