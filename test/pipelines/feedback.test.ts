@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { isSdliveError } from '../../src/errors.js';
 import { createFrame, type Frame } from '../../src/io/frame.js';
 import { loadSdModels, type LoadOptions } from '../../src/models/load.js';
 import { sessionsCreated } from '../../src/models/providers.js';
@@ -120,6 +121,20 @@ describe('image feedback on the host path', () => {
     assert.equal(sessionsCreated(), created + 1, 'reflection: its own session');
     await run(pipeline, { ...HALF, feedback_border: 'reflection', feedback_zoom: 0.7 }, 2, 10);
     assert.equal(sessionsCreated(), created + 1);
+  });
+
+  it('a failing feedback run fails its frame once with SDL_ERR_PIPELINE, then feedback is off and the frames go on unmixed', async () => {
+    const { pipeline, converted } = pipelineOn(host);
+    const processors = host.processors!;
+    processors.feedback = () => Promise.reject(new Error('no AffineGrid kernel here'));
+    try {
+      await run(pipeline, HALF, 1);
+      await assert.rejects(pipeline.process([bars(1)], params(HALF)), (e) => isSdliveError(e, 'SDL_ERR_PIPELINE') && e.field === 'feedback' && /AffineGrid/.test(e.message));
+      await run(pipeline, HALF, 2, 2);
+      assert.deepEqual(converted, [bars(0).data, bars(2).data, bars(3).data]);
+    } finally {
+      Reflect.deleteProperty(processors, 'feedback');
+    }
   });
 
   it('full feedback freezes on its own output unless feedback safe is on: then the input keeps 10% and the loop gain is 0.873', async () => {

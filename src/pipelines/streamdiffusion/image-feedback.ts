@@ -1,3 +1,4 @@
+import { errorLine, SdliveError } from '../../errors.js';
 import type { Frame } from '../../io/frame.js';
 import type { FeedbackMix, ImageProcessors, TensorF32 } from '../../models/sd-models.js';
 import { feedbackGains, feedbackTheta, type FeedbackSettings } from './feedback.js';
@@ -24,11 +25,14 @@ export function feedbackMix(p: Readonly<FeedbackParams>, { width, height }: Pick
 /**
  * Image feedback: the previous output frame mixed into the next input frame by the processors' feedback session
  * (on the model's provider). Without processors (plain-JS fake models) there is no feedback: frames pass as they are.
+ * A feedback run that fails fails its frame once (SDL_ERR_PIPELINE) and switches feedback off for this load: the show
+ * goes on without it rather than dropping every frame.
  */
 export class ImageFeedback {
   /** A copy of the last output (a handed-over output buffer is the engine's once returned). */
   private previous: Uint8Array | undefined;
   private mixed: Uint8Array | undefined;
+  private failed = false;
 
   constructor(private readonly processors: ImageProcessors | undefined) {}
 
@@ -36,16 +40,22 @@ export class ImageFeedback {
   async input(frame: Frame, params: Readonly<FeedbackParams>, time: StageTime): Promise<Frame> {
     const p = this.processors;
     const previous = this.previous;
-    if (!p?.feedback || params.feedback === 0 || previous?.length !== frame.data.length) return frame;
+    if (!p?.feedback || this.failed || params.feedback === 0 || previous?.length !== frame.data.length) return frame;
     if (this.mixed?.length !== frame.data.length) this.mixed = new Uint8Array(frame.data.length);
     const mixed = this.mixed;
-    await time('feedback', () => p.feedback!(frame.data, previous, feedbackMix(params, frame), mixed));
+    try {
+      await time('feedback', () => p.feedback!(frame.data, previous, feedbackMix(params, frame), mixed));
+    } catch (e) {
+      this.failed = true;
+      this.previous = undefined;
+      throw new SdliveError('SDL_ERR_PIPELINE', `image feedback failed on this model's provider and is off until the model is loaded again: ${errorLine(e)}`, 'feedback');
+    }
     return { ...frame, data: mixed };
   }
 
   /** Keeps the output for the next frame while feedback is on; off, nothing is copied. */
   keep(output: Frame, params: Readonly<FeedbackParams>): void {
-    if (!this.processors?.feedback || params.feedback === 0) {
+    if (!this.processors?.feedback || this.failed || params.feedback === 0) {
       this.previous = undefined;
       return;
     }
