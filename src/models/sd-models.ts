@@ -130,6 +130,8 @@ export interface DeviceModels {
   download(t: DeviceTensor): Promise<TensorF32>;
   /** RGBA8 [H,W,4] -> the encoder's image input. */
   toImage(rgba: Uint8Array, width: number, height: number): Promise<DeviceTensor>;
+  /** Image feedback on the device: RGBA8 frame and previous output -> the mix (ImageProcessors.feedback) as the encoder's image input. */
+  feedbackImage?(frame: Uint8Array, previous: Uint8Array, mix: FeedbackMix): Promise<DeviceTensor>;
   /** A host image [1,3,H,W] in [-1,1] -> the encoder's image input (with the similarity filter, which reads the image on the host). */
   imageInput(image: TensorF32): Promise<DeviceTensor>;
   vaeEncode(image: DeviceTensor): Promise<DeviceTensor>;

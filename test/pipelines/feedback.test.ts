@@ -189,9 +189,9 @@ describe('models without pixel processors (plain-JS fakes)', () => {
 
 describe('image and latent feedback on the device path', () => {
   /** Frames through one path, with image feedback on, panned and turning, and latent feedback, after a plain start. */
-  async function showOn(m: SdModels): Promise<Uint8Array[]> {
+  async function showOn(m: SdModels, extra: Record<string, unknown> = {}): Promise<Uint8Array[]> {
     const { pipeline } = pipelineOn(m);
-    const patch = { feedback: 0.6, feedback_zoom: 1.1, feedback_rotate: 7, feedback_pan_x: 0.05, latent_feedback: 0.4, t_index_list: [20, 35] };
+    const patch = { ...extra, feedback: 0.6, feedback_zoom: 1.1, feedback_rotate: 7, feedback_pan_x: 0.05, latent_feedback: 0.4, t_index_list: [20, 35] };
     return [...(await run(pipeline, {}, 1)), ...(await run(pipeline, patch, 4, 1))];
   }
 
@@ -202,10 +202,13 @@ describe('image and latent feedback on the device path', () => {
     });
   }
 
-  it('the CPU provider\'s device path gives the host path\'s frames: the mixed frame is what goes up, the last x0 stays on the device', async () => {
+  it('the CPU provider\'s device path gives the host path\'s frames: mixed on the device (or on the host with the similarity filter), the last x0 kept on the device', async () => {
     const [device, host] = [await modelsFor('cpu-device', { providers: ['cpu'], devicePath: true }), await modelsFor('cpu', { providers: ['cpu'] })];
     assert.ok(device.device);
     assertSameFrames(await showOn(device), await showOn(host));
+    // With the similarity filter the image comes to the host: the mix is made there and goes up as the image.
+    const filtering = { similarity_filter: true, similarity_threshold: 1 };
+    assertSameFrames(await showOn(device, filtering), await showOn(host, filtering));
   });
 
   it('webgpu (the device path) gives the CPU host path\'s frames within one level', { skip: skipWebgpu, timeout: 300_000 }, async () => {
@@ -214,13 +217,15 @@ describe('image and latent feedback on the device path', () => {
     assertSameFrames(await showOn(device), await showOn(host));
   });
 
-  it('on webgpu image feedback adds one feedback run per frame: the input and the previous output up with theta and three gains, the mix down', { skip: skipWebgpu, timeout: 300_000 }, async () => {
+  it('on webgpu image feedback mixes on the GPU: the previous output goes up beside the frame, the warp only when it changes; nothing more comes down', { skip: skipWebgpu, timeout: 300_000 }, async () => {
     const { pipeline } = pipelineOn(await modelsFor('webgpu', { providers: ['webgpu'] }));
     const frame = SIZE * SIZE * 4;
     const p = { feedback: 0.5, feedback_rotate: 3, latent_feedback: 0.2 };
     for (let k = 0; k < 3; k++) await pipeline.process([bars(k)], params(p));
-    const { transfers } = await pipeline.process([bars(3)], params({ ...p, feedback_rotate: 4 }));
     // Without feedback 1 tensor up (the frame) and 3 down (the frame, two finite flags): webgpu-chain.test.ts.
-    assert.deepEqual(transfers, { up: { tensors: 1 + 6, bytes: frame + 2 * frame + 24 + 12 }, down: { tensors: 3 + 1, bytes: frame + 2 + frame } });
+    const down = { tensors: 3, bytes: frame + 2 };
+    assert.deepEqual((await pipeline.process([bars(3)], params(p))).transfers, { up: { tensors: 2, bytes: 2 * frame }, down });
+    const turned = await pipeline.process([bars(4)], params({ ...p, feedback_rotate: 4 }));
+    assert.deepEqual(turned.transfers, { up: { tensors: 3, bytes: 2 * frame + 24 }, down }, 'a new warp: theta [1,2,3] goes up once');
   });
 });

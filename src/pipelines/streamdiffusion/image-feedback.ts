@@ -39,18 +39,34 @@ export class ImageFeedback {
   /** What the stream takes: `frame` mixed with the previous output; `frame` itself when off, on the first frame or after a size change. */
   async input(frame: Frame, params: Readonly<FeedbackParams>, time: StageTime): Promise<Frame> {
     const p = this.processors;
-    const previous = this.previous;
-    if (!p?.feedback || this.failed || params.feedback === 0 || previous?.length !== frame.data.length) return frame;
+    const pass = p?.feedback && this.pass(frame, params);
+    if (!pass) return frame;
     if (this.mixed?.length !== frame.data.length) this.mixed = new Uint8Array(frame.data.length);
     const mixed = this.mixed;
+    await this.guarded(time, () => p.feedback!(frame.data, pass.previous, pass.mix, mixed));
+    return { ...frame, data: mixed };
+  }
+
+  /** The device path's mix: `mixOnDevice` (the mix as the encoder's input) where feedback applies, else undefined. */
+  async onDevice<T>(frame: Frame, params: Readonly<FeedbackParams>, time: StageTime, mixOnDevice: (previous: Uint8Array, mix: FeedbackMix) => Promise<T>): Promise<T | undefined> {
+    const pass = this.processors?.feedback && this.pass(frame, params);
+    return pass ? this.guarded(time, () => mixOnDevice(pass.previous, pass.mix)) : undefined;
+  }
+
+  private pass(frame: Frame, params: Readonly<FeedbackParams>): { previous: Uint8Array; mix: FeedbackMix } | undefined {
+    const previous = this.previous;
+    if (this.failed || params.feedback === 0 || previous?.length !== frame.data.length) return undefined;
+    return { previous, mix: feedbackMix(params, frame) };
+  }
+
+  private async guarded<T>(time: StageTime, work: () => Promise<T>): Promise<T> {
     try {
-      await time('feedback', () => p.feedback!(frame.data, previous, feedbackMix(params, frame), mixed));
+      return await time('feedback', work);
     } catch (e) {
       this.failed = true;
       this.previous = undefined;
       throw new SdliveError('SDL_ERR_PIPELINE', `image feedback failed on this model's provider and is off until the model is loaded again: ${errorLine(e)}`, 'feedback');
     }
-    return { ...frame, data: mixed };
   }
 
   /** Keeps the output for the next frame while feedback is on; off, nothing is copied. */

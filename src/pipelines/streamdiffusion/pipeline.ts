@@ -162,8 +162,9 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     const input = this.checkedFrame(frames);
     this.controlImages?.take(frames);
     const img2img = params.mode === 'img2img';
-    // What the stream takes from here on (on the device path too: the mixed frame is what goes up).
-    const frame = img2img ? await this.imageFeedback.input(input, params, time) : input;
+    // What the stream takes from here on; the device path mixes on the device unless the image comes to the host.
+    const mixesOnDevice = this.onDevice && !params.similarity_filter && this.models.device?.feedbackImage;
+    const frame = img2img && !mixesOnDevice ? await this.imageFeedback.input(input, params, time) : input;
     // The similarity filter compares images on the host: on the device path the image comes down for it.
     const image = img2img && (!this.onDevice || params.similarity_filter) ? await this.converter.toImage(frame, time) : undefined;
     if (img2img && !image) this.filter.reset();
@@ -215,7 +216,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
 
   /** frameOnHost on the device: only the input frame goes up and the output frame comes down (plus two finite flags). */
   private async frameOnDevice(stream: DeviceStream, device: DeviceModels, { frame, image, state, step, params, time, delay }: FrameWork): Promise<Frame> {
-    const from: StreamSource = params.mode === 'img2img' ? { latent: await this.deviceLatent(device, frame, image, time), ...this.deviceFeedback(params) } : { noise: true };
+    const from: StreamSource = params.mode === 'img2img' ? { latent: await this.deviceLatent(device, frame, image, params, time), ...this.deviceFeedback(params) } : { noise: true };
     const denoise = params.use_denoising_batch ? stream.streamBatch : stream.sequential;
     const x0 = await denoise.call(stream, from, state, step, time).finally(() => 'latent' in from && from.latent.dispose());
     const capturedAt = this.capturedAt(frame.timestamp, delay);
@@ -239,8 +240,9 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     return params.latent_feedback > 0 && this.deviceX0 ? { feedback: { previous: this.deviceX0, amount: params.latent_feedback } } : {};
   }
 
-  private async deviceLatent(device: DeviceModels, frame: Frame, image: TensorF32 | undefined, time: StageTime): Promise<DeviceTensor> {
-    const input = await time('to_tensor', () => (image ? device.imageInput(image) : device.toImage(frame.data, frame.width, frame.height)));
+  private async deviceLatent(device: DeviceModels, frame: Frame, image: TensorF32 | undefined, params: Readonly<StreamDiffusionParams>, time: StageTime): Promise<DeviceTensor> {
+    const mixed = !image && device.feedbackImage ? await this.imageFeedback.onDevice(frame, params, time, (previous, mix) => device.feedbackImage!(frame.data, previous, mix)) : undefined;
+    const input = mixed ?? (await time('to_tensor', () => (image ? device.imageInput(image) : device.toImage(frame.data, frame.width, frame.height))));
     return time('encode', () => device.vaeEncode(input)).finally(() => input.dispose());
   }
 
