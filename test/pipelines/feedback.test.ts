@@ -123,6 +123,17 @@ describe('image feedback on the host path', () => {
     assert.equal(sessionsCreated(), created + 1);
   });
 
+  it('a warm-up with feedback on makes the feedback session before the first frame; the stream then starts afresh', async () => {
+    const { pipeline, converted } = pipelineOn(host);
+    const before = sessionsCreated();
+    await pipeline.warmUp(params({ ...HALF, feedback_border: 'border' }));
+    assert.equal(sessionsCreated(), before + 1, 'the border mode\'s session, made by the warm-up');
+    converted.length = 0;
+    await run(pipeline, { ...HALF, feedback_border: 'border' }, 2);
+    assert.deepEqual(converted[0], bars(0).data, 'no previous output after the warm-up');
+    assert.equal(sessionsCreated(), before + 1);
+  });
+
   it('a failing feedback run fails its frame once with SDL_ERR_PIPELINE, then feedback is off and the frames go on unmixed', async () => {
     const { pipeline, converted } = pipelineOn(host);
     const processors = host.processors!;

@@ -169,7 +169,7 @@ export class OnnxImageProcessors implements ImageProcessors {
     await Promise.all([this.pre.release(), this.post.release(), ...feedback.map((s) => (s.status === 'fulfilled' ? s.value.release() : undefined))]);
   }
 
-  /** A failed creation is not kept: the next frame tries again. */
+  /** A failed creation is not kept: a later call tries again. */
   private feedbackSession(border: FeedbackBorder): Promise<ort.InferenceSession> {
     let session = this.feedbackSessions.get(border);
     if (!session) {

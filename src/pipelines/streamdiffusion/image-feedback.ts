@@ -48,7 +48,7 @@ export class ImageFeedback {
   }
 
   /** The device path's mix: `mixOnDevice` (the mix as the encoder's input) where feedback applies, else undefined. */
-  async onDevice<T>(frame: Frame, params: Readonly<FeedbackParams>, time: StageTime, mixOnDevice: (previous: Uint8Array, mix: FeedbackMix) => Promise<T>): Promise<T | undefined> {
+  async deviceInput<T>(frame: Frame, params: Readonly<FeedbackParams>, time: StageTime, mixOnDevice: (previous: Uint8Array, mix: FeedbackMix) => Promise<T>): Promise<T | undefined> {
     const pass = this.processors?.feedback && this.pass(frame, params);
     return pass ? this.guarded(time, () => mixOnDevice(pass.previous, pass.mix)) : undefined;
   }

@@ -140,14 +140,14 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   }
 
   /**
-   * One mid-grey frame through every session at the size and batch in use, before the engine is told the
+   * One mid-grey frame (two with image feedback on) through every session at the size and batch in use, before the engine is told the
    * pipeline is ready: a session's first run at a shape is the slow one (allocations, kernel choice; on webgpu
    * shader builds). The prompt's embeddings stay cached; the stream then starts afresh.
    */
   async warmUp(params: Readonly<StreamDiffusionParams>): Promise<void> {
     const grey = createFrame(this.options.width, this.options.height, 0);
     grey.data.fill(128);
-    await this.process([grey], { ...params, similarity_filter: false });
+    for (let k = params.feedback > 0 ? 2 : 1; k > 0; k--) await this.process([grey], { ...params, similarity_filter: false });
     this.reset();
     this.frameState.lastOutput = undefined;
   }
@@ -241,7 +241,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   }
 
   private async deviceLatent(device: DeviceModels, frame: Frame, image: TensorF32 | undefined, params: Readonly<StreamDiffusionParams>, time: StageTime): Promise<DeviceTensor> {
-    const mixed = !image && device.feedbackImage ? await this.imageFeedback.onDevice(frame, params, time, (previous, mix) => device.feedbackImage!(frame.data, previous, mix)) : undefined;
+    const mixed = !image && device.feedbackImage ? await this.imageFeedback.deviceInput(frame, params, time, (previous, mix) => device.feedbackImage!(frame.data, previous, mix)) : undefined;
     const input = mixed ?? (await time('to_tensor', () => (image ? device.imageInput(image) : device.toImage(frame.data, frame.width, frame.height))));
     return time('encode', () => device.vaeEncode(input)).finally(() => input.dispose());
   }
