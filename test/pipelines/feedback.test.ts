@@ -184,6 +184,16 @@ describe('latent feedback', () => {
   });
 });
 
+describe('latent feedback under feedback safe', () => {
+  it('is capped at 0.9 (the encoded input keeps 10%); off, 1 is the previous x0 alone', async () => {
+    const host = await modelsFor('cpu', { providers: ['cpu'] });
+    const frames = async (patch: Record<string, unknown>) => run(pipelineOn(host).pipeline, { cfg_type: 'none', t_index_list: [25], ...patch }, 3);
+    const capped = await frames({ latent_feedback: 0.9 });
+    assert.deepEqual(await frames({ latent_feedback: 1 }), capped);
+    assert.notDeepEqual((await frames({ latent_feedback: 1, feedback_safe: false }))[2], capped[2]);
+  });
+});
+
 describe('models without pixel processors (plain-JS fakes)', () => {
   it('have no image feedback: frames pass unmixed and nothing is refused; latent feedback still blends', async () => {
     const frames = async (patch: Record<string, unknown>) => {

@@ -7,6 +7,7 @@ import { callConditioning } from './conditioning.js';
 import { DeviceStream, type StreamSource } from './device-stream.js';
 import { type ControlRig, ControlImages, controlledUnet } from './controlnet.js';
 import { FrameConverter, type StageTime } from './image.js';
+import { latentFeedbackAmount } from './feedback.js';
 import { ImageFeedback, LatentFeedback } from './image-feedback.js';
 import { Derived, ServeWhilePending } from './memo.js';
 import { continuesSeeds, seedNoise } from './noise.js';
@@ -205,7 +206,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   }
 
   private async frameOnHost({ frame, image, state, step, params, time, delay }: FrameWork): Promise<Frame> {
-    const latent = image && this.latentFeedback.blend(await time('encode', () => this.models.vaeEncode(image)), params.latent_feedback);
+    const latent = image && this.latentFeedback.blend(await time('encode', () => this.models.vaeEncode(image)), latentFeedbackAmount(params.latent_feedback, params.feedback_safe));
     const xT = latent ? this.addNoise(latent, state, step.schedule) : slotView(state.initNoise, 0);
     const x0 = await (params.use_denoising_batch ? streamBatch : sequentialDenoise)(xT, state, step);
     this.latentFeedback.keep(params.latent_feedback > 0 ? x0 : undefined);
@@ -237,7 +238,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
 
   /** Latent feedback on the device path: the last x0 goes into the stream-in graph with the encoder's latent. */
   private deviceFeedback(params: Readonly<StreamDiffusionParams>): { feedback?: { previous: DeviceTensor; amount: number } } {
-    return params.latent_feedback > 0 && this.deviceX0 ? { feedback: { previous: this.deviceX0, amount: params.latent_feedback } } : {};
+    return params.latent_feedback > 0 && this.deviceX0 ? { feedback: { previous: this.deviceX0, amount: latentFeedbackAmount(params.latent_feedback, params.feedback_safe) } } : {};
   }
 
   private async deviceLatent(device: DeviceModels, frame: Frame, image: TensorF32 | undefined, params: Readonly<StreamDiffusionParams>, time: StageTime): Promise<DeviceTensor> {

@@ -164,7 +164,7 @@ export const streamDiffusionFields = {
   }),
   feedback_safe: param(z.boolean().default(true), {
     label: 'Feedback safe', group: 'Feedback', order: 65.7, phase: 'runtime',
-    description: 'Caps the loop so it cannot freeze: the input keeps at least 10%, old pictures always fade out.',
+    description: 'Caps the loops so they cannot freeze: the input keeps at least 10% (image and latent), old pictures always fade out.',
   }),
   latent_feedback: param(z.number().min(0).max(1).default(0), {
     label: 'Latent feedback', group: 'Feedback', order: 65.8, phase: 'runtime',
