@@ -4,9 +4,10 @@ import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import type { ModelIo, ModelSessions, Port } from './dialect.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
 import { ONNX_DTYPE } from './onnx/model-proto.js';
+import { FEEDBACK_OPSET, feedbackGraph, type FeedbackBorder } from './processors/feedback-graph.js';
 import { postprocessGraph, preprocessGraph, PROCESSOR_OPSET } from './processors/graphs.js';
 import { createSession } from './providers.js';
-import type { Conditioning, DeviceLatentTypes, DeviceModels, DeviceTensor, GeneratedGraph, ModelDialect, TensorF32 } from './sd-models.js';
+import type { Conditioning, DeviceLatentTypes, DeviceModels, DeviceTensor, FeedbackMix, GeneratedGraph, ModelDialect, TensorF32 } from './sd-models.js';
 import { floatInput, readFloat, timestepInput } from './tensors.js';
 import type { TransferCounter } from './transfers.js';
 
@@ -33,8 +34,16 @@ function unwrap(t: DeviceTensor): ort.Tensor {
   return t.tensor;
 }
 
-function built(key: string, g: GraphBuilder, hostOutputs: readonly string[] = []): GeneratedGraph {
-  return { key, bytes: () => g.toBytes(PROCESSOR_OPSET), outputs: g.outputNames(), hostOutputs };
+function built(key: string, g: GraphBuilder, hostOutputs: readonly string[] = [], opset = PROCESSOR_OPSET): GeneratedGraph {
+  return { key, bytes: () => g.toBytes(opset), outputs: g.outputNames(), hostOutputs };
+}
+
+const feedbackGraphs = new Map<FeedbackBorder, GeneratedGraph>();
+
+function deviceFeedbackGraph(border: FeedbackBorder): GeneratedGraph {
+  let graph = feedbackGraphs.get(border);
+  if (!graph) feedbackGraphs.set(border, (graph = built(`feedback:${border}`, feedbackGraph(border), [], FEEDBACK_OPSET)));
+  return graph;
 }
 
 function rankDims(rank: number): string[] {
@@ -140,6 +149,20 @@ export class OnnxDevice implements DeviceModels {
   async toImage(rgba: Uint8Array, width: number, height: number): Promise<DeviceTensor> {
     const out = await this.runGraph(this.pre, { rgba: new ort.Tensor('uint8', rgba, [1, height, width, 4]) });
     return this.encoderImage(new OrtDeviceTensor(out.image!));
+  }
+
+  async feedbackImage(frame: Uint8Array, previous: Uint8Array, mix: FeedbackMix): Promise<DeviceTensor> {
+    const rgba = (data: Uint8Array) => new ort.Tensor('uint8', data, [1, mix.height, mix.width, 4]);
+    const value = async (data: Float32Array, dims: number[]) => unwrap(await this.constant({ data, dims }));
+    const { input, feedback, offset } = mix.gains;
+    const [theta, inputGain, feedbackGain, shift] = await Promise.all([value(mix.theta, [1, 2, 3]), ...[input, feedback, offset].map((v) => value(Float32Array.of(v), []))]);
+    const out = await this.runGraph(deviceFeedbackGraph(mix.border), { frame: rgba(frame), previous: rgba(previous), theta: theta!, input_gain: inputGain!, feedback_gain: feedbackGain!, offset: shift! });
+    const mixed = new OrtDeviceTensor(out.mixed!);
+    try {
+      return await this.encoderImage(new OrtDeviceTensor((await this.runGraph(this.pre, { rgba: out.mixed! })).image!));
+    } finally {
+      mixed.dispose();
+    }
   }
 
   async imageInput(image: TensorF32): Promise<DeviceTensor> {

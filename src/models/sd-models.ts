@@ -1,5 +1,6 @@
 import type { ExecutionProvider } from '../pipelines/streamdiffusion/schema.js';
 import type { ControlResiduals } from './controlnet.js';
+import type { FeedbackBorder } from './processors/feedback-graph.js';
 
 /** A float32 tensor on the CPU side of the engine, NCHW / [B, T, C] as named where used. */
 export interface TensorF32 {
@@ -71,6 +72,20 @@ export interface ImageProcessors {
   toImage(rgba: Uint8Array, image: TensorF32): Promise<void>;
   /** `image` [1,3,H,W] in [-1,1] -> `rgba` [H,W,4] (alpha 255); false when `image` holds a NaN or an Inf. */
   toRgba(image: TensorF32, rgba: Uint8Array): Promise<boolean>;
+  /**
+   * Image feedback (processors/feedback-graph.ts): `out` = input * frame + feedback * warp(previous, theta) + offset,
+   * each RGBA8 [H,W,4] of mix's size. Its session (one per border mode) is made on first use.
+   */
+  feedback?(frame: Uint8Array, previous: Uint8Array, mix: FeedbackMix, out: Uint8Array): Promise<void>;
+}
+
+/** One image feedback pass: the warp (AffineGrid's theta [1,2,3]) and the gains, for a frame of width x height. */
+export interface FeedbackMix {
+  width: number;
+  height: number;
+  border: FeedbackBorder;
+  theta: Float32Array;
+  gains: { input: number; feedback: number; offset: number };
 }
 
 /**
@@ -115,6 +130,8 @@ export interface DeviceModels {
   download(t: DeviceTensor): Promise<TensorF32>;
   /** RGBA8 [H,W,4] -> the encoder's image input. */
   toImage(rgba: Uint8Array, width: number, height: number): Promise<DeviceTensor>;
+  /** Image feedback on the device: RGBA8 frame and previous output -> the mix (ImageProcessors.feedback) as the encoder's image input. */
+  feedbackImage?(frame: Uint8Array, previous: Uint8Array, mix: FeedbackMix): Promise<DeviceTensor>;
   /** A host image [1,3,H,W] in [-1,1] -> the encoder's image input (with the similarity filter, which reads the image on the host). */
   imageInput(image: TensorF32): Promise<DeviceTensor>;
   vaeEncode(image: DeviceTensor): Promise<DeviceTensor>;

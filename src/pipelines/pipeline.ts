@@ -26,14 +26,14 @@ export interface OutputBuffers {
 
 /**
  * Milliseconds per stage of one process() call. Session stages use the names 'text', 'encode', 'unet',
- * 'decode', and 'to_tensor' / 'to_frame' for the pixel processor graphs (time inside onnxruntime's run());
+ * 'decode', 'to_tensor' / 'to_frame' for the pixel processor graphs and 'feedback' for the image feedback graph (time inside onnxruntime's run());
  * other names ('preprocess', 'postprocess', ...) are the pipeline's own work. The engine and `sdlive bench`
  * report them.
  */
 export type StageTimings = Readonly<Record<string, number>>;
 
 /** Session stages: their sum is the raw onnxruntime time the engine's overhead is measured against ('step': the device path's step graphs). */
-export const SESSION_STAGES = ['text', 'encode', 'unet', 'decode', 'to_tensor', 'to_frame', 'step'] as const;
+export const SESSION_STAGES = ['text', 'encode', 'unet', 'decode', 'to_tensor', 'to_frame', 'feedback', 'step'] as const;
 
 /**
  * What process() returns: the output frames (a plain Frame[] is fine), optionally with the stage timings.

@@ -7,6 +7,7 @@ import { isSdliveError } from '../../src/errors.js';
 import { createFrame, type Frame } from '../../src/io/frame.js';
 import { silentLogger } from '../../src/log.js';
 import { TINY_VARIANT_NAMES, type SdModels } from '../../src/models/index.js';
+import { FEEDBACK_BORDERS } from '../../src/models/processors/feedback-graph.js';
 import { sessionsCreated } from '../../src/models/providers.js';
 import type { Pipeline } from '../../src/pipelines/pipeline.js';
 import { streamDiffusion } from '../../src/pipelines/streamdiffusion/index.js';
@@ -99,6 +100,8 @@ const RUNTIME_CHANGES: [string, unknown][] = [
   ['quantize', 'beat'], ['beats_per_bar', 3], ['modulators', [{ kind: 'lfo', name: 'wobble', target: 'delta', depth: 0.1 }]],
   ...[1, 2, 3].flatMap((n): [string, unknown][] => [[`controlnet_${n}_scale`, 0.5], [`controlnet_${n}_enabled`, false], [`controlnet_${n}_source`, 'canny']]),
   ['canny_low_threshold', 0.05], ['canny_high_threshold', 0.3], ['blackout', true], ['fade', 0.3], ['fade_to', 'input'],
+  ['feedback', 0.5], ['feedback_decay', 0.8], ['feedback_zoom', 1.1], ['feedback_pan_x', 0.1], ['feedback_pan_y', -0.1],
+  ['feedback_rotate', 5], ['feedback_border', 'reflection'], ['feedback_safe', false], ['latent_feedback', 0.3],
 ];
 
 test('no runtime parameter change creates a session or resets the stream; a fresh load does create them', async () => {
@@ -106,6 +109,8 @@ test('no runtime parameter change creates a session or resets the stream; a fres
   assert.deepEqual([...new Set(RUNTIME_CHANGES.map(([key]) => key))].sort(), runtimeKeys.sort(), 'every runtime parameter is changed');
   const pipeline = (await load(params())) as StreamDiffusion;
   await pipeline.process([bars(0)], params());
+  // The image feedback sessions are made on first use, one per border mode (the second frame with feedback on).
+  for (const border of FEEDBACK_BORDERS) for (const k of [0, 1]) await pipeline.process([bars(k)], params({ feedback: 0.5, feedback_border: border }));
   const created = sessionsCreated();
   let patch: Record<string, unknown> = {};
   for (const [key, value] of RUNTIME_CHANGES) {

@@ -1,9 +1,10 @@
 import * as ort from 'onnxruntime-node';
 import type { ModelIo, ModelSessions } from '../dialect.js';
 import { createSession } from '../providers.js';
-import type { ImageProcessors, ModelDialect, TensorF32 } from '../sd-models.js';
+import type { FeedbackMix, ImageProcessors, ModelDialect, TensorF32 } from '../sd-models.js';
 import { affine, floatInput, readFloat } from '../tensors.js';
 import { TransferCounter } from '../transfers.js';
+import { FEEDBACK_OPSET, feedbackGraph, type FeedbackBorder } from './feedback-graph.js';
 import { FLOAT_PORTS, isFloatImage, postprocessGraph, preprocessGraph, PROCESSOR_OPSET, type ImagePort, type ProcessorPorts } from './graphs.js';
 
 type FloatType = ImagePort['type'];
@@ -67,6 +68,8 @@ export class OnnxImageProcessors implements ImageProcessors {
   private readonly decodedImages = new WeakMap<TensorF32, ort.Tensor>();
   /** The inputs a run of one branch feeds the other branch of the graph. */
   private readonly idle: { pre: Record<string, ort.Tensor>; post: Record<string, ort.Tensor> };
+  /** The image feedback sessions, one per border mode, made on first use (a model that never feeds back makes none). */
+  private readonly feedbackSessions = new Map<FeedbackBorder, Promise<ort.InferenceSession>>();
 
   private constructor(
     private readonly pre: ort.InferenceSession,
@@ -74,6 +77,7 @@ export class OnnxImageProcessors implements ImageProcessors {
     readonly ports: ProcessorPorts,
     /** Every run's host buffers are counted as transfers (the models' counter). */
     private readonly counter: TransferCounter,
+    private readonly options: ort.InferenceSession.SessionOptions,
   ) {
     this.idle = ports.halfCasts ? { pre: { to_half: IDLE_FLAT.float32 }, post: { to_float: IDLE_FLAT.float16 } } : { pre: {}, post: {} };
   }
@@ -82,7 +86,7 @@ export class OnnxImageProcessors implements ImageProcessors {
   static async create(options: ort.InferenceSession.SessionOptions, ports: ProcessorPorts = FLOAT_PORTS, counter = new TransferCounter()): Promise<OnnxImageProcessors> {
     const pre = await createSession(preprocessGraph(ports).toBytes(PROCESSOR_OPSET), options);
     try {
-      return new OnnxImageProcessors(pre, await createSession(postprocessGraph(ports).toBytes(PROCESSOR_OPSET), options), ports, counter);
+      return new OnnxImageProcessors(pre, await createSession(postprocessGraph(ports).toBytes(PROCESSOR_OPSET), options), ports, counter, options);
     } catch (e) {
       await pre.release();
       throw e;
@@ -137,6 +141,14 @@ export class OnnxImageProcessors implements ImageProcessors {
     return this.finite[0] === 1;
   }
 
+  async feedback(frame: Uint8Array, previous: Uint8Array, mix: FeedbackMix, out: Uint8Array): Promise<void> {
+    const rgba = (data: Uint8Array) => new ort.Tensor('uint8', data, [1, mix.height, mix.width, 4]);
+    const scalar = (v: number) => new ort.Tensor('float32', Float32Array.of(v), []);
+    const { input, feedback, offset } = mix.gains;
+    const feeds = { frame: rgba(frame), previous: rgba(previous), theta: new ort.Tensor('float32', mix.theta, [1, 2, 3]), input_gain: scalar(input), feedback_gain: scalar(feedback), offset: scalar(offset) };
+    await this.counter.run(await this.feedbackSession(mix.border), feeds, { mixed: rgba(out) });
+  }
+
   /** `t` in `type` for a session input: float16 through the preprocess graph's cast on fp16 exports. */
   async floatInput(type: FloatType, t: TensorF32): Promise<ort.Tensor> {
     if (type === 'float32' || !this.ports.halfCasts) return floatInput(type, t);
@@ -152,7 +164,20 @@ export class OnnxImageProcessors implements ImageProcessors {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.pre.release(), this.post.release()]);
+    const feedback = await Promise.allSettled(this.feedbackSessions.values());
+    this.feedbackSessions.clear();
+    await Promise.all([this.pre.release(), this.post.release(), ...feedback.map((s) => (s.status === 'fulfilled' ? s.value.release() : undefined))]);
+  }
+
+  /** A failed creation is not kept: a later call tries again. */
+  private feedbackSession(border: FeedbackBorder): Promise<ort.InferenceSession> {
+    let session = this.feedbackSessions.get(border);
+    if (!session) {
+      session = createSession(feedbackGraph(border).toBytes(FEEDBACK_OPSET), this.options);
+      this.feedbackSessions.set(border, session);
+      session.catch(() => this.feedbackSessions.delete(border));
+    }
+    return session;
   }
 
   private boundTo(map: WeakMap<TensorF32, ort.Tensor>, key: TensorF32, type: FloatType): ort.Tensor {

@@ -14,8 +14,11 @@ interface DeviceState {
   latentBuffer: DeviceTensor | undefined;
 }
 
-/** What the stream starts from: the encoder's raw output (img2img) or, for txt2img, init_noise itself (x_t = init_noise[0]). */
-export type StreamSource = { latent: DeviceTensor } | { noise: true };
+/**
+ * What the stream starts from: the encoder's raw output (img2img), with latent feedback blended into it the previous
+ * frame's x0 as the decoder took it; or, for txt2img, init_noise itself (x_t = init_noise[0]).
+ */
+export type StreamSource = { latent: DeviceTensor; feedback?: { previous: DeviceTensor; amount: number } } | { noise: true };
 
 function disposeAll(tensors: Readonly<Record<string, DeviceTensor | undefined>>): void {
   for (const t of Object.values(tensors)) t?.dispose();
@@ -160,12 +163,22 @@ export class DeviceStream {
     time: StageTime,
   ) {
     const latentType = 'latent' in from ? this.device.types.latent : 'float32';
-    const full: StreamInSpec = { ...spec, latentType, sampleType: this.device.types.sample, shape: this.shape };
-    // x_t = alpha0*scaling*z + beta0*noise0; from init noise (txt2img) 0*noise0 + noise0; from x (a later sequential step) x itself.
-    const onLatent = 'latent' in from ? [schedule.alpha[0]! * this.vaeScaling, schedule.beta[0]!] : 'noise' in from ? [0, 1] : [1, 0];
+    const fed = 'latent' in from ? from.feedback : undefined;
+    const full: StreamInSpec = { ...spec, latentType, sampleType: this.device.types.sample, shape: this.shape, ...(fed ? { feedback: this.device.types.decoderLatent } : {}) };
+    const onLatent = 'latent' in from ? this.latentCoefficients(schedule, fed?.amount) : 'noise' in from ? [0, 1] : [1, 0];
     const latent = 'latent' in from ? from.latent : 'x' in from ? from.x : st.initNoise;
-    const coefficients = await this.device.constant({ data: Float32Array.from(onLatent), dims: [2] });
-    return time('step', () => this.device.run(this.graph(streamInGraph, 'stream-in', full), { latent, init_noise: st.initNoise, coefficients, ...extra }));
+    const coefficients = await this.device.constant({ data: Float32Array.from(onLatent), dims: [onLatent.length] });
+    const feeds = { latent, init_noise: st.initNoise, coefficients, ...(fed ? { previous: fed.previous } : {}), ...extra };
+    return time('step', () => this.device.run(this.graph(streamInGraph, 'stream-in', full), feeds));
+  }
+
+  /**
+   * x_t = alpha0*scaling*z + beta0*noise0 (z: the encoder's raw mean); with latent feedback b, z*scaling is
+   * (1-b)*z*scaling + b*x0_prev, and x0_prev = scaling * the decoder's latent: [alpha0*scaling*(1-b), beta0, alpha0*scaling*b].
+   */
+  private latentCoefficients(schedule: SlotSchedule, feedback: number | undefined): number[] {
+    const onZ = schedule.alpha[0]! * this.vaeScaling;
+    return feedback === undefined ? [onZ, schedule.beta[0]!] : [onZ * (1 - feedback), schedule.beta[0]!, onZ * feedback];
   }
 
   /** Step i's x and UNet batch: from the source (step 0), else the previous step's renoised x (through stream-in only to lay out a batch). */

@@ -28,6 +28,11 @@ export function feedbackGains(s: Pick<FeedbackSettings, 'amount' | 'decay' | 'sa
   return { input: 1 - amount, feedback: amount * decay, offset: s.safe && amount > 0 ? -0.5 : 0 };
 }
 
+/** Latent feedback's share of the previous x0: feedback safe caps it as the image amount, so the encoded input keeps 10%. */
+export function latentFeedbackAmount(amount: number, safe: boolean): number {
+  return safe ? Math.min(amount, FEEDBACK_SAFE.amount) : amount;
+}
+
 /**
  * AffineGrid's theta [1,2,3]: for an output point q (normalised, -1..1 on each axis) the point of the previous frame it
  * samples, p = A q + b, the inverse of "zoom about the centre, rotate, then pan". The rotation runs in square

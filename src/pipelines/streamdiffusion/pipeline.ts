@@ -7,6 +7,8 @@ import { callConditioning } from './conditioning.js';
 import { DeviceStream, type StreamSource } from './device-stream.js';
 import { type ControlRig, ControlImages, controlledUnet } from './controlnet.js';
 import { FrameConverter, type StageTime } from './image.js';
+import { latentFeedbackAmount } from './feedback.js';
+import { ImageFeedback, LatentFeedback } from './image-feedback.js';
 import { Derived, ServeWhilePending } from './memo.js';
 import { continuesSeeds, seedNoise } from './noise.js';
 import { PromptEmbeddings } from './prompt-embeddings.js';
@@ -94,6 +96,10 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   /** The device path (webgpu): latents, UNet output and stream state stay on the device. */
   private readonly onDevice: DeviceStream | undefined;
   private readonly controlImages: ControlImages | undefined;
+  private readonly imageFeedback: ImageFeedback;
+  private readonly latentFeedback = new LatentFeedback();
+  /** The device path's last x0 as the decoder took it, kept while latent feedback is on (its previous frame). */
+  private deviceX0: DeviceTensor | undefined;
 
   constructor(
     readonly models: SdModels,
@@ -102,6 +108,7 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     this.prompts = new PromptEmbeddings(models);
     this.filter = new SimilarityFilter(options.random);
     this.converter = new FrameConverter(models.processors, options.outputBuffers);
+    this.imageFeedback = new ImageFeedback(models.processors);
     const { latentChannels, vaeScaling } = models.dialect;
     // ControlNet residuals feed the UNet on the host path: with ControlNets loaded there is no device path.
     this.onDevice = !options.control && models.device ? new DeviceStream(models.device, { channels: latentChannels, height: options.height / 8, width: options.width / 8 }, vaeScaling) : undefined;
@@ -128,17 +135,20 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     const stream = this.frameState.stream;
     if (stream) Object.assign(stream, stateFor(stream.initNoise));
     this.onDevice?.reset();
+    this.keepDeviceX0(undefined);
+    this.imageFeedback.reset();
+    this.latentFeedback.reset();
   }
 
   /**
-   * One mid-grey frame through every session at the size and batch in use, before the engine is told the
+   * One mid-grey frame (two with image feedback on) through every session at the size and batch in use, before the engine is told the
    * pipeline is ready: a session's first run at a shape is the slow one (allocations, kernel choice; on webgpu
    * shader builds). The prompt's embeddings stay cached; the stream then starts afresh.
    */
   async warmUp(params: Readonly<StreamDiffusionParams>): Promise<void> {
     const grey = createFrame(this.options.width, this.options.height, 0);
     grey.data.fill(128);
-    await this.process([grey], { ...params, similarity_filter: false });
+    for (let k = params.feedback > 0 ? 2 : 1; k > 0; k--) await this.process([grey], { ...params, similarity_filter: false });
     this.reset();
     this.frameState.lastOutput = undefined;
   }
@@ -147,12 +157,15 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     return { width: this.options.width, height: this.options.height, batch: 1 };
   }
 
-  /** preprocess -> similarity filter -> encode -> add noise -> UNet + scheduler step -> decode -> postprocess. */
+  /** feedback -> preprocess -> similarity filter -> encode -> latent feedback -> add noise -> UNet + scheduler step -> decode -> postprocess. */
   async process(frames: readonly Frame[], params: Readonly<StreamDiffusionParams>): Promise<ProcessResult> {
     const { stages, time } = stageTimer();
-    const frame = this.checkedFrame(frames);
+    const input = this.checkedFrame(frames);
     this.controlImages?.take(frames);
     const img2img = params.mode === 'img2img';
+    // What the stream takes from here on; the device path mixes on the device unless the image comes to the host.
+    const mixesOnDevice = this.onDevice && !params.similarity_filter && this.models.device?.feedbackImage;
+    const frame = img2img && !mixesOnDevice ? await this.imageFeedback.input(input, params, time) : input;
     // The similarity filter compares images on the host: on the device path the image comes down for it.
     const image = img2img && (!this.onDevice || params.similarity_filter) ? await this.converter.toImage(frame, time) : undefined;
     if (img2img && !image) this.filter.reset();
@@ -166,11 +179,13 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
     // A handed-over output is gone after return: the similarity filter's repeat needs a copy of its own.
     this.frameState.lastOutput = this.options.outputBuffers && params.similarity_filter ? { ...output, data: output.data.slice() } : output;
     this.frameState.lastWarmup = warmup;
+    this.imageFeedback.keep(output, params);
     return this.result([output], stages, warmup);
   }
 
   async dispose(): Promise<void> {
     this.onDevice?.reset();
+    this.keepDeviceX0(undefined);
     await this.models.dispose();
     for (const net of this.options.control?.nets ?? []) await net?.dispose();
     await this.controlImages?.release();
@@ -191,8 +206,10 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   }
 
   private async frameOnHost({ frame, image, state, step, params, time, delay }: FrameWork): Promise<Frame> {
-    const xT = image ? this.addNoise(await time('encode', () => this.models.vaeEncode(image)), state, step.schedule) : slotView(state.initNoise, 0);
+    const latent = image && this.latentFeedback.blend(await time('encode', () => this.models.vaeEncode(image)), latentFeedbackAmount(params.latent_feedback, params.feedback_safe));
+    const xT = latent ? this.addNoise(latent, state, step.schedule) : slotView(state.initNoise, 0);
     const x0 = await (params.use_denoising_batch ? streamBatch : sequentialDenoise)(xT, state, step);
+    this.latentFeedback.keep(params.latent_feedback > 0 ? x0 : undefined);
     const capturedAt = this.capturedAt(frame.timestamp, delay);
     const decoded = await time('decode', () => this.models.vaeDecode(x0, this.converter.decodeBuffer(frame)));
     return this.converter.toFrame(decoded, capturedAt, this.frameState.lastOutput, time);
@@ -200,17 +217,33 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
 
   /** frameOnHost on the device: only the input frame goes up and the output frame comes down (plus two finite flags). */
   private async frameOnDevice(stream: DeviceStream, device: DeviceModels, { frame, image, state, step, params, time, delay }: FrameWork): Promise<Frame> {
-    const from: StreamSource = params.mode === 'img2img' ? { latent: await this.deviceLatent(device, frame, image, time) } : { noise: true };
+    const from: StreamSource = params.mode === 'img2img' ? { latent: await this.deviceLatent(device, frame, image, params, time), ...this.deviceFeedback(params) } : { noise: true };
     const denoise = params.use_denoising_batch ? stream.streamBatch : stream.sequential;
     const x0 = await denoise.call(stream, from, state, step, time).finally(() => 'latent' in from && from.latent.dispose());
     const capturedAt = this.capturedAt(frame.timestamp, delay);
-    const decoded = await time('decode', () => device.vaeDecode(x0)).finally(() => x0.dispose());
+    const decoded = await time('decode', () => device.vaeDecode(x0)).catch((e: unknown) => {
+      x0.dispose();
+      throw e;
+    });
+    this.keepDeviceX0(params.latent_feedback > 0 ? x0 : undefined);
+    if (this.deviceX0 !== x0) x0.dispose();
     const size = { width: frame.width, height: frame.height, timestamp: capturedAt };
     return this.converter.render(size, this.frameState.lastOutput, time, (rgba) => device.toRgba(decoded, rgba)).finally(() => decoded.dispose());
   }
 
-  private async deviceLatent(device: DeviceModels, frame: Frame, image: TensorF32 | undefined, time: StageTime): Promise<DeviceTensor> {
-    const input = await time('to_tensor', () => (image ? device.imageInput(image) : device.toImage(frame.data, frame.width, frame.height)));
+  private keepDeviceX0(x0: DeviceTensor | undefined): void {
+    this.deviceX0?.dispose();
+    this.deviceX0 = x0;
+  }
+
+  /** Latent feedback on the device path: the last x0 goes into the stream-in graph with the encoder's latent. */
+  private deviceFeedback(params: Readonly<StreamDiffusionParams>): { feedback?: { previous: DeviceTensor; amount: number } } {
+    return params.latent_feedback > 0 && this.deviceX0 ? { feedback: { previous: this.deviceX0, amount: latentFeedbackAmount(params.latent_feedback, params.feedback_safe) } } : {};
+  }
+
+  private async deviceLatent(device: DeviceModels, frame: Frame, image: TensorF32 | undefined, params: Readonly<StreamDiffusionParams>, time: StageTime): Promise<DeviceTensor> {
+    const mixed = !image && device.feedbackImage ? await this.imageFeedback.deviceInput(frame, params, time, (previous, mix) => device.feedbackImage!(frame.data, previous, mix)) : undefined;
+    const input = mixed ?? (await time('to_tensor', () => (image ? device.imageInput(image) : device.toImage(frame.data, frame.width, frame.height))));
     return time('encode', () => device.vaeEncode(input)).finally(() => input.dispose());
   }
 

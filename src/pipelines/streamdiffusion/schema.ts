@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MODEL_CHOICES } from '../../models/catalogue.js';
+import { FEEDBACK_BORDERS } from '../../models/processors/feedback-graph.js';
 import { LORA_CHOICES } from '../../models/lora/catalogue.js';
 import { RELOAD_STRATEGIES } from '../../engine/reload-strategy.js';
 import { LOCAL_ONLY, normRange, param } from '../../schema/param.js';
@@ -132,6 +133,42 @@ export const streamDiffusionFields = {
   similarity_max_skip_frames: param(z.int().min(0).max(1000).default(10), {
     label: 'Max skipped frames', group: 'Similarity filter', order: 62, phase: 'runtime', unit: 'frames',
     description: 'After this many skips a frame is processed anyway.',
+  }),
+  feedback: param(z.number().min(0).max(1).default(0), {
+    label: 'Feedback', group: 'Feedback', order: 65, phase: 'runtime',
+    description: 'Image feedback: how much of the previous output is mixed into the next input (img2img); 0 is off.',
+  }),
+  feedback_decay: param(z.number().min(0).max(1).default(1), {
+    label: 'Feedback decay', group: 'Feedback', order: 65.1, phase: 'runtime',
+    description: 'How much of the fed-back picture survives a pass; below 1 the trails fade faster.',
+  }),
+  feedback_zoom: param(z.number().min(0.5).max(2).default(1), {
+    label: 'Feedback zoom', group: 'Feedback', order: 65.2, phase: 'runtime', unit: 'x',
+    description: 'Scale of the fed-back picture per pass, about the centre; above 1 zooms in (a tunnel), below 1 out.',
+  }),
+  feedback_pan_x: param(z.number().min(-0.5).max(0.5).default(0), {
+    label: 'Feedback pan X', group: 'Feedback', order: 65.3, phase: 'runtime',
+    description: 'Horizontal move of the fed-back picture per pass, in fractions of the frame width; + is right.',
+  }),
+  feedback_pan_y: param(z.number().min(-0.5).max(0.5).default(0), {
+    label: 'Feedback pan Y', group: 'Feedback', order: 65.4, phase: 'runtime',
+    description: 'Vertical move of the fed-back picture per pass, in fractions of the frame height; + is down.',
+  }),
+  feedback_rotate: param(z.number().min(-45).max(45).default(0), {
+    label: 'Feedback rotate', group: 'Feedback', order: 65.5, phase: 'runtime', unit: 'deg',
+    description: 'Rotation of the fed-back picture per pass, in degrees; + is clockwise.',
+  }),
+  feedback_border: param(z.enum(FEEDBACK_BORDERS).default('border'), {
+    label: 'Feedback border', group: 'Feedback', order: 65.6, phase: 'runtime',
+    description: 'What fills the edge a moved picture uncovers: zeros (black), border (edge pixels stretched) or reflection (mirror).',
+  }),
+  feedback_safe: param(z.boolean().default(true), {
+    label: 'Feedback safe', group: 'Feedback', order: 65.7, phase: 'runtime',
+    description: 'Caps the loops so they cannot freeze: the input keeps at least 10% (image and latent), old pictures always fade out.',
+  }),
+  latent_feedback: param(z.number().min(0).max(1).default(0), {
+    label: 'Latent feedback', group: 'Feedback', order: 65.8, phase: 'runtime',
+    description: 'Blends the previous frame\'s denoised latent into the next encoded input (img2img, host path); 0 is off.',
   }),
   ...controlNetFields,
   // The registry merges them in too; declared here so StreamDiffusionParams alone is the whole surface.

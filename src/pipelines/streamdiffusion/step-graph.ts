@@ -8,7 +8,7 @@ import type { SlotSchedule } from './schedule.js';
 /**
  * The StreamDiffusion step as two small ONNX graphs the engine generates and runs on the model's provider, so on
  * webgpu the latents never visit JS. They compute what stream-batch.ts and cfg.ts compute in JS:
- *   stream-in  x = concat(alpha0*z + beta0*init_noise[0], latent_buffer); the UNet batch for the cfg type;
+ *   stream-in  x = concat(alpha0*z + beta0*init_noise[0], latent_buffer) (with latent feedback + c*previous x0); the UNet batch for the cfg type;
  *              the stock noise shifted (Stream Batch) or seeded with init_noise[0] (sequential, first step)
  *   step       guidedStep: guided eps, scheduler step, residual stock noise; the next x_t / latent buffer
  *              (renoise); the last slot's x0 for the decoder; `finite` (no NaN/Inf in x0)
@@ -49,6 +49,8 @@ export interface StreamInSpec {
   latentType: FloatType;
   sampleType: FloatType;
   shape: LatentShape;
+  /** Latent feedback: the previous frame's x0 as the step gave the decoder (this dtype) comes in as `previous`, times coefficients[2]. */
+  feedback?: FloatType;
 }
 
 export interface StepSpec {
@@ -101,10 +103,12 @@ export function streamInGraph(spec: StreamInSpec): GeneratedGraph {
   const g = new GraphBuilder('sdlive_stream_in', 0);
   const z = cast(g, g.input('latent', spec.latentType, ['zb', 'zc', shape.height, shape.width]), spec.latentType, 'float32');
   const noise = g.input('init_noise', 'float32', latentDims('n', shape));
-  const coefficients = g.input('coefficients', 'float32', [2]);
+  const coefficients = g.input('coefficients', 'float32', [spec.feedback ? 3 : 2]);
   const mean = g.op('Slice', [z, g.constant([2], int64(0, 0)), g.constant([2], int64(1, shape.channels)), g.constant([2], int64(0, 1))]);
   const at = (i: number) => g.op('Gather', [coefficients, g.constant([], int64(i))], { axis: 0 });
-  const xT = axpby(g, at(0), mean, at(1), slotRange(g, noise, 0, 1));
+  const noised = axpby(g, at(0), mean, at(1), slotRange(g, noise, 0, 1));
+  const previous = spec.feedback && cast(g, g.input('previous', spec.feedback, latentDims(1, shape)), spec.feedback, 'float32');
+  const xT = previous ? g.op('Add', [noised, g.op('Mul', [at(2), previous])]) : noised;
   const x = slots > 1 ? concat(g, [xT, g.input('latent_buffer', 'float32', latentDims(slots - 1, shape))]) : xT;
   g.output(x, 'x', 'float32', latentDims(slots, shape));
   const batch = spec.layout === 'full' ? concat(g, [x, x]) : spec.layout === 'initialize' ? concat(g, [slotRange(g, x, 0, 1), x]) : x;
