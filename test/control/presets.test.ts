@@ -38,11 +38,12 @@ describe('preset fields come from the pipeline schema', () => {
   });
 
   it('follows the schema: a runtime parameter added to it is a preset field, range included', () => {
-    const extended = z.strictObject({ ...streamDiffusionFields, feedback: param(z.number().min(0).max(1).default(0), { label: 'Feedback', group: 'FX', order: 90, phase: 'runtime', description: 'test' }) });
+    const extended = z.strictObject({ ...streamDiffusionFields, shimmer: param(z.number().min(0).max(1).default(0), { label: 'Shimmer', group: 'FX', order: 90, phase: 'runtime', description: 'test' }) });
+    assert.ok(!new PresetFields(StreamDiffusionParams).keys.includes('shimmer'));
     const more = new PresetFields(extended);
-    assert.ok(more.keys.includes('feedback'));
-    assert.deepEqual(more.check({ feedback: 0.5 }), { params: { feedback: 0.5 } });
-    assert.equal((more.check({ feedback: 2 }) as { problem: { path: string } }).problem.path, 'feedback');
+    assert.ok(more.keys.includes('shimmer'));
+    assert.deepEqual(more.check({ shimmer: 0.5 }), { params: { shimmer: 0.5 } });
+    assert.equal((more.check({ shimmer: 2 }) as { problem: { path: string } }).problem.path, 'shimmer');
   });
 });
 
