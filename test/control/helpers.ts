@@ -77,6 +77,17 @@ export async function oscServer(log: Logger, replyToSender: boolean, store: Cont
   return { store, server, close };
 }
 
+/** oscServer and a UDP peer to talk to it, closed together. */
+export async function oscServerAndPeer(log: Logger, replyToSender: boolean, store?: ControlStore) {
+  const osc = await oscServer(log, replyToSender, store);
+  const peer = await UdpPeer.open();
+  const close = async () => {
+    await osc.close();
+    await peer.close();
+  };
+  return { ...osc, peer, close };
+}
+
 /** The real app on the passthrough pipeline (256x256, no MIDI), OSC on 127.0.0.1 answering the sender, and a UDP peer. */
 export async function startOscApp() {
   const app = await startApp(resolveConfig({

@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/log.js';
 import { LORA_CHOICES, LoraCatalogue } from '../../src/models/lora/catalogue.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { writeTinyKohyaLora } from '../models/fixtures/lora-fixtures.js';
-import { oscServer, UdpPeer, waitFor } from './helpers.js';
+import { oscServerAndPeer, type UdpPeer, waitFor } from './helpers.js';
 
 /* The lora parameter over real OSC: addresses from the schema like prompt lists, names from the LoRA folder only. */
 describe('LoRAs over OSC', () => {
@@ -23,13 +23,9 @@ describe('LoRAs over OSC', () => {
   let peer: UdpPeer;
   const lora = () => store.snapshot.lora;
 
-  before(async () => {
-    ({ server, close } = await oscServer(silentLogger, false, store));
-    peer = await UdpPeer.open();
-  });
+  before(async () => void ({ server, peer, close } = await oscServerAndPeer(silentLogger, false, store)));
   after(async () => {
     await close();
-    await peer.close();
     rmSync(loraDir, { recursive: true, force: true });
   });
 

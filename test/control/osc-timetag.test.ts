@@ -6,7 +6,7 @@ import { OscServer, type ControlStore } from '../../src/control/osc/server.js';
 import { MAX_AHEAD_MS, TimeTagQueue } from '../../src/control/osc/time-tags.js';
 import { silentLogger } from '../../src/log.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { oscServer, UdpPeer, waitFor } from './helpers.js';
+import { oscServerAndPeer, type UdpPeer, waitFor } from './helpers.js';
 
 /** A bundle tagged at `at` (ms since 1970; undefined: "immediately") of /sdlive/<key> value messages. */
 function bundle(at: number | undefined, ...messages: [string, number][]): Uint8Array {
@@ -56,14 +56,8 @@ describe('OSC time tags: a real UDP server', () => {
   let server: OscServer;
   let close: () => Promise<void>;
   let peer: UdpPeer;
-  before(async () => {
-    ({ store, server, close } = await oscServer(silentLogger, false));
-    peer = await UdpPeer.open();
-  });
-  after(async () => {
-    await close();
-    await peer.close();
-  });
+  before(async () => void ({ store, server, peer, close } = await oscServerAndPeer(silentLogger, false)));
+  after(() => close());
 
   const delta = () => (store.snapshot as { delta: number }).delta;
 

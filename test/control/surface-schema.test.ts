@@ -10,7 +10,7 @@ import { pipelineByName } from '../../src/pipelines/registry.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { normRange, param } from '../../src/schema/param.js';
 import { paramSpecs } from '../../src/schema/param-spec.js';
-import { oscServer, UdpPeer, waitFor } from './helpers.js';
+import { oscServerAndPeer, type UdpPeer, waitFor } from './helpers.js';
 
 const meta = { label: 'LoRAs', group: 'Test', order: 1, phase: 'runtime', description: 'LoRA adapters and their weights' } as const;
 
@@ -79,14 +79,8 @@ describe('prompt text and weighted lists over OSC', () => {
   let close: () => Promise<void>;
   let peer: UdpPeer;
 
-  before(async () => {
-    ({ store, server, close } = await oscServer(silentLogger, false));
-    peer = await UdpPeer.open();
-  });
-  after(async () => {
-    await close();
-    await peer.close();
-  });
+  before(async () => void ({ store, server, peer, close } = await oscServerAndPeer(silentLogger, false)));
+  after(() => close());
 
   const p = () => store.snapshot as { prompt: unknown; seed: unknown };
 
