@@ -28,7 +28,7 @@ after(async () => {
 test('the page shows a control for every schema parameter', { skip }, async () => {
   const keys = await page.$$eval('.param', (rows) => rows.map((r) => (r as HTMLElement).dataset.key));
   assert.deepEqual([...keys].sort(), app.store.specs.map((s) => s.key).sort());
-  assert.deepEqual(await page.$$eval('#panel-perform .param', (rows) => rows.map((r) => (r as HTMLElement).dataset.key)), ['paused'], 'the performer\'s controls first');
+  assert.deepEqual(await page.$$eval('#panel-perform .param', (rows) => rows.map((r) => (r as HTMLElement).dataset.key)), ['paused', 'blackout', 'fade'], 'the performer\'s controls first');
   assert.equal(await page.locator('.param[data-key=fps_cap] input[type=range]').getAttribute('max'), '240');
   assert.equal(await page.locator('.param[data-key=paused] input[type=checkbox]').count(), 1);
 });

@@ -40,7 +40,7 @@ test('at 1024x768 the performer\'s controls come first and are all visible witho
   try {
     await pictures(page);
     await page.screenshot({ path: '/tmp/sdlive-page-1024.png' });
-    assert.deepEqual(await performKeys(page), ['prompt', 'prompt_interpolation', 't_index_list', 'seed', 'guidance_scale', 'delta', 'paused']);
+    assert.deepEqual(await performKeys(page), ['prompt', 'prompt_interpolation', 't_index_list', 'seed', 'guidance_scale', 'delta', 'paused', 'blackout', 'fade']);
     for (const key of await performKeys(page)) {
       const box = (await page.locator(`#panel-perform .param[data-key=${key}]`).boundingBox())!;
       assert.ok(box.y >= 0 && box.y + box.height <= 768, `${key} within the first screen: ${JSON.stringify(box)}`);

@@ -8,7 +8,7 @@ import { el } from '../dom.js';
 /** @typedef {{ channel: Channel, specs: PageSpec[], midi: boolean }} PanelContext */
 
 /** What a performer reaches for during a show, in this order; everything else is grouped and folded away. */
-export const PERFORM_KEYS = ['prompt', 'prompt_interpolation', 't_index_list', 'seed', 'guidance_scale', 'delta', 'paused'];
+export const PERFORM_KEYS = ['prompt', 'prompt_interpolation', 't_index_list', 'seed', 'guidance_scale', 'delta', 'paused', 'blackout', 'fade'];
 
 /** The label: name, unit, "reload" for load-time parameters; the description as its tooltip. @param {PageSpec} spec */
 function labelOf(spec) {
