@@ -100,6 +100,7 @@ export function paramSpecs(schema: z.ZodType): ParamSpec[] {
       unit: node.unit as string | undefined,
       norm: node.norm,
       remoteChoices: node.remoteChoices as string | undefined,
+      show: node.show as true | undefined,
     }))
     .sort((a, b) => a.order - b.order);
 }

@@ -28,6 +28,8 @@ export interface ParamMeta {
   norm?: NormRange;
   /** Required for a union of a scalar and a list of entry objects: what the scalar is. */
   kind?: WeightedListKind;
+  /** A show control (transport, tempo, the outputs' fade), not part of a look: presets leave it alone. */
+  show?: true;
 }
 
 /** A remoteChoices set no store is given: remote sources cannot change the field (a folder on this machine, say). */

@@ -32,9 +32,10 @@ function refusal(params: Record<string, unknown>) {
 }
 
 describe('preset fields come from the pipeline schema', () => {
-  it('holds the runtime parameters, not load-time ones nor the engine controls', () => {
+  it('holds the runtime parameters, not load-time ones nor the show controls', () => {
     for (const key of ['prompt', 'seed', 'delta', 't_index_list', 'guidance_scale', 'cfg_type', 'negative_prompt']) assert.ok(fields.keys.includes(key), key);
-    for (const key of ['model', 'width', 'execution_providers', 'paused', 'fps_cap', 'morph']) assert.ok(!fields.keys.includes(key), key);
+    for (const key of ['model', 'width', 'execution_providers', 'paused', 'fps_cap', 'morph', 'quantize', 'blackout', 'fade']) assert.ok(!fields.keys.includes(key), key);
+    assert.ok(fields.keys.includes('modulators'), 'modulators are part of a look');
   });
 
   it('follows the schema: a runtime parameter added to it is a preset field, range included', () => {
@@ -54,10 +55,10 @@ describe('bank files: validated by the schema, errors name the file and the fiel
     assert.match(e.message, /^show\.json: presets\[1\]\.params\.deltaa: unknown parameter "deltaa" \(did you mean "delta"\?\)/);
   });
 
-  it('a load-time parameter and an engine control', () => {
+  it('a load-time parameter and a show control', () => {
     assert.match(refusal({ model: 'builtin:tiny' }).message, /presets\[1\]\.params\.model: model is a load-time parameter/);
     assert.equal(refusal({ width: 512 }).field, 'presets[1].params.width');
-    assert.match(refusal({ paused: true }).message, /paused is an engine control/);
+    assert.match(refusal({ paused: true }).message, /paused is a show control/);
   });
 
   it('out of range, inside a list, and a combination the schema refuses', () => {
@@ -91,7 +92,7 @@ describe('preset commands', () => {
     assert.ok(rig.store.update({ prompt: 'something else', seed: 1, delta: 2, t_index_list: [5], cfg_type: 'none', paused: true }, 'osc').ok);
     assert.deepEqual(await rig.run('recall', 'fox'), { name: 'fox', number: 1, seconds: 0 });
     for (const [key, value] of Object.entries(look)) assert.deepEqual(rig.values()[key], value, key);
-    assert.equal(rig.values().paused, true, 'engine controls are not part of a look');
+    assert.equal(rig.values().paused, true, 'show controls are not part of a look');
     const onDisk = JSON.parse(readFileSync(join(rig.folder, 'show.json'), 'utf8')) as { presets: { name: string; number: number; params: Record<string, unknown> }[] };
     assert.equal(onDisk.presets[0]!.params.delta, 0.4);
     assert.ok(!('paused' in onDisk.presets[0]!.params) && !('model' in onDisk.presets[0]!.params));
@@ -185,6 +186,6 @@ describe('start-up', () => {
     writeFileSync(config, JSON.stringify({ pipeline: 'passthrough', params: { width: 256, height: 256 }, http: { port: 0 }, osc: { port: 0, zeroconf: false }, midi: { enabled: false }, presets: { folder: '.', bank: 'show' } }));
     const res = await runCli(['run', '--config', config]);
     assert.equal(res.code, 2, res.stderr);
-    assert.match(res.stderr, /SDL_ERR_PRESET: .*show\.json: presets\[0\]\.params\.fps_cap: fps_cap is an engine control/);
+    assert.match(res.stderr, /SDL_ERR_PRESET: .*show\.json: presets\[0\]\.params\.fps_cap: fps_cap is a show control/);
   });
 });

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { ENGINE_FIELDS } from '../../pipelines/engine-params.js';
 import { paramSpecs, type ParamSpec } from '../../schema/param-spec.js';
 import { didYouMeanSuffix } from '../../util/did-you-mean.js';
 
@@ -12,7 +11,6 @@ export interface ParamsProblem {
   message: string;
 }
 
-const ENGINE_KEYS: ReadonlySet<string> = new Set(Object.keys(ENGINE_FIELDS));
 
 /** A field's type without its default: in a partial preset a missing key stays missing. */
 function withoutDefault(type: z.ZodType): z.ZodType {
@@ -23,7 +21,8 @@ const pathOf = (path: readonly PropertyKey[]) => path.map(String).join('.');
 
 /**
  * Which parameters a preset may hold, derived from the pipeline's schema: its runtime parameters, less the engine's
- * own (fps_cap, paused, morph: show transport, not a look). Validation goes through the schema's own field types.
+ * show controls (`show` in their metadata: fps_cap, paused, morph, tempo, blackout and fade are not a look; modulators
+ * are). Validation goes through the schema's own field types.
  */
 export class PresetFields {
   readonly keys: readonly string[];
@@ -35,7 +34,7 @@ export class PresetFields {
     if (!(schema instanceof z.ZodObject)) throw new Error('presets need a pipeline schema that is a zod object');
     const all = paramSpecs(schema);
     this.byKey = new Map(all.map((s) => [s.key, s]));
-    this.keys = all.filter((s) => s.phase === 'runtime' && !ENGINE_KEYS.has(s.key)).map((s) => s.key);
+    this.keys = all.filter((s) => s.phase === 'runtime' && !s.show).map((s) => s.key);
     const shape = schema.shape as Record<string, z.ZodType>;
     this.partial = z.strictObject(Object.fromEntries(this.keys.map((k) => [k, withoutDefault(shape[k]!).optional()])));
     this.defaults = Object.fromEntries(all.filter((s) => s.default !== undefined).map((s) => [s.key, s.default]));
@@ -46,7 +45,7 @@ export class PresetFields {
     const spec = this.byKey.get(key);
     if (!spec) return `unknown parameter "${key}"${didYouMeanSuffix(key, this.keys)}`;
     if (spec.phase === 'load') return `${key} is a load-time parameter (it reloads the model): presets hold runtime parameters only`;
-    if (ENGINE_KEYS.has(key)) return `${key} is an engine control, not part of a look: presets leave it alone`;
+    if (spec.show) return `${key} is a show control, not part of a look: presets leave it alone`;
     return undefined;
   }
 

@@ -14,8 +14,13 @@ export const presetsPlugin: AppPlugin = {
     const { folder, bank } = app.config.presets;
     const library = await PresetLibrary.open(folder, bank ?? app.definition.name, fields, log);
     // The tempo plugin registers after this one: it is looked up when a morph or a recall needs it.
-    const morph = new Morph({ store, log, secondsPerBeat: () => 60 / (tempoOf(app)?.tempo.bpm ?? 0) });
-    const quantized = (run: () => void) => (tempoOf(app) ? tempoOf(app)!.quantized(run) : run());
+    const bpm = () => tempoOf(app)?.tempo.bpm;
+    const morph = new Morph({ store, log, secondsPerBeat: () => (bpm() ? 60 / bpm()! : 0) });
+    const quantized = (run: () => void) => {
+      const tempo = tempoOf(app);
+      if (tempo) tempo.quantized(run);
+      else run();
+    };
     const remove = registerPresetCommands(app.commands, { library, morph, fields, store, quantized });
     const removeMetrics = app.http.metrics.add(() => [
       { name: 'preset_bank_failures_total', type: 'counter', help: 'Bank files refused at run time (the bank in use stayed).', samples: [[{}, library.failures]] },
