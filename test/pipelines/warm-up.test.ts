@@ -12,12 +12,13 @@ const SIZE = 256;
 
 type Calls = Record<'encodeText' | 'unet' | 'vaeEncode' | 'vaeDecode', number[][]>;
 
-/** The real models, with the dims of every call's first tensor recorded. */
-function recorded(models: SdModels, calls: Calls): SdModels {
+/** The real models, with the dims of every call's first tensor recorded (and, given, another provider's name). */
+function recorded(models: SdModels, calls: Calls, provider?: string): SdModels {
   // unet takes a record of named inputs: its sample's dims.
   const dims = (a: unknown) => (a as { dims?: number[] }).dims ?? (a as { sample?: { dims: number[] } }).sample?.dims ?? [(a as Int32Array).length];
   return new Proxy(models, {
     get(target, key, receiver) {
+      if (key === 'provider' && provider) return provider;
       const value = Reflect.get(target, key, receiver) as unknown;
       if (typeof key !== 'string' || !(key in calls) || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
       return (...args: unknown[]) => {
@@ -64,4 +65,20 @@ test('load runs one frame through every session at the configured size and batch
     const [b] = await cold.process([bars(k)], params);
     assert.deepEqual(a!.data, b!.data, `frame ${k}: same bytes with and without warm-up`);
   }
+});
+
+test('on a GPU provider warm-up also runs Stream Batch at the other slot counts, the configured one last', async () => {
+  const params = StreamDiffusionParams.parse({ model: 'builtin:tiny', execution_providers: ['cpu'], width: SIZE, height: SIZE, cfg_type: 'full', t_index_list: [20, 35, 45] });
+  const calls: Calls = { encodeText: [], unet: [], vaeEncode: [], vaeDecode: [] };
+  const definition = defineStreamDiffusion(async (p, log) => {
+    const models = await loadModelFolder(p, log);
+    opened.push(models);
+    return recorded(models, calls, 'webgpu');
+  });
+  const warmed = (await definition.load(params, { log: silentLogger })) as StreamDiffusion;
+  // Full CFG doubles each batch: 1, 2 and 4 slots, then the configured 3.
+  assert.deepEqual(calls.unet.map((d) => d[0]), [2, 4, 8, 6]);
+  assert.equal(warmed.state!.latentBuffer.dims[0], 2, 'the stream state is the configured one: 3 slots, 2 buffered');
+  assert.equal(warmed.state!.warmSlots, 0);
+  assert.ok(warmed.state!.latentBuffer.data.every((v) => v === 0));
 });

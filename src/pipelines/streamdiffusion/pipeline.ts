@@ -61,6 +61,9 @@ interface FrameState {
   seeds: readonly SeedEntry[];
 }
 
+/** The slot counts a t_index_list can have (the schema allows 1 to 4 entries). */
+const SLOT_COUNTS = [1, 2, 3, 4];
+
 /** More than the longest Stream Batch delay (t_index_list has at most 4 steps: 3 frames). */
 const CAPTURES_KEPT = 8;
 
@@ -148,9 +151,23 @@ export class StreamDiffusion implements Pipeline<StreamDiffusionParams> {
   async warmUp(params: Readonly<StreamDiffusionParams>): Promise<void> {
     const grey = createFrame(this.options.width, this.options.height, 0);
     grey.data.fill(128);
-    for (let k = params.feedback > 0 ? 2 : 1; k > 0; k--) await this.process([grey], { ...params, similarity_filter: false });
+    for (const t_index_list of this.warmUpLists(params)) await this.process([grey], { ...params, t_index_list, similarity_filter: false });
+    if (params.feedback > 0) await this.process([grey], { ...params, similarity_filter: false });
     this.reset();
     this.frameState.lastOutput = undefined;
+  }
+
+  /**
+   * The t_index_lists warm-up runs, the configured one last (the stream state ends at its shape). On a GPU provider
+   * Stream Batch is also warmed at the other slot counts (1 to 4), so a t_index_list length change during the show
+   * does not make the slow frame; on the CPU a first run at a shape costs little.
+   */
+  private warmUpLists(params: Readonly<StreamDiffusionParams>): number[][] {
+    if (this.models.provider === 'cpu' || !params.use_denoising_batch) return [params.t_index_list];
+    const last = params.num_inference_steps - 1;
+    const spread = (n: number) => Array.from({ length: n }, (_, i) => Math.round((last * (i + 1)) / n));
+    const others = SLOT_COUNTS.filter((n) => n !== params.t_index_list.length).map(spread);
+    return [...others, params.t_index_list];
   }
 
   prepare(): PipelineRequirements {
