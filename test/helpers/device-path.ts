@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { createFrame, type Frame } from '../../src/io/frame.js';
 import type { StreamDiffusion } from '../../src/pipelines/streamdiffusion/pipeline.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
+import { barsFrame } from './bars.js';
 
 /** The device path against the host path: the same frames through both, compared frame by frame (CPU and webgpu tests). */
 export const SIZE = 64;
@@ -23,14 +23,7 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   assert.ok(max <= relative * scale + 1e-6, `${what}: max difference ${max} (largest value ${scale})`);
 }
 
-export function bars(k: number): Frame {
-  const f = createFrame(SIZE, SIZE, k);
-  for (let p = 0; p < SIZE * SIZE; p++) {
-    const x = (p % SIZE) + 8 * k;
-    f.data.set([(x * 3) % 256, (x >> 2) % 256, 255 - (p >> 6), 255], p * 4);
-  }
-  return f;
-}
+export const bars = (k: number) => barsFrame(SIZE, k, 6);
 
 export const params = (patch: Record<string, unknown>) => StreamDiffusionParams.parse({ model: 'builtin:tiny', execution_providers: ['cpu'], seed: 3, guidance_scale: 1.4, delta: 0.7, ...patch });
 

@@ -17,6 +17,7 @@ import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schem
 import { buildFormat } from './fixtures/build-format.js';
 import { REAL_FORMATS } from './fixtures/real-formats.js';
 import { wave } from './helpers.js';
+import { barsFrame } from '../helpers/bars.js';
 
 /**
  * fp16 exports keep float16 in the graphs: the processor graphs take and give the VAE's own image, and cast the
@@ -29,14 +30,7 @@ function params(variant: string, patch: Record<string, unknown> = {}): StreamDif
   return StreamDiffusionParams.parse({ model: `builtin:tiny-${variant}`, execution_providers: ['cpu'], width: SIZE, height: SIZE, cfg_type: 'full', t_index_list: [10, 30], ...patch });
 }
 
-function bars(k: number, size = SIZE): Frame {
-  const f = createFrame(size, size, k);
-  for (let p = 0; p < size * size; p++) {
-    const x = (p % size) + 8 * k;
-    f.data.set([(x * 3) % 256, (x >> 2) % 256, 255 - ((p >> 10) % 256), 255], p * 4);
-  }
-  return f;
-}
+const bars = (k: number, size = SIZE) => barsFrame(size, k);
 
 let half: StreamDiffusion;
 let float: StreamDiffusion;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { createFrame, type Frame } from '../../src/io/frame.js';
 import { silentLogger } from '../../src/log.js';
 import { OnnxImageProcessors } from '../../src/models/processors/image-processors.js';
 import { createSession, sessionOptions } from '../../src/models/providers.js';
@@ -10,6 +9,7 @@ import { streamDiffusion } from '../../src/pipelines/streamdiffusion/index.js';
 import type { StreamDiffusion } from '../../src/pipelines/streamdiffusion/pipeline.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { skipWithoutWebgpu } from '../helpers/webgpu.js';
+import { barsFrame } from '../helpers/bars.js';
 
 /** The pipeline on webgpu against cpu (see skipWithoutWebgpu: under CI=true it never skips). */
 const skip = await skipWithoutWebgpu();
@@ -17,14 +17,7 @@ const skip = await skipWithoutWebgpu();
 const SIZE = 256;
 const FRAMES = 4;
 
-function bars(k: number): Frame {
-  const f = createFrame(SIZE, SIZE, k);
-  for (let p = 0; p < SIZE * SIZE; p++) {
-    const x = (p % SIZE) + 8 * k;
-    f.data.set([(x * 3) % 256, (x >> 2) % 256, 255 - (p >> 10), 255], p * 4);
-  }
-  return f;
-}
+const bars = (k: number) => barsFrame(SIZE, k);
 
 interface Run {
   provider: string;

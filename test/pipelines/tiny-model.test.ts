@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { isSdliveError } from '../../src/errors.js';
-import { createFrame, type Frame } from '../../src/io/frame.js';
 import { silentLogger } from '../../src/log.js';
 import { TINY_VARIANT_NAMES, type SdModels } from '../../src/models/index.js';
 import { FEEDBACK_BORDERS } from '../../src/models/processors/feedback-graph.js';
@@ -15,6 +14,7 @@ import { StreamDiffusion } from '../../src/pipelines/streamdiffusion/pipeline.js
 import { OutputPool } from '../../src/engine/output-pool.js';
 import { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { paramSpecs } from '../../src/schema/param-spec.js';
+import { barsFrame } from '../helpers/bars.js';
 
 /** End to end on the generated tiny models (real onnxruntime sessions on the CPU). */
 const SIZE = 256;
@@ -23,14 +23,7 @@ function params(patch: Record<string, unknown> = {}): StreamDiffusionParams {
   return StreamDiffusionParams.parse({ model: 'builtin:tiny', execution_providers: ['cpu'], width: SIZE, height: SIZE, ...patch });
 }
 
-function bars(k: number): Frame {
-  const f = createFrame(SIZE, SIZE, k);
-  for (let p = 0; p < SIZE * SIZE; p++) {
-    const x = (p % SIZE) + 8 * k;
-    f.data.set([(x * 3) % 256, (x >> 2) % 256, 255 - (p >> 10), 255], p * 4);
-  }
-  return f;
-}
+const bars = (k: number) => barsFrame(SIZE, k);
 
 async function outputs(pipeline: Pipeline<StreamDiffusionParams>, p: StreamDiffusionParams, frames: number): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
