@@ -1,23 +1,21 @@
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
 import { after, before, beforeEach, test } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import type { RunningApp } from '../../src/app.js';
-import { encodeMessage } from '../../src/control/osc/codec.js';
-import { controlSurfaceOf } from '../../src/control/surface.js';
 import type { OscArg } from '../../src/control/space/values.js';
 import type { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { until } from '../engine/harness.js';
-import { startTestApp } from './app-harness.js';
-import { launchBrowser, noBrowser as skip, openControlPage } from './browser-harness.js';
+import { openStreamDiffusionPage } from './streamdiffusion-page.js';
+import { noBrowser as skip } from './browser-harness.js';
 
 /** The web page on the StreamDiffusion schema, running builtin:tiny on the CPU. */
 const START = { prompt: 'a red fox', seed: 2, cfg_type: 'self', mode: 'img2img', t_index_list: [32, 45] } as const;
 
 let app: RunningApp;
-let browser: Browser;
 let page: Page;
-let udp: Socket;
+let sendOsc: (address: string, args: OscArg[]) => void;
+let reset: (patch: Record<string, unknown>) => Promise<void>;
+let close: (() => Promise<void>) | undefined;
 
 const params = () => app.store.snapshot as StreamDiffusionParams;
 const control = (key: string) => page.locator(`.param[data-key=${key}]`);
@@ -25,23 +23,15 @@ const row = (key: string, i: number) => control(key).locator('.row').nth(i);
 
 before(async () => {
   if (skip) return;
-  app = await startTestApp({ model: 'builtin:tiny', execution_providers: ['cpu'], fps_cap: 5, ...START }, { pipeline: 'streamdiffusion' });
-  browser = await launchBrowser();
-  page = await openControlPage(browser, app);
-  udp = createSocket('udp4');
+  ({ app, page, sendOsc, reset, close } = await openStreamDiffusionPage({ fps_cap: 5, ...START }));
 });
 
-after(async () => {
-  udp?.close();
-  await browser?.close();
-  await app?.stop();
-});
+after(() => close?.());
 
 /** Every test starts from START, as the page shows it (the page follows the store through OSCQuery). */
 beforeEach(async () => {
   if (skip) return;
-  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-  assert.ok(app.store.update(START, 'test').ok);
+  await reset(START);
   await page.waitForFunction((prompt) => {
     const rows = document.querySelectorAll('.param[data-key=prompt] .row');
     return rows.length === 1 && (rows[0]!.querySelector('textarea') as HTMLTextAreaElement).value === prompt;
@@ -58,10 +48,6 @@ async function enter(field: Locator, value: string): Promise<void> {
 async function storeHas(key: keyof StreamDiffusionParams, expected: unknown): Promise<void> {
   const holds = () => JSON.stringify(params()[key]) === JSON.stringify(expected);
   await until(`${key} = ${JSON.stringify(expected)}`, holds, 10_000).catch(() => assert.deepEqual(params()[key], expected, key));
-}
-
-function sendOsc(address: string, args: OscArg[]): void {
-  udp.send(encodeMessage(address, args), controlSurfaceOf(app)!.osc.port, '127.0.0.1');
 }
 
 async function oscQueryValue(path: string): Promise<unknown[]> {

@@ -1,23 +1,21 @@
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
 import { after, before, beforeEach, test } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import type { RunningApp } from '../../src/app.js';
-import { encodeMessage } from '../../src/control/osc/codec.js';
-import { controlSurfaceOf } from '../../src/control/surface.js';
 import type { OscArg } from '../../src/control/space/values.js';
 import type { StreamDiffusionParams } from '../../src/pipelines/streamdiffusion/schema.js';
 import { until } from '../engine/harness.js';
-import { startTestApp } from './app-harness.js';
-import { launchBrowser, noBrowser as skip, openControlPage } from './browser-harness.js';
+import { openStreamDiffusionPage } from './streamdiffusion-page.js';
+import { noBrowser as skip } from './browser-harness.js';
 
 /** The page shows the engine's values: refusals revert with the reason, invalid input is never sent (StreamDiffusion, builtin:tiny on cpu). */
 const START = { prompt: 'a red fox', seed: 2, num_inference_steps: 50, t_index_list: [32, 45], guidance_scale: 1.2, fps_cap: 5 } as const;
 
 let app: RunningApp;
-let browser: Browser;
 let page: Page;
-let udp: Socket;
+let sendOsc: (address: string, args: OscArg[]) => void;
+let reset: (patch: Record<string, unknown>) => Promise<void>;
+let close: (() => Promise<void>) | undefined;
 const changes: string[] = [];
 
 const params = () => app.store.snapshot as StreamDiffusionParams;
@@ -26,30 +24,18 @@ const note = (key: string) => control(key).locator('.note');
 
 before(async () => {
   if (skip) return;
-  app = await startTestApp({ model: 'builtin:tiny', execution_providers: ['cpu'], ...START }, { pipeline: 'streamdiffusion' });
+  ({ app, page, sendOsc, reset, close } = await openStreamDiffusionPage(START));
   app.store.on('change', (c) => changes.push(...c.keys));
-  browser = await launchBrowser();
-  page = await openControlPage(browser, app);
-  udp = createSocket('udp4');
 });
 
-after(async () => {
-  udp?.close();
-  await browser?.close();
-  await app?.stop();
-});
+after(() => close?.());
 
 beforeEach(async () => {
   if (skip) return;
-  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-  assert.ok(app.store.update(START, 'test').ok);
+  await reset(START);
   await page.waitForFunction(() => (document.querySelector('.param[data-key=prompt] textarea') as HTMLTextAreaElement | null)?.value === 'a red fox' && document.querySelectorAll('.param[data-key=prompt] .row').length === 1, null, { timeout: 5000 });
   changes.length = 0;
 });
-
-function sendOsc(address: string, args: OscArg[]): void {
-  udp.send(encodeMessage(address, args), controlSurfaceOf(app)!.osc.port, '127.0.0.1');
-}
 
 /** A change from the page that the engine applies: once it is in the store, everything the page sent before it was handled. */
 async function barrier(): Promise<void> {
